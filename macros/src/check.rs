@@ -1,0 +1,707 @@
+//! Stage 2: [`Raw`] → [`Endpoint`]. The default-deny contract and its cross-checks with the
+//! function signature. Every error is collected so the user sees all of them at once.
+
+use quote::ToTokens;
+use syn::{FnArg, Ident, LitStr, Pat, Type};
+
+use crate::ctxt::Ctxt;
+use crate::model::{Auth, Endpoint, Owner, Rate, Raw, RawArg, RawValue, Scheme};
+use crate::symbol::*;
+
+/// Largest allowlist the runtime tracks (duplicates are detected with a 64-bit mask).
+const MAX_FIELDS: usize = 64;
+
+/// Checks the attribute against the contract and the function; returns the validated endpoint.
+pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
+    let cx = Ctxt::new();
+    let Raw {
+        attr_span,
+        args,
+        func,
+    } = raw;
+    let name = func.sig.ident.clone();
+
+    // ---- the function itself -------------------------------------------------------------
+    if func.sig.asyncness.is_none() {
+        cx.error_spanned_by(
+            &func.sig.fn_token,
+            format!("endpoint `{name}` must be an `async fn`; add `async` before `fn`"),
+        );
+    }
+    if !func.sig.generics.params.is_empty() || func.sig.generics.where_clause.is_some() {
+        cx.error_spanned_by(
+            &func.sig.generics,
+            format!(
+                "endpoint `{name}` cannot be generic; use concrete types (state via `State<T>`)"
+            ),
+        );
+    }
+    for arg in &func.sig.inputs {
+        if let FnArg::Receiver(recv) = arg {
+            cx.error_spanned_by(
+                recv,
+                "an endpoint cannot take `self`; make it a free `async fn`",
+            );
+        }
+    }
+    if let Some(variadic) = &func.sig.variadic {
+        cx.error_spanned_by(variadic, "an endpoint cannot be variadic");
+    }
+
+    // ---- keys: unknown, duplicate ---------------------------------------------------------
+    let mut slots: Vec<Option<&RawArg>> = vec![None; ALL_KEYS.len()];
+    for arg in &args {
+        let key = arg.key.to_string();
+        match ALL_KEYS.iter().position(|k| *k == key) {
+            Some(i) => {
+                if slots[i].is_some() {
+                    cx.error_spanned_by(
+                        &arg.key,
+                        format!("duplicate key `{key}`; each key may appear once"),
+                    );
+                } else {
+                    slots[i] = Some(arg);
+                }
+            }
+            None => cx.error_spanned_by(&arg.key, unknown(&key, "key", ALL_KEYS)),
+        }
+    }
+    let get = |key: &str| slots[ALL_KEYS.iter().position(|k| *k == key).unwrap()];
+
+    // ---- auth ------------------------------------------------------------------------------
+    let auth = match get(AUTH) {
+        None => {
+            cx.error_at(
+                attr_span,
+                format!(
+                    "endpoint `{name}` declares no `auth`; add `auth = \"jwt\"` \
+                     (or `auth = \"none\"` to make it public on purpose)"
+                ),
+            );
+            None
+        }
+        Some(arg) => auth_value(&cx, arg),
+    };
+    let public = matches!(auth, Some(Auth::None));
+
+    // ---- authorization ------------------------------------------------------------------------
+    let any_authenticated = match get(ALLOW) {
+        None => false,
+        Some(arg) => match &arg.value {
+            RawValue::Str(s) if s.value() == "authenticated" => true,
+            RawValue::Str(s) => {
+                cx.error_spanned_by(s, unknown(&s.value(), "`allow` value", ALLOW_VALUES));
+                false
+            }
+            other => {
+                cx.error_spanned_by(
+                    value_tokens(other),
+                    "`allow` takes a string: `allow = \"authenticated\"`",
+                );
+                false
+            }
+        },
+    };
+    let roles = get(ROLES)
+        .map(|arg| string_list(&cx, arg, "role"))
+        .unwrap_or_default();
+    let scopes = get(SCOPES)
+        .map(|arg| string_list(&cx, arg, "scope"))
+        .unwrap_or_default();
+    let owner_param = get(OWNER).and_then(|arg| match &arg.value {
+        RawValue::Str(s) if is_ident(&s.value()) => Some(s.clone()),
+        RawValue::Str(s) => {
+            cx.error_spanned_by(
+                s,
+                "`owner` names a path parameter, e.g. `owner = \"user_id\"`",
+            );
+            None
+        }
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`owner` takes a string: `owner = \"user_id\"`",
+            );
+            None
+        }
+    });
+    let loader = get(LOADER).and_then(|arg| match &arg.value {
+        RawValue::Path(p) => Some(p.clone()),
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`loader` takes a type that implements `OwnedResource`, e.g. `loader = Order`",
+            );
+            None
+        }
+    });
+    if let (Some(arg), None) = (get(LOADER), get(OWNER)) {
+        cx.error_spanned_by(
+            &arg.key,
+            "`loader` needs `owner` to name the path parameter it loads by, e.g. `owner = \"order_id\"`",
+        );
+    }
+
+    if public {
+        for key in [ALLOW, ROLES, SCOPES, OWNER] {
+            if let Some(arg) = get(key) {
+                cx.error_spanned_by(
+                    &arg.key,
+                    format!(
+                        "`{key}` contradicts `auth = \"none\"`: a public endpoint has no principal \
+                         to check; remove `{key}` or require authentication"
+                    ),
+                );
+            }
+        }
+    } else if auth.is_some() {
+        let declared = [ALLOW, ROLES, SCOPES, OWNER]
+            .iter()
+            .any(|k| get(k).is_some());
+        if !declared {
+            cx.error_at(
+                attr_span,
+                format!(
+                    "endpoint `{name}` authenticates callers but declares no authorization; add \
+                     `owner = \"<path param>\"`, `roles = [...]`, `scopes = [...]`, or \
+                     `allow = \"authenticated\"` to admit any authenticated principal"
+                ),
+            );
+        }
+        if any_authenticated {
+            for key in [ROLES, SCOPES, OWNER] {
+                if let Some(arg) = get(key) {
+                    cx.error_spanned_by(
+                        &arg.key,
+                        format!(
+                            "`{key}` contradicts `allow = \"authenticated\"`, which admits every \
+                             authenticated principal; remove one of them"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    // ---- rate ------------------------------------------------------------------------------------
+    let rate = get(RATE).and_then(|arg| match &arg.value {
+        RawValue::Str(s) => match parse_rate(&s.value()) {
+            Ok((count, period_secs)) => Some(Rate {
+                count,
+                period_secs,
+                text: s.value(),
+            }),
+            Err(why) => {
+                cx.error_spanned_by(
+                    s,
+                    format!(
+                        "malformed rate `{}`: {why}; write `<count>/<period>` such as \
+                         \"100/15m\", \"10/s\" or \"1000/1h\"",
+                        s.value()
+                    ),
+                );
+                None
+            }
+        },
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`rate` takes a string such as \"100/15m\"",
+            );
+            None
+        }
+    });
+
+    // ---- fields and the body ---------------------------------------------------------------------
+    let fields = get(FIELDS).map(|arg| {
+        let list = string_list(&cx, arg, "field");
+        if list.is_empty() && matches!(arg.value, RawValue::List { .. }) {
+            cx.error_spanned_by(
+                value_tokens(&arg.value),
+                "`fields` is empty; list the body fields callers may send",
+            );
+        }
+        if list.len() > MAX_FIELDS {
+            cx.error_spanned_by(
+                value_tokens(&arg.value),
+                format!(
+                    "`fields` lists {} names; at most {MAX_FIELDS} are supported",
+                    list.len()
+                ),
+            );
+        }
+        for (i, field) in list.iter().enumerate() {
+            if field.value().is_empty() {
+                cx.error_spanned_by(field, "a field name cannot be empty");
+            }
+            if list[..i].iter().any(|f| f.value() == field.value()) {
+                cx.error_spanned_by(field, format!("field `{}` is listed twice", field.value()));
+            }
+        }
+        list
+    });
+
+    let inputs: Vec<&syn::PatType> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| {
+            if let FnArg::Typed(t) = a {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .collect();
+    // The body extractor must be the last argument; with `fields` the last argument is taken to
+    // be the body extractor whatever its name (a custom `FromRequest` type).
+    let last_is_body = inputs.last().is_some_and(|arg| is_body_type(&arg.ty));
+    for (i, arg) in inputs.iter().enumerate() {
+        if i + 1 != inputs.len() && is_body_type(&arg.ty) {
+            cx.error_spanned_by(
+                &arg.ty,
+                "an extractor that reads the body must be the last argument of the handler",
+            );
+        }
+    }
+    let body_arg = match (&fields, last_is_body) {
+        (_, true) => Some(inputs.len() - 1),
+        (Some(_), false) if !inputs.is_empty() => Some(inputs.len() - 1),
+        _ => None,
+    };
+    match (&fields, body_arg) {
+        (None, Some(i)) => cx.error_spanned_by(
+            &inputs[i].ty,
+            format!(
+                "endpoint `{name}` reads a request body but declares no `fields`; add \
+                 `fields = [\"...\"]` listing the fields callers may send (mass-assignment guard)"
+            ),
+        ),
+        (Some(_), None) => cx.error_spanned_by(
+            &get(FIELDS).unwrap().key,
+            format!("`fields` declared but endpoint `{name}` reads no body; remove `fields` or add a `Json<T>` argument"),
+        ),
+        _ => {}
+    }
+
+    // ---- owner against the signature ---------------------------------------------------------------
+    if let (Some(param), None, false) = (&owner_param, &loader, public) {
+        let bound = path_bindings(&inputs);
+        if !bound.iter().any(|id| *id == param.value()) {
+            let hint =
+                if bound.is_empty() {
+                    format!("bind it with `Path({}): Path<...>`", param.value())
+                } else {
+                    format!(
+                    "the handler binds {}; bind it with `Path({}): Path<...>` or use a `loader`",
+                    bound.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", "),
+                    param.value()
+                )
+                };
+            cx.error_spanned_by(
+                param,
+                format!(
+                    "`owner = \"{}\"` names a path parameter that endpoint `{name}` does not have; {hint}",
+                    param.value()
+                ),
+            );
+        }
+    }
+    if public {
+        for arg in &inputs {
+            if last_segment(&arg.ty).is_some_and(|id| id == "Principal") {
+                cx.error_spanned_by(
+                    &arg.ty,
+                    "a public endpoint (`auth = \"none\"`) has no `Principal`; use `Option<Principal>` or require authentication",
+                );
+            }
+        }
+    }
+
+    cx.check()?;
+    Ok(Endpoint {
+        func,
+        auth: auth.expect("checked above"),
+        any_authenticated,
+        roles,
+        scopes,
+        owner: owner_param.map(|param| Owner { param, loader }),
+        rate,
+        fields,
+        body_arg,
+    })
+}
+
+fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
+    let scheme = |s: &LitStr| -> Option<Option<Scheme>> {
+        match s.value().as_str() {
+            "jwt" => Some(Some(Scheme::Jwt)),
+            "api_key" => Some(Some(Scheme::ApiKey)),
+            "hmac" => Some(Some(Scheme::Hmac)),
+            "none" => Some(None),
+            other => {
+                cx.error_spanned_by(s, unknown(other, "auth scheme", AUTH_SCHEMES));
+                None
+            }
+        }
+    };
+    match &arg.value {
+        RawValue::Str(s) => match scheme(s)? {
+            None => Some(Auth::None),
+            Some(sch) => Some(Auth::Schemes(vec![sch])),
+        },
+        RawValue::List { items, bad, span } => {
+            for b in bad {
+                cx.error_spanned_by(b, "expected a string such as \"jwt\"");
+            }
+            if items.is_empty() && bad.is_empty() {
+                cx.error_at(
+                    *span,
+                    "`auth` lists no scheme; add one such as \"jwt\", or write `auth = \"none\"`",
+                );
+                return None;
+            }
+            let mut out = Vec::new();
+            let mut ok = bad.is_empty();
+            for item in items {
+                match scheme(item) {
+                    Some(Some(sch)) if out.contains(&sch) => {
+                        cx.error_spanned_by(
+                            item,
+                            format!("auth scheme `{}` is listed twice", item.value()),
+                        );
+                        ok = false;
+                    }
+                    Some(Some(sch)) => out.push(sch),
+                    Some(None) => {
+                        cx.error_spanned_by(
+                            item,
+                            "`none` cannot be combined with other schemes; write `auth = \"none\"` alone",
+                        );
+                        ok = false;
+                    }
+                    None => ok = false,
+                }
+            }
+            ok.then_some(Auth::Schemes(out))
+        }
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`auth` takes a string such as \"jwt\" or a list such as [\"jwt\", \"api_key\"]",
+            );
+            None
+        }
+    }
+}
+
+fn string_list(cx: &Ctxt, arg: &RawArg, what: &str) -> Vec<LitStr> {
+    let key = arg.key.to_string();
+    match &arg.value {
+        RawValue::List { items, bad, span } => {
+            for b in bad {
+                cx.error_spanned_by(b, format!("expected a {what} name as a string literal"));
+            }
+            if items.is_empty() && bad.is_empty() && key != FIELDS {
+                cx.error_at(*span, format!("`{key}` is empty; list at least one {what}"));
+            }
+            for item in items {
+                if item.value().trim().is_empty() || item.value().chars().any(char::is_whitespace) {
+                    if key != FIELDS || item.value().is_empty() {
+                        cx.error_spanned_by(
+                            item,
+                            format!("a {what} cannot be empty or contain spaces"),
+                        );
+                    }
+                }
+            }
+            items.clone()
+        }
+        RawValue::Str(s) => {
+            cx.error_spanned_by(
+                s,
+                format!("`{key}` takes a list: `{key} = [\"{}\"]`", s.value()),
+            );
+            Vec::new()
+        }
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                format!("`{key}` takes a list of strings"),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
+    match value {
+        RawValue::Str(s) => s.to_token_stream(),
+        RawValue::List { span, .. } => {
+            let span = *span;
+            quote::quote_spanned!(span=> [])
+        }
+        RawValue::Path(p) => p.to_token_stream(),
+        RawValue::Other(e) => e.to_token_stream(),
+    }
+}
+
+/// "unknown key `atuh`; did you mean `auth`?" (or the list of what is accepted).
+fn unknown(got: &str, what: &str, known: &[&str]) -> String {
+    let best = known
+        .iter()
+        .map(|k| (edit_distance(got, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((_, k)) => format!("unknown {what} `{got}`; did you mean `{k}`?"),
+        None => format!(
+            "unknown {what} `{got}`; expected one of {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Levenshtein distance on chars (inputs are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// `"100/15m"` → (100, 900). Units: s, m, h, d, with an optional multiplier.
+pub(crate) fn parse_rate(text: &str) -> Result<(u32, u64), &'static str> {
+    let (count, period) = text.split_once('/').ok_or("missing `/`")?;
+    let count: u32 = count
+        .trim()
+        .parse()
+        .map_err(|_| "the count is not a whole number")?;
+    if count == 0 {
+        return Err("the count must be at least 1");
+    }
+    let period = period.trim();
+    let unit_at = period
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or("the period has no unit (s, m, h or d)")?;
+    let (n, unit) = period.split_at(unit_at);
+    let n: u64 = if n.is_empty() {
+        1
+    } else {
+        n.parse().map_err(|_| "the period is not a whole number")?
+    };
+    if n == 0 {
+        return Err("the period must be at least 1");
+    }
+    let unit_secs = match unit {
+        "s" | "sec" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err("the unit must be s, m, h or d"),
+    };
+    let secs = n.checked_mul(unit_secs).ok_or("the period is too long")?;
+    if secs > 366 * 86_400 {
+        return Err("the period is longer than a year");
+    }
+    Ok((count, secs))
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// The last path segment of a type, seen through references and `Option<...>` is not unwrapped.
+fn last_segment(ty: &Type) -> Option<&Ident> {
+    match ty {
+        Type::Path(p) => p.path.segments.last().map(|s| &s.ident),
+        Type::Paren(p) => last_segment(&p.elem),
+        Type::Group(g) => last_segment(&g.elem),
+        _ => None,
+    }
+}
+
+fn is_body_type(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|id| BODY_EXTRACTORS.iter().any(|b| id == b))
+}
+
+/// Identifiers bound by `Path(x)` or `Path((a, b))` patterns.
+fn path_bindings(inputs: &[&syn::PatType]) -> Vec<String> {
+    let mut out = Vec::new();
+    for arg in inputs {
+        let Pat::TupleStruct(ts) = &*arg.pat else {
+            continue;
+        };
+        if ts.path.segments.last().is_none_or(|s| s.ident != "Path") {
+            continue;
+        }
+        for elem in &ts.elems {
+            collect_idents(elem, &mut out);
+        }
+    }
+    out
+}
+
+fn collect_idents(pat: &Pat, out: &mut Vec<String>) {
+    match pat {
+        Pat::Ident(id) => out.push(id.ident.to_string()),
+        Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_idents(p, out)),
+        Pat::Paren(p) => collect_idents(&p.pat, out),
+        Pat::Struct(s) => {
+            for f in &s.fields {
+                collect_idents(&f.pat, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+    use quote::quote;
+
+    fn errors(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> Vec<String> {
+        match check(parse(args, item).unwrap()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("100/15m"), Ok((100, 900)));
+        assert_eq!(parse_rate("10/s"), Ok((10, 1)));
+        assert_eq!(parse_rate("5/1h"), Ok((5, 3600)));
+        assert_eq!(parse_rate(" 7 / 2d "), Ok((7, 172_800)));
+        assert!(parse_rate("100").is_err());
+        assert!(parse_rate("0/1m").is_err());
+        assert!(parse_rate("10/0m").is_err());
+        assert!(parse_rate("10/15x").is_err());
+        assert!(parse_rate("10/").is_err());
+        assert!(parse_rate("-1/m").is_err());
+        assert!(parse_rate("99999999999/m").is_err());
+        assert!(parse_rate("1/999999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            unknown("atuh", "key", ALL_KEYS),
+            "unknown key `atuh`; did you mean `auth`?"
+        );
+        assert_eq!(
+            unknown("field", "key", ALL_KEYS),
+            "unknown key `field`; did you mean `fields`?"
+        );
+        assert!(unknown("zzzzzz", "key", ALL_KEYS).contains("expected one of"));
+    }
+
+    #[test]
+    fn all_errors_at_once() {
+        let errs = errors(
+            quote!(atuh = "jwt", rate = "x"),
+            quote!(
+                fn f(Json(b): Json<B>) {}
+            ),
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("must be an `async fn`")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("did you mean `auth`")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("declares no `auth`")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("malformed rate")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("declares no `fields`")),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn owner_must_be_bound_unless_loaded() {
+        let errs = errors(
+            quote!(auth = "jwt", owner = "user_id"),
+            quote!(
+                async fn f(Path(id): Path<u32>) {}
+            ),
+        );
+        assert!(errs[0].contains("the handler binds `id`"), "{errs:?}");
+        assert!(errors(
+            quote!(auth = "jwt", owner = "user_id"),
+            quote!(
+                async fn f(Path((org, user_id)): Path<(u32, u32)>) {}
+            )
+        )
+        .is_empty());
+        assert!(errors(
+            quote!(auth = "jwt", owner = "order_id", loader = Order),
+            quote!(
+                async fn f(Owned(o): Owned<Order>) {}
+            )
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn public_contradictions() {
+        let errs = errors(
+            quote!(auth = "none", owner = "id", roles = ["a"]),
+            quote!(
+                async fn f(Path(id): Path<u32>) {}
+            ),
+        );
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs
+            .iter()
+            .all(|e| e.contains("contradicts `auth = \"none\"`")));
+    }
+
+    #[test]
+    fn valid_endpoint_checks() {
+        let ep = check(
+            parse(
+                quote!(
+                    auth = ["jwt", "api_key"],
+                    roles = ["admin"],
+                    rate = "10/m",
+                    fields = ["a"]
+                ),
+                quote!(
+                    async fn f(State(s): State<S>, Json(b): Json<B>) -> String {
+                        String::new()
+                    }
+                ),
+            )
+            .unwrap(),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        assert_eq!(ep.body_arg, Some(1));
+        assert_eq!(ep.rate.as_ref().unwrap().period_secs, 60);
+    }
+}

@@ -1,0 +1,287 @@
+//! Stage 3: [`Endpoint`] → tokens. The handler becomes a unit struct of the same name carrying a
+//! `const` policy and an extraction wrapper; everything that enforces the policy is runtime code
+//! under `::secure_endpoint::__private`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, ReturnType};
+
+use crate::model::{Auth, Endpoint, Scheme};
+
+/// The item emitted when the attribute is wrong: the errors, plus a unit struct of the same
+/// name that implements nothing, so the handler can never be routed unenforced and uses of
+/// the name do not cascade into unrelated "cannot find value" errors.
+pub(crate) fn unroutable(item: &TokenStream, err: syn::Error) -> TokenStream {
+    let errors = err.to_compile_error();
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(func) => {
+            let vis = &func.vis;
+            let name = &func.sig.ident;
+            let cfgs = func.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+            quote! {
+                #errors
+                #(#cfgs)*
+                #[allow(non_camel_case_types, dead_code)]
+                #vis struct #name;
+            }
+        }
+        Err(_) => errors,
+    }
+}
+
+pub(crate) fn emit(ep: Endpoint) -> TokenStream {
+    let private = quote!(::secure_endpoint::__private);
+    let func = &ep.func;
+    let vis = &func.vis;
+    let name = ep.name();
+    let name_str = name.to_string();
+
+    let (struct_attrs, fn_attrs): (Vec<_>, Vec<_>) = func
+        .attrs
+        .iter()
+        .partition(|a| a.path().is_ident("doc") || a.path().is_ident("deprecated"));
+    let cfgs: Vec<_> = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+        .collect();
+    let fn_attrs: Vec<_> = fn_attrs
+        .into_iter()
+        .filter(|a| !a.path().is_ident("cfg") && !a.path().is_ident("cfg_attr"))
+        .collect();
+
+    // ---- the policy ------------------------------------------------------------------------
+    let auth = match &ep.auth {
+        Auth::None => quote!(#private::Authentication::Public),
+        Auth::Schemes(schemes) => {
+            let schemes = schemes.iter().map(|s| match s {
+                Scheme::Jwt => quote!(#private::AuthScheme::Jwt),
+                Scheme::ApiKey => quote!(#private::AuthScheme::ApiKey),
+                Scheme::Hmac => quote!(#private::AuthScheme::Hmac),
+            });
+            quote!(#private::Authentication::Required(&[#(#schemes),*]))
+        }
+    };
+    let any_authenticated = ep.any_authenticated;
+    let roles = &ep.roles;
+    let scopes = &ep.scopes;
+    let owner = match &ep.owner {
+        None => quote!(::core::option::Option::None),
+        Some(owner) => {
+            let param = &owner.param;
+            let loader = match &owner.loader {
+                None => quote!(::core::option::Option::None),
+                Some(path) => {
+                    let text = path
+                        .segments
+                        .iter()
+                        .map(|s| s.ident.to_string())
+                        .collect::<Vec<_>>()
+                        .join("::");
+                    quote!(::core::option::Option::Some(#text))
+                }
+            };
+            quote!(::core::option::Option::Some(#private::Owner { param: #param, loader: #loader }))
+        }
+    };
+    let rate = match &ep.rate {
+        None => quote!(::core::option::Option::None),
+        Some(rate) => {
+            let (count, period) = (rate.count, rate.period_secs);
+            quote!(::core::option::Option::Some(#private::RateSpec { count: #count, period_secs: #period }))
+        }
+    };
+    let fields = match &ep.fields {
+        None => quote!(::core::option::Option::None),
+        Some(fields) => quote!(::core::option::Option::Some(&[#(#fields),*])),
+    };
+
+    // ---- extraction, as axum's `impl_handler!` does it, with the argument types as written ----
+    let s = format_ident!("__S", span = Span::mixed_site());
+    let req = format_ident!("__secure_endpoint_req", span = Span::mixed_site());
+    let state = format_ident!("__secure_endpoint_state", span = Span::mixed_site());
+    let parts = format_ident!("__secure_endpoint_parts", span = Span::mixed_site());
+    let body = format_ident!("__secure_endpoint_body", span = Span::mixed_site());
+
+    let typed: Vec<&syn::PatType> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| {
+            if let FnArg::Typed(t) = a {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut bounds = Vec::new();
+    let mut extract = Vec::new();
+    let mut arg_names = Vec::new();
+    for (i, arg) in typed.iter().enumerate() {
+        let ty = &arg.ty;
+        let var = format_ident!("__secure_endpoint_arg{}", i, span = Span::mixed_site());
+        if Some(i) == ep.body_arg {
+            bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequest<#s>));
+            extract.push(quote_spanned! {ty.span()=>
+                let #req = #private::Request::from_parts(#parts, #body);
+                let #var = match <#ty as #private::FromRequest<#s>>::from_request(#req, &#state).await {
+                    ::core::result::Result::Ok(value) => value,
+                    ::core::result::Result::Err(rejection) => return #private::IntoResponse::into_response(rejection),
+                };
+            });
+        } else {
+            bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequestParts<#s>));
+            extract.push(quote_spanned! {ty.span()=>
+                let #var = match <#ty as #private::FromRequestParts<#s>>::from_request_parts(&mut #parts, &#state).await {
+                    ::core::result::Result::Ok(value) => value,
+                    ::core::result::Result::Err(rejection) => return #private::IntoResponse::into_response(rejection),
+                };
+            });
+        }
+        arg_names.push(var);
+    }
+    if ep.body_arg.is_none() {
+        // Keep `body` used so a handler without arguments compiles warning-free.
+        extract.push(quote!(let _ = #body;));
+    }
+
+    // The user's function, unchanged, nested inside the wrapper.
+    let inner_sig = &func.sig;
+    let inner_block = &func.block;
+    let ret_span = match &func.sig.output {
+        ReturnType::Default => func.sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    // "Fake return edge": an error about the return type points at the user's return type.
+    let respond = quote_spanned! {ret_span=>
+        #private::IntoResponse::into_response(#name(#(#arg_names),*).await)
+    };
+
+    let (load_fn, loader_bound) = match ep
+        .owner
+        .as_ref()
+        .and_then(|o| o.loader.as_ref().map(|l| (o, l)))
+    {
+        None => (TokenStream::new(), TokenStream::new()),
+        Some((owner, loader)) => {
+            let param = &owner.param;
+            (
+                quote! {
+                    fn load<'a>(
+                        parts: &'a mut #private::Parts,
+                        state: &'a #s,
+                        principal: &'a #private::Principal,
+                    ) -> impl ::core::future::Future<Output = ::core::result::Result<(), #private::Response>> + ::core::marker::Send + 'a {
+                        #private::load_owned::<#loader, #s>(parts, state, principal, #param)
+                    }
+                },
+                quote_spanned!(loader.span()=> #loader: #private::OwnedResource<#s>,),
+            )
+        }
+    };
+
+    let doc_policy = policy_doc(&ep);
+    let mut out = quote! {
+        #(#struct_attrs)*
+        #[doc = ""]
+        #[doc = #doc_policy]
+        #(#cfgs)*
+        #[allow(non_camel_case_types)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        #vis struct #name;
+
+        #(#cfgs)*
+        const _: () = {
+            #[automatically_derived]
+            impl #private::SecureEndpoint for #name {
+                const POLICY: &'static #private::EndpointPolicy = &#private::EndpointPolicy {
+                    handler: #name_str,
+                    auth: #auth,
+                    authorization: #private::Authorization {
+                        any_authenticated: #any_authenticated,
+                        roles: &[#(#roles),*],
+                        scopes: &[#(#scopes),*],
+                        owner: #owner,
+                    },
+                    rate: #rate,
+                    fields: #fields,
+                };
+            }
+
+            #[automatically_derived]
+            impl<#s> #private::EndpointHandler<#s> for #name
+            where
+                #s: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+                #(#bounds,)*
+                #loader_bound
+            {
+                #load_fn
+
+                #[allow(clippy::manual_async_fn)]
+                fn call(self, #req: #private::Request, #state: #s)
+                    -> impl ::core::future::Future<Output = #private::Response> + ::core::marker::Send
+                {
+                    #(#fn_attrs)*
+                    #inner_sig #inner_block
+
+                    async move {
+                        let (mut #parts, #body) = #req.into_parts();
+                        #(#extract)*
+                        #respond
+                    }
+                }
+            }
+        };
+    };
+    // Silence "unused mut" when there are no parts extractors.
+    let _ = &mut out;
+    out.into_token_stream()
+}
+
+/// A one-line summary of the contract, appended to the endpoint's docs for reviewers.
+fn policy_doc(ep: &Endpoint) -> String {
+    let mut parts = Vec::new();
+    parts.push(match &ep.auth {
+        Auth::None => "**Security contract:** public (`auth = \"none\"`)".to_string(),
+        Auth::Schemes(s) => format!(
+            "**Security contract:** auth {}",
+            s.iter()
+                .map(|s| match s {
+                    Scheme::Jwt => "`jwt`",
+                    Scheme::ApiKey => "`api_key`",
+                    Scheme::Hmac => "`hmac`",
+                })
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    });
+    if ep.any_authenticated {
+        parts.push("any authenticated principal".into());
+    }
+    if !ep.roles.is_empty() {
+        parts.push(format!("roles {}", list(&ep.roles)));
+    }
+    if !ep.scopes.is_empty() {
+        parts.push(format!("scopes {}", list(&ep.scopes)));
+    }
+    if let Some(owner) = &ep.owner {
+        parts.push(format!("owner `{}`", owner.param.value()));
+    }
+    if let Some(rate) = &ep.rate {
+        parts.push(format!("rate `{}`", rate.text));
+    }
+    if let Some(fields) = &ep.fields {
+        parts.push(format!("fields {}", list(fields)));
+    }
+    parts.join("; ")
+}
+
+fn list(items: &[syn::LitStr]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{}`", i.value()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

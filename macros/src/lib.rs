@@ -1,0 +1,57 @@
+//! Procedural macro behind [`secure-endpoint`](https://docs.rs/secure-endpoint).
+//!
+//! Depend on the `secure-endpoint` crate, which re-exports [`macro@secure_endpoint`] and holds
+//! the runtime the generated code calls. The macro is a three-stage pipeline, after garde:
+//! [`syntax`] parses the attribute (keeping spans), [`check`] applies the default-deny contract
+//! and cross-checks it with the function signature (collecting every error), and [`emit`]
+//! generates the policy constant and the thin wrapper.
+
+#![forbid(unsafe_code)]
+
+mod check;
+mod ctxt;
+mod emit;
+mod model;
+mod symbol;
+mod syntax;
+
+use proc_macro::TokenStream;
+
+/// Declares the security contract of an axum handler and generates the wrapper that enforces it.
+///
+/// The annotated `async fn` becomes an *endpoint*: a unit value of the same name that only the
+/// secure router (`secure_endpoint::SecureRouter`) accepts. Its policy is a `const` known at
+/// compile time; the runtime enforces it on every request before the handler's extractors run.
+/// Full reference with examples: the `secure_endpoint` attribute in the `secure-endpoint` crate.
+///
+/// # Keys
+/// | key | value | meaning |
+/// |---|---|---|
+/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, a list of them, or `"none"` | who may call; required |
+/// | `allow` | `"authenticated"` | any authenticated principal (explicit) |
+/// | `roles` | `["admin", ...]` | the principal needs at least one of these roles (else 403) |
+/// | `scopes` | `["reports:read", ...]` | the principal needs every one of these scopes (else 403) |
+/// | `owner` | `"user_id"` | path parameter that must equal the principal's subject (else 404) |
+/// | `loader` | a type implementing `OwnedResource` | with `owner`: load the resource, check its owner (else 404) |
+/// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
+/// | `fields` | `["name", "email"]` | top-level JSON fields the body may carry (others: 422) |
+///
+/// # Errors
+/// Compilation fails, with every error of the attribute reported at once, when: `auth` is
+/// missing; an authenticated endpoint declares no authorization (`owner`, `roles`, `scopes` or
+/// `allow = "authenticated"`); the handler reads a body without `fields`; a key is unknown or
+/// repeated; a rate is malformed; `owner` names a path parameter the handler does not bind;
+/// `owner`, `roles`, `scopes` or `allow` are combined with `auth = "none"`; the fn is not `async`.
+#[proc_macro_attribute]
+pub fn secure_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let parsed = match syntax::parse(args.into(), item.clone()) {
+        Ok(parsed) => parsed,
+        Err(err) => return emit::unroutable(&item, err).into(),
+    };
+    let endpoint = match check::check(parsed) {
+        Ok(endpoint) => endpoint,
+        Err(err) => return emit::unroutable(&item, err).into(),
+    };
+    emit::emit(endpoint).into()
+}

@@ -1,0 +1,84 @@
+//! The two models: [`Raw`] straight from the tokens (spans kept, nothing checked) and
+//! [`Endpoint`], which only `check` can build, so `emit` never sees an unchecked policy.
+
+use proc_macro2::Span;
+use syn::{Ident, ItemFn, LitStr};
+
+/// One `key = value` of the attribute, as written.
+pub(crate) struct RawArg {
+    pub(crate) key: Ident,
+    pub(crate) value: RawValue,
+}
+
+/// A value as written.
+pub(crate) enum RawValue {
+    /// `"text"`
+    Str(LitStr),
+    /// `["a", "b"]`; `Err` holds an element that is not a string literal.
+    List {
+        items: Vec<LitStr>,
+        bad: Vec<syn::Expr>,
+        span: Span,
+    },
+    /// `SomeType` or `path::to::Type`
+    Path(syn::Path),
+    /// Anything else.
+    Other(syn::Expr),
+}
+
+/// The attribute and the function it is on, parsed but unchecked.
+pub(crate) struct Raw {
+    /// The whole attribute argument tokens, for errors about something missing.
+    pub(crate) attr_span: Span,
+    pub(crate) args: Vec<RawArg>,
+    pub(crate) func: ItemFn,
+}
+
+/// Authentication of a checked endpoint.
+pub(crate) enum Auth {
+    /// `auth = "none"`: public on purpose.
+    None,
+    /// One or more schemes, in the order they are tried.
+    Schemes(Vec<Scheme>),
+}
+
+/// An authentication scheme.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Jwt,
+    ApiKey,
+    Hmac,
+}
+
+/// A checked rate: `count` requests per `period_secs`.
+pub(crate) struct Rate {
+    pub(crate) count: u32,
+    pub(crate) period_secs: u64,
+    pub(crate) text: String,
+}
+
+/// Resource ownership.
+pub(crate) struct Owner {
+    pub(crate) param: LitStr,
+    pub(crate) loader: Option<syn::Path>,
+}
+
+/// A checked endpoint: everything `emit` needs, all rules satisfied.
+pub(crate) struct Endpoint {
+    pub(crate) func: ItemFn,
+    pub(crate) auth: Auth,
+    pub(crate) any_authenticated: bool,
+    pub(crate) roles: Vec<LitStr>,
+    pub(crate) scopes: Vec<LitStr>,
+    pub(crate) owner: Option<Owner>,
+    pub(crate) rate: Option<Rate>,
+    pub(crate) fields: Option<Vec<LitStr>>,
+    /// Index of the argument that consumes the body, if any (always the last one).
+    pub(crate) body_arg: Option<usize>,
+}
+
+impl Endpoint {
+    pub(crate) fn name(&self) -> &Ident {
+        &self.func.sig.ident
+    }
+}

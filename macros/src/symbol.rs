@@ -1,0 +1,32 @@
+//! The attribute's keys, named once (after serde's `symbol.rs`).
+
+pub(crate) const AUTH: &str = "auth";
+pub(crate) const ALLOW: &str = "allow";
+pub(crate) const ROLES: &str = "roles";
+pub(crate) const SCOPES: &str = "scopes";
+pub(crate) const OWNER: &str = "owner";
+pub(crate) const LOADER: &str = "loader";
+pub(crate) const RATE: &str = "rate";
+pub(crate) const FIELDS: &str = "fields";
+
+/// Every key the attribute accepts, in the order the reference documents them.
+pub(crate) const ALL_KEYS: &[&str] = &[AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS];
+
+/// Values of `auth`.
+pub(crate) const AUTH_SCHEMES: &[&str] = &["jwt", "api_key", "hmac", "none"];
+
+/// Values of `allow`.
+pub(crate) const ALLOW_VALUES: &[&str] = &["authenticated"];
+
+/// Extractors that read the request body (the last path segment of the argument's type).
+pub(crate) const BODY_EXTRACTORS: &[&str] = &[
+    "Json",
+    "Form",
+    "Bytes",
+    "String",
+    "Body",
+    "Request",
+    "RawForm",
+    "Multipart",
+    "BodyStream",
+];

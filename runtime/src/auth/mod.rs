@@ -1,0 +1,133 @@
+//! Authentication: who is calling. Each scheme turns request headers into a [`Principal`].
+
+pub mod jwt;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+
+use crate::policy::AuthScheme;
+use crate::problem::Problem;
+
+/// The authenticated caller, available to handlers as an extractor.
+///
+/// Cheap to clone. Its `Debug` shows the subject, roles, scopes and scheme, never a credential.
+#[derive(Clone, Debug)]
+pub struct Principal(Arc<PrincipalInner>);
+
+#[derive(Debug)]
+struct PrincipalInner {
+    subject: String,
+    roles: Vec<String>,
+    scopes: Vec<String>,
+    scheme: AuthScheme,
+}
+
+impl Principal {
+    /// A principal authenticated by `scheme`.
+    pub fn new(
+        subject: impl Into<String>,
+        roles: Vec<String>,
+        scopes: Vec<String>,
+        scheme: AuthScheme,
+    ) -> Self {
+        Principal(Arc::new(PrincipalInner {
+            subject: subject.into(),
+            roles,
+            scopes,
+            scheme,
+        }))
+    }
+
+    /// The subject (`sub` claim, key owner, client id).
+    pub fn subject(&self) -> &str {
+        &self.0.subject
+    }
+
+    /// Roles granted to the principal.
+    pub fn roles(&self) -> &[String] {
+        &self.0.roles
+    }
+
+    /// Scopes granted to the principal.
+    pub fn scopes(&self) -> &[String] {
+        &self.0.scopes
+    }
+
+    /// The scheme that authenticated the principal.
+    pub fn scheme(&self) -> AuthScheme {
+        self.0.scheme
+    }
+
+    /// `true` if the principal has `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.0.roles.iter().any(|r| r == role)
+    }
+
+    /// `true` if the principal has `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.0.scopes.iter().any(|s| s == scope)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Principal>().cloned())
+    }
+}
+
+/// Why authentication failed; only the class is kept, never the credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credential was presented.
+    Missing,
+    /// A credential was presented and refused.
+    Invalid,
+}
+
+/// 401 with `WWW-Authenticate: Bearer` (RFC 6750): no credentials.
+pub fn unauthenticated() -> Problem {
+    Problem::new(StatusCode::UNAUTHORIZED)
+        .with_detail("Authentication is required.")
+        .with_header(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"api\""),
+        )
+}
+
+/// 401 with `WWW-Authenticate: Bearer error="invalid_token"`: the same body whatever was wrong
+/// with the token, so the response tells an attacker nothing.
+pub fn invalid_token() -> Problem {
+    Problem::new(StatusCode::UNAUTHORIZED)
+        .with_detail("Authentication is required.")
+        .with_header(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"api\", error=\"invalid_token\""),
+        )
+}
+
+impl AuthFailure {
+    /// The 401 problem for this failure.
+    pub fn problem(self) -> Problem {
+        match self {
+            AuthFailure::Missing => unauthenticated(),
+            AuthFailure::Invalid => invalid_token(),
+        }
+    }
+}

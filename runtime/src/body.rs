@@ -1,0 +1,423 @@
+//! The request body: size limit, media type, the field allowlist (checked before
+//! deserialization), and validated `Json`/`Query` extractors built on garde.
+
+use std::fmt;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::request::Parts;
+use http::{header, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
+use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::Serialize;
+
+use crate::problem::{FieldError, Problem};
+
+/// Default largest body an endpoint accepts: 64 KiB.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// At most this many unknown field names are listed in a 422 (and each is cut to 64 chars).
+const MAX_LISTED: usize = 16;
+
+fn too_large() -> Problem {
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE).with_detail("The request body is too large.")
+}
+
+/// `true` for `application/json` and `application/*+json`, parameters allowed.
+fn is_json(parts: &Parts) -> bool {
+    let Some(ct) = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    let Some((ty, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    ty.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json")
+            || sub.len() > 5 && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
+}
+
+/// Declared `Content-Length`, if any and valid.
+fn content_length(parts: &Parts) -> Option<u64> {
+    parts
+        .headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Refuses any body on an endpoint that declares no `fields`.
+pub(crate) fn refuse_body(parts: &Parts) -> Result<(), Problem> {
+    let chunked = parts.headers.contains_key(header::TRANSFER_ENCODING);
+    match content_length(parts) {
+        Some(0) | None if !chunked => Ok(()),
+        _ => Err(too_large().with_detail("This endpoint accepts no request body.")),
+    }
+}
+
+/// Reads a JSON body of at most `limit` bytes and checks its top-level keys against `fields`.
+pub(crate) async fn read_allowlisted(
+    parts: &Parts,
+    body: Body,
+    fields: &[&str],
+    limit: usize,
+) -> Result<Bytes, Problem> {
+    if !is_json(parts) {
+        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            .with_detail("The request body must be JSON (Content-Type: application/json)."));
+    }
+    if content_length(parts).is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+        Err(_) => return Err(Problem::bad_request("The request body could not be read.")),
+    };
+    check_fields(&bytes, fields)?;
+    Ok(bytes)
+}
+
+/// Checks that `body` is one JSON object whose keys are all in `fields`, each at most once.
+/// Values are skipped without being stored; nothing from them is ever echoed.
+pub fn check_fields(body: &[u8], fields: &[&str]) -> Result<(), Problem> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let outcome = de::Deserializer::deserialize_any(&mut de, KeyCheck { fields })
+        .and_then(|outcome| de.end().map(|()| outcome));
+    match outcome {
+        Ok(KeyOutcome::Ok) => Ok(()),
+        Ok(KeyOutcome::NotAnObject) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+            .with_code("invalid_body")
+            .with_detail("The request body must be a JSON object.")),
+        Ok(KeyOutcome::Duplicate(name)) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+            .with_code("duplicate_field")
+            .with_detail("A field appears more than once in the request body.")
+            .with_errors(vec![FieldError {
+                field: name,
+                message: "duplicate field".into(),
+            }])),
+        Ok(KeyOutcome::Unknown(names)) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+            .with_code("unknown_fields")
+            .with_detail("The request body contains fields this endpoint does not accept.")
+            .with_errors(
+                names
+                    .into_iter()
+                    .map(|field| FieldError {
+                        field,
+                        message: "field not allowed".into(),
+                    })
+                    .collect(),
+            )),
+        Err(_) => {
+            Err(Problem::bad_request("The request body is not valid JSON.")
+                .with_code("malformed_json"))
+        }
+    }
+}
+
+enum KeyOutcome {
+    Ok,
+    NotAnObject,
+    Duplicate(String),
+    Unknown(Vec<String>),
+}
+
+struct KeyCheck<'f> {
+    fields: &'f [&'f str],
+}
+
+fn shown(name: &str) -> String {
+    name.chars().take(64).collect()
+}
+
+impl<'de> Visitor<'de> for KeyCheck<'_> {
+    type Value = KeyOutcome;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyOutcome, A::Error> {
+        let mut seen: u64 = 0;
+        let mut unknown: Vec<String> = Vec::new();
+        let mut duplicate: Option<String> = None;
+        while let Some(key) = map.next_key::<KeyName<'de>>()? {
+            let key = key.as_str();
+            match self.fields.iter().position(|f| *f == key) {
+                Some(i) if i < 64 => {
+                    let bit = 1u64 << i;
+                    if seen & bit != 0 && duplicate.is_none() {
+                        duplicate = Some(shown(key));
+                    }
+                    seen |= bit;
+                }
+                Some(_) => {}
+                None => {
+                    if unknown.len() < MAX_LISTED && !unknown.iter().any(|u| u == key) {
+                        unknown.push(shown(key));
+                    }
+                }
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(if !unknown.is_empty() {
+            KeyOutcome::Unknown(unknown)
+        } else if let Some(d) = duplicate {
+            KeyOutcome::Duplicate(d)
+        } else {
+            KeyOutcome::Ok
+        })
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<KeyOutcome, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(KeyOutcome::NotAnObject)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<KeyOutcome, E> {
+        Ok(KeyOutcome::NotAnObject)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<KeyOutcome, E> {
+        Ok(KeyOutcome::NotAnObject)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<KeyOutcome, E> {
+        Ok(KeyOutcome::NotAnObject)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<KeyOutcome, E> {
+        Ok(KeyOutcome::NotAnObject)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<KeyOutcome, E> {
+        Ok(KeyOutcome::NotAnObject)
+    }
+    fn visit_unit<E>(self) -> Result<KeyOutcome, E> {
+        Ok(KeyOutcome::NotAnObject)
+    }
+}
+
+/// A key, borrowed from the input when it has no escapes.
+enum KeyName<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl KeyName<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            KeyName::Borrowed(s) => s,
+            KeyName::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for KeyName<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyName<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<KeyName<'de>, E> {
+                Ok(KeyName::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<KeyName<'de>, E> {
+                Ok(KeyName::Owned(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<KeyName<'de>, E> {
+                Ok(KeyName::Owned(v))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Turns a garde report into field errors (paths and messages, never values).
+fn garde_errors(report: garde::Report) -> Vec<FieldError> {
+    report
+        .iter()
+        .map(|(path, error)| FieldError {
+            field: {
+                let p = path.to_string();
+                if p.is_empty() {
+                    "(body)".to_owned()
+                } else {
+                    p
+                }
+            },
+            message: error.message().to_string().into(),
+        })
+        .collect()
+}
+
+/// A JSON body, deserialized after the allowlist check and validated with garde.
+///
+/// Rejections are problem+json: 415 for a non-JSON media type, 400 for malformed JSON, 422 for
+/// a body of the wrong shape (no serde message is echoed: it can quote values) or one that
+/// fails validation (field paths and garde's messages). Also a response type: `Json(value)`
+/// serializes `value` as `application/json`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned + garde::Validate,
+    T::Context: Default,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Problem> {
+        let (parts, body) = req.into_parts();
+        if !is_json(&parts) {
+            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+                .with_detail("The request body must be JSON (Content-Type: application/json)."));
+        }
+        let bytes = match http_body_util::Limited::new(body, DEFAULT_BODY_LIMIT)
+            .collect()
+            .await
+        {
+            Ok(c) => c.to_bytes(),
+            Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+            Err(_) => return Err(Problem::bad_request("The request body could not be read.")),
+        };
+        let value: T = serde_json::from_slice(&bytes).map_err(|err| {
+            if err.is_data() {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+                    .with_code("invalid_body")
+                    .with_detail("The request body does not have the expected shape.")
+            } else {
+                Problem::bad_request("The request body is not valid JSON.")
+                    .with_code("malformed_json")
+            }
+        })?;
+        value
+            .validate_with(&T::Context::default())
+            .map_err(|report| {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+                    .with_code("validation_failed")
+                    .with_detail("The request body failed validation.")
+                    .with_errors(garde_errors(report))
+            })?;
+        Ok(Json(value))
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                bytes,
+            )
+                .into_response(),
+            Err(_) => Problem::internal().into_response(),
+        }
+    }
+}
+
+/// A query string, deserialized and validated with garde: 400 when it does not parse into
+/// `T`, 422 when it fails validation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned + garde::Validate,
+    T::Context: Default,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        let query = parts.uri.query().unwrap_or_default();
+        let value: T = serde_urlencoded::from_str(query).map_err(|_| {
+            Problem::bad_request("The query string is not valid for this endpoint.")
+                .with_code("invalid_query")
+        })?;
+        value
+            .validate_with(&T::Context::default())
+            .map_err(|report| {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+                    .with_code("validation_failed")
+                    .with_detail("The query string failed validation.")
+                    .with_errors(garde_errors(report))
+            })?;
+        Ok(Query(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: &[&str] = &["name", "email"];
+
+    fn codes(body: &str) -> Result<(), (u16, &'static str, Vec<String>)> {
+        check_fields(body.as_bytes(), FIELDS).map_err(|p| {
+            (
+                p.status().as_u16(),
+                p.code(),
+                p.errors().iter().map(|e| e.field.clone()).collect(),
+            )
+        })
+    }
+
+    #[test]
+    fn allowlist() {
+        assert!(codes(r#"{"name":"a","email":"b"}"#).is_ok());
+        assert!(codes(r#"{}"#).is_ok());
+        assert!(codes(r#"{"name":{"nested":{"role":"admin"}}}"#).is_ok());
+        assert_eq!(
+            codes(r#"{"name":"a","role":"admin","isAdmin":true}"#).unwrap_err(),
+            (422, "unknown_fields", vec!["role".into(), "isAdmin".into()])
+        );
+        assert_eq!(
+            codes(r#"{"na\u006de":"a","ro\u006ce":1}"#).unwrap_err().2,
+            vec!["role".to_string()]
+        );
+        assert_eq!(
+            codes(r#"{"name":"a","name":"b"}"#).unwrap_err().1,
+            "duplicate_field"
+        );
+        assert_eq!(codes(r#"[1,2]"#).unwrap_err().1, "invalid_body");
+        assert_eq!(codes(r#""x""#).unwrap_err().1, "invalid_body");
+        assert_eq!(
+            codes(r#"{"name":"a"} trailing"#).unwrap_err().1,
+            "malformed_json"
+        );
+        assert_eq!(codes(r#"{"name":"#).unwrap_err().1, "malformed_json");
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        // Values are skipped iteratively: deep nesting costs no stack here, and the typed
+        // deserializer behind it refuses it (serde_json's recursion limit).
+        assert!(codes(&format!(r#"{{"name":{deep}}}"#)).is_ok());
+        assert_eq!(
+            codes(&format!(r#"{{"name":{deep}"#)).unwrap_err().1,
+            "malformed_json"
+        );
+    }
+
+    #[test]
+    fn unknown_names_are_bounded() {
+        let body: String = format!(
+            "{{{}}}",
+            (0..100)
+                .map(|i| format!(r#""{}{i}":0"#, "k".repeat(200)))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let err = codes(&body).unwrap_err();
+        assert_eq!(err.2.len(), MAX_LISTED);
+        assert!(err.2.iter().all(|n| n.len() <= 64));
+    }
+}

@@ -1,0 +1,201 @@
+//! The outermost layer of the secure router: request id in, and on every response (success,
+//! rejection, 404, 405, panic) the security headers, `Cache-Control: no-store`, the request id,
+//! and, for any error, an RFC 9457 problem body with nothing internal.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
+use axum::response::Response;
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue};
+use tower::{Layer, Service};
+
+use crate::problem::{new_error_id, Problem, RenderedProblem, PROBLEM_JSON};
+
+/// `X-Request-ID`.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request id: the caller's `X-Request-ID` when well-formed (1–64 characters from
+/// `[A-Za-z0-9._:-]`), otherwise a fresh UUID v4. Available to handlers as an extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(HeaderValue);
+
+impl RequestId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Only ever built from ASCII.
+        self.0.to_str().unwrap_or_default()
+    }
+
+    fn from_request(headers: &HeaderMap) -> Self {
+        if let Some(v) = headers.get(&X_REQUEST_ID) {
+            let b = v.as_bytes();
+            if (1..=64).contains(&b.len())
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b':'))
+            {
+                return RequestId(v.clone());
+            }
+        }
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+        RequestId(HeaderValue::from_str(id).expect("a UUID is a valid header value"))
+    }
+}
+
+/// The headers set on every response. Built once; inserting them copies no bytes.
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 6] = [
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    ),
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    ),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+];
+
+const X_POWERED_BY: HeaderName = HeaderName::from_static("x-powered-by");
+
+/// Finishes a response: problem body for errors, security headers, request id.
+pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response {
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        response = normalize_error(response, request_id);
+    }
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, value);
+    }
+    headers.remove(header::SERVER);
+    headers.remove(X_POWERED_BY);
+    headers.insert(X_REQUEST_ID, request_id.0.clone());
+    response
+}
+
+/// Re-renders a [`Problem`] with the request id; replaces any other error body (an axum
+/// rejection's text, a handler's own error body) by a generic problem for its status, keeping
+/// only headers that carry protocol meaning.
+fn normalize_error(response: Response, request_id: &RequestId) -> Response {
+    let rid = Some(request_id.as_str());
+    if let Some(rendered) = response.extensions().get::<RenderedProblem>() {
+        let mut out = rendered.problem.render(&rendered.error_id, rid);
+        copy_protocol_headers(response.headers(), out.headers_mut());
+        log_problem(&rendered.problem, &rendered.error_id, request_id);
+        return out;
+    }
+    let problem = Problem::new(response.status());
+    let error_id = new_error_id();
+    let mut out = problem.render(&error_id, rid);
+    copy_protocol_headers(response.headers(), out.headers_mut());
+    log_problem(&problem, &error_id, request_id);
+    out
+}
+
+/// Headers of an error response worth keeping when its body is replaced.
+fn copy_protocol_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    const KEEP: [HeaderName; 6] = [
+        header::ALLOW,
+        header::RETRY_AFTER,
+        header::WWW_AUTHENTICATE,
+        HeaderName::from_static("ratelimit"),
+        HeaderName::from_static("ratelimit-policy"),
+        header::VARY,
+    ];
+    for name in KEEP {
+        if !to.contains_key(&name) {
+            for v in from.get_all(&name) {
+                to.append(name.clone(), v.clone());
+            }
+        }
+    }
+    to.insert(header::CONTENT_TYPE, PROBLEM_JSON);
+}
+
+fn log_problem(problem: &Problem, error_id: &str, request_id: &RequestId) {
+    if problem.status().is_server_error() {
+        tracing::error!(target: "secure_endpoint::problem", status = problem.status().as_u16(), code = problem.code(), error_id, request_id = request_id.as_str(), "request failed");
+    } else {
+        tracing::debug!(target: "secure_endpoint::problem", status = problem.status().as_u16(), code = problem.code(), error_id, request_id = request_id.as_str(), "request rejected");
+    }
+}
+
+/// The layer the secure router wraps every route and the fallback in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecurityLayer;
+
+impl<S> Layer<S> for SecurityLayer {
+    type Service = SecurityService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        SecurityService { inner }
+    }
+}
+
+/// See [`SecurityLayer`].
+#[derive(Debug, Clone)]
+pub struct SecurityService<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for SecurityService<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let request_id = RequestId::from_request(req.headers());
+        req.extensions_mut().insert(request_id.clone());
+        ResponseFuture {
+            inner: Box::pin(self.inner.call(req)),
+            request_id: Some(request_id),
+        }
+    }
+}
+
+/// Future of [`SecurityService`].
+pub struct ResponseFuture<F> {
+    inner: Pin<Box<F>>,
+    request_id: Option<RequestId>,
+}
+
+impl<F, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let response = match self.inner.as_mut().poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(r) => r?,
+        };
+        let request_id = self.request_id.take().expect("polled after completion");
+        Poll::Ready(Ok(finish(response, &request_id)))
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}

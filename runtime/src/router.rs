@@ -1,0 +1,265 @@
+//! The secure router: it accepts only `#[secure_endpoint]` endpoints, collects their policies
+//! into the inventory, and converts into a plain `axum::Router` wrapped in the security layer.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use axum::extract::Request;
+use axum::handler::Handler;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+use axum::Router;
+use http::{Method, StatusCode};
+
+use crate::config::Security;
+use crate::inventory::{Inventory, InventoryEntry};
+use crate::pipeline::EndpointRuntime;
+use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
+use crate::problem::Problem;
+use crate::rate::RateLimiter;
+use crate::response::SecurityLayer;
+use crate::{EndpointHandler, SecureEndpoint};
+
+type Register<S> = Box<dyn FnOnce(MethodRouter<S>, Arc<EndpointRuntime>) -> MethodRouter<S> + Send>;
+
+struct Pending<S> {
+    method: Method,
+    policy: &'static EndpointPolicy,
+    register: Register<S>,
+}
+
+/// The endpoints of one path, by method. Build it with [`get`], [`post`], [`put`], [`patch`]
+/// or [`delete`] and chain more methods: `get(show_user).put(update_user)`.
+#[must_use]
+pub struct SecureMethodRouter<S = ()> {
+    pending: Vec<Pending<S>>,
+}
+
+impl<S> std::fmt::Debug for SecureMethodRouter<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.pending
+                    .iter()
+                    .map(|p| (p.method.as_str(), p.policy.handler)),
+            )
+            .finish()
+    }
+}
+
+/// Routes an endpoint's requests into its enforcing pipeline.
+#[derive(Clone)]
+struct SecuredRoute<E> {
+    endpoint: E,
+    runtime: Arc<EndpointRuntime>,
+}
+
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecuredRouteMarker;
+
+impl<E, S> Handler<SecuredRouteMarker, S> for SecuredRoute<E>
+where
+    E: EndpointHandler<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+    fn call(self, req: Request, state: S) -> Self::Future {
+        Box::pin(async move { self.runtime.serve(self.endpoint, req, state).await })
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
+    fn on<E: EndpointHandler<S>>(
+        mut self,
+        method: Method,
+        filter: MethodFilter,
+        endpoint: E,
+    ) -> Self {
+        self.pending.push(Pending {
+            method,
+            policy: E::POLICY,
+            register: Box::new(move |router, runtime| {
+                router.on(filter, SecuredRoute { endpoint, runtime })
+            }),
+        });
+        self
+    }
+
+    /// Adds a `GET` endpoint (which also answers `HEAD`, under the same policy).
+    pub fn get<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
+        self.on(Method::GET, MethodFilter::GET, endpoint)
+    }
+    /// Adds a `POST` endpoint.
+    pub fn post<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
+        self.on(Method::POST, MethodFilter::POST, endpoint)
+    }
+    /// Adds a `PUT` endpoint.
+    pub fn put<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
+        self.on(Method::PUT, MethodFilter::PUT, endpoint)
+    }
+    /// Adds a `PATCH` endpoint.
+    pub fn patch<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
+        self.on(Method::PATCH, MethodFilter::PATCH, endpoint)
+    }
+    /// Adds a `DELETE` endpoint.
+    pub fn delete<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
+        self.on(Method::DELETE, MethodFilter::DELETE, endpoint)
+    }
+}
+
+macro_rules! top_level {
+    ($($name:ident),*) => {$(
+        #[doc = concat!("A [`SecureMethodRouter`] with a `", stringify!($name), "` endpoint.")]
+        ///
+        /// Only `#[secure_endpoint]` endpoints are accepted: a plain handler does not compile.
+        pub fn $name<E, S>(endpoint: E) -> SecureMethodRouter<S>
+        where
+            E: SecureEndpoint + EndpointHandler<S>,
+            S: Clone + Send + Sync + 'static,
+        {
+            SecureMethodRouter { pending: Vec::new() }.$name(endpoint)
+        }
+    )*};
+}
+top_level!(get, post, put, patch, delete);
+
+/// A router of secured endpoints.
+///
+/// ```
+/// use secure_endpoint::{routing::get, secure_endpoint, Security, SecureRouter};
+///
+/// #[secure_endpoint(auth = "none", rate = "10/s")]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// let app: axum::Router = SecureRouter::new(Security::builder().build())
+///     .route("/health", get(health))
+///     .into_router();
+/// ```
+#[must_use]
+pub struct SecureRouter<S = ()> {
+    router: Router<S>,
+    security: Security,
+    inventory: Vec<InventoryEntry>,
+    _state: PhantomData<fn() -> S>,
+}
+
+impl<S> std::fmt::Debug for SecureRouter<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecureRouter")
+            .field("endpoints", &self.inventory.len())
+            .finish()
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
+    /// An empty router enforcing with `security`.
+    pub fn new(security: Security) -> Self {
+        SecureRouter {
+            router: Router::new(),
+            security,
+            inventory: Vec::new(),
+            _state: PhantomData,
+        }
+    }
+
+    /// Routes `path` (axum syntax: `/users/{user_id}`) to the endpoints in `methods`.
+    ///
+    /// # Panics
+    /// At start-up, like axum's own route conflicts, when an endpoint cannot be enforced on
+    /// this path: `owner` names a parameter the path lacks, or the endpoint needs an
+    /// authentication scheme this router's [`Security`] does not configure.
+    pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
+        let engine = &self.security.engine;
+        let mut method_router = MethodRouter::new();
+        for pending in methods.pending {
+            let policy = pending.policy;
+            if let Some(owner) = policy.authorization.owner {
+                let segment = format!("{{{}}}", owner.param);
+                assert!(
+                    path.split('/').any(|s| s == segment),
+                    "endpoint `{}` declares `owner = \"{}\"` but the route `{path}` has no `{segment}` segment",
+                    policy.handler,
+                    owner.param,
+                );
+            }
+            if let Authentication::Required(schemes) = policy.auth {
+                for scheme in schemes {
+                    let available = match scheme {
+                        AuthScheme::Jwt => engine.jwt.is_some(),
+                        AuthScheme::ApiKey | AuthScheme::Hmac => false,
+                    };
+                    assert!(
+                        available,
+                        "endpoint `{}` requires `{}` authentication, which this router's `Security` does not configure{}",
+                        policy.handler,
+                        scheme.as_str(),
+                        if *scheme == AuthScheme::Jwt { "; call `Security::builder().jwt(...)`" } else { " (not supported yet)" },
+                    );
+                }
+            }
+            let limiter = match policy.rate {
+                Some(rate) => Arc::new(RateLimiter::new("endpoint", rate)),
+                None => engine.default_limiter.clone(),
+            };
+            let runtime = Arc::new(EndpointRuntime {
+                engine: engine.clone(),
+                policy,
+                limiter,
+            });
+            method_router = (pending.register)(method_router, runtime);
+            self.inventory
+                .push(InventoryEntry::new(&pending.method, path, policy));
+        }
+        self.router = self.router.route(path, method_router);
+        self
+    }
+
+    /// The security contract of every endpoint routed so far.
+    pub fn inventory(&self) -> Inventory {
+        Inventory::new(self.inventory.clone())
+    }
+
+    /// The finished `axum::Router`: unknown routes answer 404 problem+json and every response
+    /// passes through the security layer.
+    pub fn into_router(self) -> Router<S> {
+        self.router.fallback(not_found).layer(SecurityLayer)
+    }
+
+    /// Provides the state and finishes the router (see [`into_router`](Self::into_router)).
+    pub fn with_state<S2>(self, state: S) -> Router<S2> {
+        self.into_router().with_state(state)
+    }
+}
+
+impl SecureRouter<()> {
+    /// A make-service that records each connection's peer address, which per-IP rate limits
+    /// need: `axum::serve(listener, router.into_make_service())`.
+    pub fn into_make_service(self) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+        self.into_router()
+            .into_make_service_with_connect_info::<SocketAddr>()
+    }
+}
+
+impl From<SecureRouter<()>> for Router {
+    fn from(router: SecureRouter<()>) -> Router {
+        router.into_router()
+    }
+}
+
+async fn not_found() -> Result<Infallible, Problem> {
+    Err(Problem::new(StatusCode::NOT_FOUND).with_detail("No such route."))
+}
+
+#[allow(dead_code)]
+fn _assert_into_response(p: Problem) -> Response {
+    p.into_response()
+}
