@@ -1,1 +1,515 @@
-//! demo
+//! The seed-parity demo API, secured with `#[secure_endpoint]`.
+//!
+//! [`app`] builds the routes of DESIGN.md's demo table on a [`SecureRouter`]; `main.rs` serves
+//! them over HTTPS. Tests build the same app and serve it on `127.0.0.1:0`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
+use secure_endpoint::rate::FailureLimiter;
+use secure_endpoint::routing::{get, post};
+use secure_endpoint::{
+    secure_endpoint, Json, Owned, OwnedResource, Principal, Problem, Query, SecureRouter, Security,
+};
+use serde::{Deserialize, Serialize};
+
+/// The demo's JWT issuer.
+pub const ISSUER: &str = "secure-endpoint-demo";
+/// The demo's JWT audience.
+pub const AUDIENCE: &str = "demo-api";
+/// How long a login token lives.
+pub const TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+/// The seeded users: (email, name, role).
+pub const SEEDED_USERS: [(&str, &str, &str); 3] = [
+    ("alice@example.com", "Alice", "user"),
+    ("bob@example.com", "Bob", "user"),
+    ("admin@example.com", "Admin", "admin"),
+];
+
+/// Start-up settings.
+pub struct DemoConfig {
+    /// HS256 secret, at least 32 bytes.
+    pub jwt_secret: Vec<u8>,
+    /// The password of every seeded user.
+    pub password: String,
+}
+
+impl std::fmt::Debug for DemoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoConfig").finish_non_exhaustive()
+    }
+}
+
+/// A stored user. The password hash never leaves this struct: responses use [`UserView`].
+#[derive(Clone)]
+struct User {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    password_hash: String,
+}
+
+/// A user as the API shows it: no secret fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        UserView {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role.clone(),
+        }
+    }
+}
+
+/// An order, owned by a user.
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    id: String,
+    user_id: String,
+    item: String,
+    total_cents: u64,
+}
+
+/// An article.
+#[derive(Debug, Clone, Serialize)]
+pub struct Article {
+    id: String,
+    author_id: String,
+    title: String,
+    body: String,
+    tags: Vec<String>,
+    published: bool,
+    likes: u32,
+    seq: u64,
+}
+
+/// Shared application state.
+#[derive(Clone)]
+pub struct AppState {
+    users: Arc<RwLock<HashMap<String, User>>>,
+    orders: Arc<RwLock<HashMap<String, Order>>>,
+    articles: Arc<RwLock<Vec<Article>>>,
+    issuer: JwtIssuer,
+    login_failures: Arc<FailureLimiter>,
+    /// Verified against when the email is unknown, so both cases cost the same time.
+    dummy_hash: Arc<str>,
+}
+
+fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default parameters cannot fail")
+        .to_string()
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+impl AppState {
+    /// Seeds users (argon2 hashes), orders and articles.
+    pub fn seeded(config: &DemoConfig) -> Self {
+        let mut users = HashMap::new();
+        for (email, name, role) in SEEDED_USERS {
+            let id = uuid::Uuid::new_v4().to_string();
+            users.insert(
+                id.clone(),
+                User {
+                    id,
+                    email: email.into(),
+                    name: name.into(),
+                    role: role.into(),
+                    password_hash: hash_password(&config.password),
+                },
+            );
+        }
+        let id_of = |email: &str| {
+            users
+                .values()
+                .find(|u| u.email == email)
+                .map(|u| u.id.clone())
+                .unwrap_or_default()
+        };
+        let mut orders = HashMap::new();
+        for (owner, item, total_cents) in [
+            ("alice@example.com", "Keyboard", 7_900),
+            ("alice@example.com", "Monitor", 23_900),
+            ("bob@example.com", "Headphones", 12_900),
+        ] {
+            let id = uuid::Uuid::new_v4().to_string();
+            orders.insert(
+                id.clone(),
+                Order {
+                    id,
+                    user_id: id_of(owner),
+                    item: item.into(),
+                    total_cents,
+                },
+            );
+        }
+        let articles = vec![Article {
+            id: uuid::Uuid::new_v4().to_string(),
+            author_id: id_of("admin@example.com"),
+            title: "Welcome".into(),
+            body: "Every endpoint of this API declares its security contract.".into(),
+            tags: vec!["intro".into()],
+            published: true,
+            likes: 3,
+            seq: 0,
+        }];
+        AppState {
+            users: Arc::new(RwLock::new(users)),
+            orders: Arc::new(RwLock::new(orders)),
+            articles: Arc::new(RwLock::new(articles)),
+            issuer: JwtIssuer::hs256(&config.jwt_secret, ISSUER, AUDIENCE, TOKEN_TTL)
+                .expect("the demo's JWT secret is at least 32 bytes"),
+            login_failures: Arc::new(FailureLimiter::new(
+                "login",
+                5,
+                Duration::from_secs(15 * 60),
+            )),
+            dummy_hash: hash_password("not a real password").into(),
+        }
+    }
+}
+
+/// The security configuration: HS256 tokens from this demo, 100 KiB bodies.
+pub fn security(config: &DemoConfig) -> Security {
+    let verifier = JwtVerifier::hs256(&config.jwt_secret)
+        .expect("the demo's JWT secret is at least 32 bytes")
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .expect("issuer and audience are set");
+    Security::builder()
+        .jwt(verifier)
+        .body_limit(100 * 1024)
+        .build()
+}
+
+/// Every route of the demo, with its state.
+pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
+    let state = AppState::seeded(config);
+    let router = SecureRouter::new(security(config))
+        .route("/api/health", get(health))
+        .route("/api/login", post(login))
+        .route("/api/users/me", get(me))
+        .route("/api/users/{user_id}", get(show_user).put(update_user))
+        .route("/api/orders", get(list_orders))
+        .route("/api/orders/{order_id}", get(show_order))
+        .route("/api/articles", get(list_articles).post(create_article))
+        .route("/api/admin/users", get(admin_list_users));
+    (router, state)
+}
+
+// ---- handlers -------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+/// Liveness probe.
+#[secure_endpoint(auth = "none")]
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Login credentials.
+#[derive(Deserialize, garde::Validate)]
+struct LoginRequest {
+    #[garde(length(min = 3, max = 254))]
+    email: String,
+    #[garde(length(min = 1, max = 1024))]
+    password: String,
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    token: String,
+    token_type: &'static str,
+    expires_in: u64,
+}
+
+fn invalid_credentials() -> Problem {
+    Problem::new(StatusCode::UNAUTHORIZED)
+        .with_code("invalid_credentials")
+        .with_detail("Invalid email or password.")
+        .with_header(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"api\""),
+        )
+}
+
+/// Exchanges email and password for a JWT. At most 5 failed attempts per client IP and email
+/// every 15 minutes (successes are not counted), on top of 20 attempts per minute per IP.
+#[secure_endpoint(auth = "none", rate = "20/1m", fields = ["email", "password"])]
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Json<TokenResponse>, Problem> {
+    let email = req.email.trim().to_ascii_lowercase();
+    let key = (peer.ip(), email.clone());
+    state.login_failures.check(&key)?;
+    let user = read(&state.users)
+        .values()
+        .find(|u| u.email == email)
+        .cloned();
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| state.dummy_hash.to_string());
+    let password = req.password;
+    let verified = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false);
+    match user {
+        Some(user) if verified => {
+            tracing::info!(target: "demo::auth", user_id = %user.id, "login succeeded");
+            let token = state
+                .issuer
+                .issue(&user.id, std::slice::from_ref(&user.role), &[]);
+            Ok(Json(TokenResponse {
+                token,
+                token_type: "Bearer",
+                expires_in: TOKEN_TTL.as_secs(),
+            }))
+        }
+        _ => {
+            state.login_failures.record_failure(&key);
+            tracing::info!(target: "demo::auth", ip = %peer.ip(), "login failed");
+            Err(invalid_credentials())
+        }
+    }
+}
+
+/// The caller's own profile.
+#[secure_endpoint(auth = "jwt", allow = "authenticated")]
+async fn me(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<UserView>, Problem> {
+    read(&state.users)
+        .get(principal.subject())
+        .map(|u| Json(UserView::from(u)))
+        .ok_or_else(Problem::not_found)
+}
+
+/// A user's profile, for that user only.
+#[secure_endpoint(auth = "jwt", owner = "user_id")]
+async fn show_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+) -> Result<Json<UserView>, Problem> {
+    read(&state.users)
+        .get(&user_id)
+        .map(|u| Json(UserView::from(u)))
+        .ok_or_else(Problem::not_found)
+}
+
+/// What a user may change about themself: nothing else gets through (no `role`).
+#[derive(Deserialize, garde::Validate)]
+struct UpdateUser {
+    #[garde(inner(length(min = 1, max = 100)))]
+    name: Option<String>,
+    #[garde(inner(length(min = 3, max = 254), contains("@")))]
+    email: Option<String>,
+}
+
+/// Updates the caller's own name and email.
+#[secure_endpoint(auth = "jwt", owner = "user_id", fields = ["name", "email"])]
+async fn update_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    Json(update): Json<UpdateUser>,
+) -> Result<Json<UserView>, Problem> {
+    let mut users = write(&state.users);
+    let user = users.get_mut(&user_id).ok_or_else(Problem::not_found)?;
+    if let Some(name) = update.name {
+        user.name = name;
+    }
+    if let Some(email) = update.email {
+        user.email = email.to_ascii_lowercase();
+    }
+    Ok(Json(UserView::from(&*user)))
+}
+
+/// A list wrapped in an object, never a top-level array.
+#[derive(Serialize)]
+struct Page<T> {
+    data: Vec<T>,
+    count: usize,
+}
+
+impl<T> Page<T> {
+    fn of(data: Vec<T>) -> Self {
+        Page {
+            count: data.len(),
+            data,
+        }
+    }
+}
+
+/// The caller's own orders.
+#[secure_endpoint(auth = "jwt", allow = "authenticated")]
+async fn list_orders(State(state): State<AppState>, principal: Principal) -> Json<Page<Order>> {
+    let mut mine: Vec<Order> = read(&state.orders)
+        .values()
+        .filter(|o| o.user_id == principal.subject())
+        .cloned()
+        .collect();
+    mine.sort_by(|a, b| a.item.cmp(&b.item));
+    Json(Page::of(mine))
+}
+
+impl OwnedResource<AppState> for Order {
+    async fn load(state: &AppState, id: &str) -> Result<Option<Self>, Problem> {
+        Ok(read(&state.orders).get(id).cloned())
+    }
+
+    fn owner_id(&self) -> &str {
+        &self.user_id
+    }
+}
+
+/// One order, loaded and checked against the caller before this runs.
+#[secure_endpoint(auth = "jwt", owner = "order_id", loader = Order)]
+async fn show_order(Owned(order): Owned<Order>) -> Json<Order> {
+    Json(order)
+}
+
+/// A new article.
+#[derive(Deserialize, garde::Validate)]
+struct NewArticle {
+    #[garde(length(chars, min = 1, max = 200))]
+    title: String,
+    #[garde(length(chars, max = 50_000))]
+    body: String,
+    #[serde(default)]
+    #[garde(length(max = 10), inner(length(chars, min = 1, max = 50)))]
+    tags: Vec<String>,
+    #[serde(default)]
+    #[garde(skip)]
+    published: bool,
+}
+
+/// Publishes an article by the caller.
+#[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "30/1m", fields = ["title", "body", "tags", "published"])]
+async fn create_article(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(new): Json<NewArticle>,
+) -> (StatusCode, Json<Article>) {
+    let mut articles = write(&state.articles);
+    let article = Article {
+        id: uuid::Uuid::new_v4().to_string(),
+        author_id: principal.subject().to_owned(),
+        title: new.title,
+        body: new.body,
+        tags: new.tags,
+        published: new.published,
+        likes: 0,
+        seq: articles.len() as u64,
+    };
+    articles.push(article.clone());
+    (StatusCode::CREATED, Json(article))
+}
+
+/// Sort orders of the article list.
+#[derive(Deserialize, Default, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    Popular,
+}
+
+/// Pagination of the article list.
+#[derive(Deserialize, garde::Validate)]
+struct ArticleQuery {
+    #[serde(default = "one")]
+    #[garde(range(min = 1, max = 1000))]
+    page: u32,
+    #[serde(default = "twenty")]
+    #[garde(range(min = 1, max = 100))]
+    limit: u32,
+    #[serde(default)]
+    #[garde(skip)]
+    sort: Sort,
+}
+
+fn one() -> u32 {
+    1
+}
+fn twenty() -> u32 {
+    20
+}
+
+#[derive(Serialize)]
+struct ArticlePage {
+    data: Vec<Article>,
+    count: usize,
+    page: u32,
+    limit: u32,
+}
+
+/// Articles, paginated and sorted.
+#[secure_endpoint(auth = "jwt", allow = "authenticated")]
+async fn list_articles(
+    State(state): State<AppState>,
+    Query(q): Query<ArticleQuery>,
+) -> Json<ArticlePage> {
+    let mut all = read(&state.articles).clone();
+    match q.sort {
+        Sort::Newest => all.sort_by(|a, b| b.seq.cmp(&a.seq)),
+        Sort::Oldest => all.sort_by(|a, b| a.seq.cmp(&b.seq)),
+        Sort::Popular => all.sort_by(|a, b| b.likes.cmp(&a.likes)),
+    }
+    let start = (q.page as usize - 1) * q.limit as usize;
+    let data: Vec<Article> = all.into_iter().skip(start).take(q.limit as usize).collect();
+    Json(ArticlePage {
+        count: data.len(),
+        data,
+        page: q.page,
+        limit: q.limit,
+    })
+}
+
+/// Every user, for administrators.
+#[secure_endpoint(auth = "jwt", roles = ["admin"])]
+async fn admin_list_users(State(state): State<AppState>) -> Json<Page<UserView>> {
+    let mut users: Vec<UserView> = read(&state.users).values().map(UserView::from).collect();
+    users.sort_by(|a, b| a.email.cmp(&b.email));
+    Json(Page::of(users))
+}

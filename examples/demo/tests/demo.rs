@@ -1,0 +1,383 @@
+//! The demo API over real HTTP on 127.0.0.1: the seed's scenarios, end to end.
+
+use std::net::SocketAddr;
+
+use demo::{app, DemoConfig};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct-horse-battery";
+
+struct Demo {
+    base: String,
+    client: Client,
+}
+
+async fn start() -> Demo {
+    let config = DemoConfig {
+        jwt_secret: b"test secret, at least thirty-two bytes".to_vec(),
+        password: PASSWORD.into(),
+    };
+    let (router, state) = app(&config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = router
+        .with_state(state)
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    Demo {
+        base: format!("http://{addr}"),
+        client: Client::new(),
+    }
+}
+
+impl Demo {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn token(&self, email: &str) -> String {
+        let res = self.login(email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["token_type"], "Bearer");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn me(&self, token: &str) -> Value {
+        self.get("/api/users/me", token).await.json().await.unwrap()
+    }
+}
+
+async fn problem(res: reqwest::Response, status: StatusCode) -> Value {
+    assert_eq!(res.status(), status);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["error_id"].is_string() && body["request_id"].is_string());
+    body
+}
+
+#[tokio::test]
+async fn health_is_public_and_hardened() {
+    let demo = start().await;
+    let res = demo
+        .client
+        .get(demo.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(res.headers()[name], value, "{name}");
+    }
+    assert!(res.headers().contains_key("strict-transport-security"));
+    assert!(!res.headers().contains_key("server") && !res.headers().contains_key("x-powered-by"));
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
+}
+
+#[tokio::test]
+async fn profile_has_no_secret_fields_and_others_are_404() {
+    let demo = start().await;
+    let alice = demo.token("alice@example.com").await;
+    let bob = demo.token("bob@example.com").await;
+    let me = demo.me(&alice).await;
+    assert_eq!(me["email"], "alice@example.com");
+    assert_eq!(
+        me.as_object().unwrap().len(),
+        4,
+        "only id, email, name, role: {me}"
+    );
+    let bob_id = demo.me(&bob).await["id"].as_str().unwrap().to_owned();
+
+    // Another's profile and a missing one look the same.
+    let theirs = problem(
+        demo.get(&format!("/api/users/{bob_id}"), &alice).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let missing = problem(
+        demo.get("/api/users/no-such-user", &alice).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    for key in ["type", "title", "detail", "code"] {
+        assert_eq!(theirs[key], missing[key], "{key}");
+    }
+    let put = demo
+        .client
+        .put(demo.url(&format!("/api/users/{bob_id}")))
+        .bearer_auth(&alice)
+        .json(&json!({ "name": "pwned" }))
+        .send()
+        .await
+        .unwrap();
+    problem(put, StatusCode::NOT_FOUND).await;
+    assert_eq!(demo.me(&bob).await["name"], "Bob");
+}
+
+#[tokio::test]
+async fn mass_assignment_is_refused_and_nothing_changes() {
+    let demo = start().await;
+    let alice = demo.token("alice@example.com").await;
+    let id = demo.me(&alice).await["id"].as_str().unwrap().to_owned();
+    let res = demo
+        .client
+        .put(demo.url(&format!("/api/users/{id}")))
+        .bearer_auth(&alice)
+        .json(&json!({ "name": "Alice 2", "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(res, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        body["errors"],
+        json!([{ "field": "role", "message": "field not allowed" }])
+    );
+    assert!(
+        !body.to_string().contains("\"admin\""),
+        "the value is never echoed"
+    );
+    let me = demo.me(&alice).await;
+    assert_eq!(
+        (me["name"].as_str(), me["role"].as_str()),
+        (Some("Alice"), Some("user"))
+    );
+
+    let ok = demo
+        .client
+        .put(demo.url(&format!("/api/users/{id}")))
+        .bearer_auth(&alice)
+        .json(&json!({ "name": "Alice 2" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(demo.me(&alice).await["name"], "Alice 2");
+}
+
+#[tokio::test]
+async fn orders_are_wrapped_and_owned() {
+    let demo = start().await;
+    let alice = demo.token("alice@example.com").await;
+    let bob = demo.token("bob@example.com").await;
+    let mine: Value = demo.get("/api/orders", &alice).await.json().await.unwrap();
+    assert_eq!(mine["count"], 2);
+    assert_eq!(mine["data"].as_array().unwrap().len(), 2);
+    let bobs: Value = demo.get("/api/orders", &bob).await.json().await.unwrap();
+    let bob_order = bobs["data"][0]["id"].as_str().unwrap();
+    let alice_order = mine["data"][0]["id"].as_str().unwrap();
+
+    let res = demo
+        .get(&format!("/api/orders/{alice_order}"), &alice)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["id"], alice_order);
+    let theirs = problem(
+        demo.get(&format!("/api/orders/{bob_order}"), &alice).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let missing = problem(
+        demo.get("/api/orders/nope", &alice).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(theirs["detail"], missing["detail"]);
+}
+
+#[tokio::test]
+async fn admin_endpoint_needs_the_admin_role() {
+    let demo = start().await;
+    let alice = demo.token("alice@example.com").await;
+    problem(
+        demo.get("/api/admin/users", &alice).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    let admin = demo.token("admin@example.com").await;
+    let all: Value = demo
+        .get("/api/admin/users", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["count"], 3);
+    assert!(!all.to_string().contains("argon2"), "no password hashes");
+}
+
+#[tokio::test]
+async fn articles_are_validated() {
+    let demo = start().await;
+    let alice = demo.token("alice@example.com").await;
+    let post = |body: Value| {
+        demo.client
+            .post(demo.url("/api/articles"))
+            .bearer_auth(&alice)
+            .json(&body)
+            .send()
+    };
+    let created =
+        post(json!({ "title": "Hello", "body": "text", "tags": ["a"], "published": true }))
+            .await
+            .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let empty_title = problem(
+        post(json!({ "title": "", "body": "x" })).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(empty_title["errors"][0]["field"], "title");
+    let tags: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+    let too_many = problem(
+        post(json!({ "title": "t", "body": "x", "tags": tags }))
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(too_many["errors"][0]["field"], "tags");
+    let long_tag = problem(
+        post(json!({ "title": "t", "body": "x", "tags": ["x".repeat(51)] }))
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(long_tag["errors"][0]["field"], "tags[0]");
+    let too_long = problem(
+        post(json!({ "title": "t", "body": "x".repeat(50_001) }))
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(too_long["errors"][0]["field"], "body");
+    problem(
+        post(json!({ "title": "t", "body": "x", "author_id": "someone" }))
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+
+    let list: Value = demo
+        .get("/api/articles?limit=1&sort=newest", &alice)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["data"][0]["title"], "Hello");
+    assert_eq!(list["count"], 1);
+    let bad = problem(
+        demo.get("/api/articles?limit=101", &alice).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(bad["errors"][0]["field"], "limit");
+    problem(
+        demo.get("/api/articles?page=0", &alice).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    problem(
+        demo.get("/api/articles?sort=random", &alice).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn login_counts_failures_per_ip_and_email_but_not_successes() {
+    let demo = start().await;
+    // Successes are not counted: more than five in a row all pass.
+    for _ in 0..6 {
+        assert_eq!(
+            demo.login("bob@example.com", PASSWORD).await.status(),
+            StatusCode::OK
+        );
+    }
+    for _ in 0..5 {
+        let res = demo.login("alice@example.com", "wrong").await;
+        let body = problem(res, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(body["detail"], "Invalid email or password.");
+    }
+    // The sixth attempt is throttled, even with the right password.
+    let res = demo.login("alice@example.com", PASSWORD).await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 15 * 60);
+    problem(res, StatusCode::TOO_MANY_REQUESTS).await;
+    // Another email from the same IP is not locked out.
+    assert_eq!(
+        demo.login("admin@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    // An unknown email fails the same way as a wrong password.
+    let unknown = problem(
+        demo.login("nobody@example.com", "x").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_eq!(unknown["detail"], "Invalid email or password.");
+}
+
+#[tokio::test]
+async fn inventory_lists_every_route_with_its_contract() {
+    let config = DemoConfig {
+        jwt_secret: vec![7; 32],
+        password: String::new(),
+    };
+    let (router, _) = app(&config);
+    let inventory = router.inventory();
+    let rows: Vec<(String, String)> = inventory
+        .endpoints
+        .iter()
+        .map(|e| (e.method.clone(), e.path.clone()))
+        .collect();
+    assert_eq!(rows.len(), 10, "{rows:?}");
+    let update = inventory
+        .endpoints
+        .iter()
+        .find(|e| e.handler == "update_user")
+        .unwrap();
+    assert_eq!(update.owner, Some("user_id"));
+    assert_eq!(update.fields, Some(vec!["name", "email"]));
+    let md = inventory.to_markdown();
+    assert!(md.contains("| GET | `/api/admin/users` | `admin_list_users` | jwt | roles: admin | default | no body |"), "{md}");
+}
