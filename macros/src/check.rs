@@ -24,7 +24,7 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
     // ---- the function itself -------------------------------------------------------------
     if func.sig.asyncness.is_none() {
         cx.error_spanned_by(
-            &func.sig.fn_token,
+            func.sig.fn_token,
             format!("endpoint `{name}` must be an `async fn`; add `async` before `fn`"),
         );
     }
@@ -405,9 +405,11 @@ fn string_list(cx: &Ctxt, arg: &RawArg, what: &str) -> Vec<LitStr> {
             if items.is_empty() && bad.is_empty() && key != FIELDS {
                 cx.error_at(*span, format!("`{key}` is empty; list at least one {what}"));
             }
-            for item in items {
-                if item.value().trim().is_empty() || item.value().chars().any(char::is_whitespace) {
-                    if key != FIELDS || item.value().is_empty() {
+            // Field names are checked with the allowlist (empty, duplicate); roles and scopes
+            // are single tokens.
+            if key != FIELDS {
+                for item in items {
+                    if item.value().is_empty() || item.value().chars().any(char::is_whitespace) {
                         cx.error_spanned_by(
                             item,
                             format!("a {what} cannot be empty or contain spaces"),

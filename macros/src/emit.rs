@@ -3,7 +3,7 @@
 //! under `::secure_endpoint::__private`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType};
 
@@ -183,7 +183,7 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
     };
 
     let doc_policy = policy_doc(&ep);
-    let mut out = quote! {
+    quote! {
         #(#struct_attrs)*
         #[doc = ""]
         #[doc = #doc_policy]
@@ -234,10 +234,7 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
                 }
             }
         };
-    };
-    // Silence "unused mut" when there are no parts extractors.
-    let _ = &mut out;
-    out.into_token_stream()
+    }
 }
 
 /// A one-line summary of the contract, appended to the endpoint's docs for reviewers.

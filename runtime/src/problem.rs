@@ -27,8 +27,13 @@ pub struct FieldError {
 }
 
 /// An RFC 9457 problem: status, a fixed title and detail, optional field errors and headers.
+///
+/// One pointer wide, so `Result<T, Problem>` costs nothing extra on the success path.
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub struct Problem(Box<ProblemInner>);
+
+#[derive(Debug, Clone)]
+struct ProblemInner {
     status: StatusCode,
     code: &'static str,
     title: Cow<'static, str>,
@@ -40,58 +45,58 @@ pub struct Problem {
 impl Problem {
     /// A problem with `status`, its canonical reason as title and a generic code.
     pub fn new(status: StatusCode) -> Self {
-        Problem {
+        Problem(Box::new(ProblemInner {
             status,
             code: default_code(status),
             title: Cow::Borrowed(status.canonical_reason().unwrap_or("Error")),
             detail: None,
             errors: Vec::new(),
             headers: HeaderMap::new(),
-        }
+        }))
     }
 
     /// Sets a human-readable explanation. Keep it free of anything internal.
     pub fn with_detail(mut self, detail: impl Into<Cow<'static, str>>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
     /// Sets the machine-readable `code` (snake_case).
     pub fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
+        self.0.code = code;
         self
     }
 
     /// Adds field errors (names and messages only).
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.errors = errors;
+        self.0.errors = errors;
         self
     }
 
     /// Adds a response header (e.g. `Retry-After`).
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
+        self.0.headers.append(name, value);
         self
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The machine-readable code.
     pub fn code(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     /// The field errors.
     pub fn errors(&self) -> &[FieldError] {
-        &self.errors
+        &self.0.errors
     }
 
     /// The extra headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.0.headers
     }
 
     /// 400: the request is malformed.
@@ -135,23 +140,23 @@ impl Problem {
         }
         serde_json::to_vec(&Body {
             type_: "about:blank",
-            title: &self.title,
-            status: self.status.as_u16(),
-            detail: self.detail.as_deref(),
-            code: self.code,
+            title: &self.0.title,
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.as_deref(),
+            code: self.0.code,
             error_id,
             request_id,
-            errors: &self.errors,
+            errors: &self.0.errors,
         })
         .unwrap_or_else(|_| b"{}".to_vec())
     }
 
     /// Renders the full response.
     pub(crate) fn render(&self, error_id: &str, request_id: Option<&str>) -> Response {
-        let mut response = (self.status, self.body(error_id, request_id)).into_response();
+        let mut response = (self.0.status, self.body(error_id, request_id)).into_response();
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, PROBLEM_JSON);
-        for (name, value) in &self.headers {
+        for (name, value) in &self.0.headers {
             headers.append(name.clone(), value.clone());
         }
         response
@@ -180,7 +185,7 @@ impl IntoResponse for Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.title)
+        write!(f, "{} {}", self.0.status.as_u16(), self.0.title)
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::extract::Request;
 use axum::handler::Handler;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 use http::{Method, StatusCode};
@@ -257,9 +257,4 @@ impl From<SecureRouter<()>> for Router {
 
 async fn not_found() -> Result<Infallible, Problem> {
     Err(Problem::new(StatusCode::NOT_FOUND).with_detail("No such route."))
-}
-
-#[allow(dead_code)]
-fn _assert_into_response(p: Problem) -> Response {
-    p.into_response()
 }

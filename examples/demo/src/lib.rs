@@ -492,9 +492,9 @@ async fn list_articles(
 ) -> Json<ArticlePage> {
     let mut all = read(&state.articles).clone();
     match q.sort {
-        Sort::Newest => all.sort_by(|a, b| b.seq.cmp(&a.seq)),
-        Sort::Oldest => all.sort_by(|a, b| a.seq.cmp(&b.seq)),
-        Sort::Popular => all.sort_by(|a, b| b.likes.cmp(&a.likes)),
+        Sort::Newest => all.sort_by_key(|a| std::cmp::Reverse(a.seq)),
+        Sort::Oldest => all.sort_by_key(|a| a.seq),
+        Sort::Popular => all.sort_by_key(|a| std::cmp::Reverse(a.likes)),
     }
     let start = (q.page as usize - 1) * q.limit as usize;
     let data: Vec<Article> = all.into_iter().skip(start).take(q.limit as usize).collect();
