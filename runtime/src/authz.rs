@@ -74,15 +74,18 @@ impl<S: Send + Sync, T: Send + Sync + 'static> FromRequestParts<S> for Owned<T> 
     }
 }
 
-/// The path parameter `param` of the request, percent-decoded.
-pub(crate) async fn path_param(parts: &mut Parts, param: &str) -> Option<String> {
+/// Runs `f` on the path parameter `param` of the request, percent-decoded.
+pub(crate) async fn with_path_param<R>(
+    parts: &mut Parts,
+    param: &str,
+    f: impl FnOnce(Option<&str>) -> R,
+) -> R {
     let params = axum::extract::RawPathParams::from_request_parts(parts, &())
         .await
-        .ok()?;
-    params
-        .iter()
-        .find(|(k, _)| *k == param)
-        .map(|(_, v)| v.to_owned())
+        .ok();
+    f(params
+        .as_ref()
+        .and_then(|p| p.iter().find(|(k, _)| *k == param).map(|(_, v)| v)))
 }
 
 #[doc(hidden)]
@@ -92,7 +95,7 @@ pub async fn load_owned<T: OwnedResource<S>, S: Send + Sync>(
     principal: &Principal,
     param: &'static str,
 ) -> Result<(), Response> {
-    let Some(id) = path_param(parts, param).await else {
+    let Some(id) = with_path_param(parts, param, |v| v.map(str::to_owned)).await else {
         return Err(Problem::not_found().into_response());
     };
     match T::load(state, &id).await {

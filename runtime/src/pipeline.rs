@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use http::request::Parts;
 
 use crate::auth::{AuthFailure, Principal};
-use crate::authz::{check_roles_and_scopes, path_param};
+use crate::authz::{check_roles_and_scopes, with_path_param};
 use crate::body::{read_allowlisted, refuse_body};
 use crate::config::Engine;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
@@ -99,8 +99,8 @@ impl EndpointRuntime {
             }
             if let Some(owner) = authz.owner {
                 if owner.loader.is_none() {
-                    let owned = path_param(&mut parts, owner.param).await;
-                    if owned.as_deref() != Some(principal.subject()) {
+                    let subject = principal.subject();
+                    if !with_path_param(&mut parts, owner.param, |v| v == Some(subject)).await {
                         return Problem::not_found().into_response();
                     }
                 } else if let Err(response) = E::load(&mut parts, &state, principal).await {

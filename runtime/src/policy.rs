@@ -90,11 +90,11 @@ impl fmt::Display for RateSpec {
     /// The attribute's notation: `100/15m`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let p = self.period_secs;
-        let (n, unit) = if p % 86_400 == 0 {
+        let (n, unit) = if p.is_multiple_of(86_400) {
             (p / 86_400, "d")
-        } else if p % 3600 == 0 {
+        } else if p.is_multiple_of(3600) {
             (p / 3600, "h")
-        } else if p % 60 == 0 {
+        } else if p.is_multiple_of(60) {
             (p / 60, "m")
         } else {
             (p, "s")

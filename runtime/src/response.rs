@@ -29,7 +29,7 @@ impl RequestId {
         self.0.to_str().unwrap_or_default()
     }
 
-    fn from_request(headers: &HeaderMap) -> Self {
+    pub(crate) fn from_request(headers: &HeaderMap) -> Self {
         if let Some(v) = headers.get(&X_REQUEST_ID) {
             let b = v.as_bytes();
             if (1..=64).contains(&b.len())
@@ -76,6 +76,7 @@ pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response
         response = normalize_error(response, request_id);
     }
     let headers = response.headers_mut();
+    headers.reserve(SECURITY_HEADERS.len() + 1);
     for (name, value) in SECURITY_HEADERS {
         headers.insert(name, value);
     }
@@ -166,16 +167,19 @@ where
         let request_id = RequestId::from_request(req.headers());
         req.extensions_mut().insert(request_id.clone());
         ResponseFuture {
-            inner: Box::pin(self.inner.call(req)),
+            inner: self.inner.call(req),
             request_id: Some(request_id),
         }
     }
 }
 
-/// Future of [`SecurityService`].
-pub struct ResponseFuture<F> {
-    inner: Pin<Box<F>>,
-    request_id: Option<RequestId>,
+pin_project_lite::pin_project! {
+    /// Future of [`SecurityService`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        request_id: Option<RequestId>,
+    }
 }
 
 impl<F, E> Future for ResponseFuture<F>
@@ -184,12 +188,13 @@ where
 {
     type Output = Result<Response, E>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let response = match self.inner.as_mut().poll(cx) {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = match this.inner.poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(r) => r?,
         };
-        let request_id = self.request_id.take().expect("polled after completion");
+        let request_id = this.request_id.take().expect("polled after completion");
         Poll::Ready(Ok(finish(response, &request_id)))
     }
 }

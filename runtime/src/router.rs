@@ -1,7 +1,6 @@
 //! The secure router: it accepts only `#[secure_endpoint]` endpoints, collects their policies
 //! into the inventory, and converts into a plain `axum::Router` wrapped in the security layer.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
@@ -11,10 +10,10 @@ use std::sync::Arc;
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::extract::Request;
 use axum::handler::Handler;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
-use http::{Method, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 
 use crate::config::Security;
 use crate::inventory::{Inventory, InventoryEntry};
@@ -22,7 +21,7 @@ use crate::pipeline::EndpointRuntime;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
 use crate::rate::RateLimiter;
-use crate::response::SecurityLayer;
+use crate::response::{finish, RequestId};
 use crate::{EndpointHandler, SecureEndpoint};
 
 type Register<S> = Box<dyn FnOnce(MethodRouter<S>, Arc<EndpointRuntime>) -> MethodRouter<S> + Send>;
@@ -70,8 +69,13 @@ where
 {
     type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
 
-    fn call(self, req: Request, state: S) -> Self::Future {
-        Box::pin(async move { self.runtime.serve(self.endpoint, req, state).await })
+    fn call(self, mut req: Request, state: S) -> Self::Future {
+        let request_id = RequestId::from_request(req.headers());
+        req.extensions_mut().insert(request_id.clone());
+        Box::pin(async move {
+            let response = self.runtime.serve(self.endpoint, req, state).await;
+            finish(response, &request_id)
+        })
     }
 }
 
@@ -228,10 +232,18 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         Inventory::new(self.inventory.clone())
     }
 
-    /// The finished `axum::Router`: unknown routes answer 404 problem+json and every response
-    /// passes through the security layer.
+    /// The finished `axum::Router`. Every response of its endpoints, and of its fallbacks
+    /// (404 for an unknown route, 405 with `Allow` for an unrouted method), carries the
+    /// security headers and the request id, and every error is a problem+json body.
+    ///
+    /// Each endpoint finishes its own response rather than through `Router::layer`, which
+    /// would box and clone every route a second time on every request. Routes merged into the
+    /// returned router afterwards are plain axum routes: wrap them in
+    /// [`SecurityLayer`](crate::response::SecurityLayer) if they need the same treatment.
     pub fn into_router(self) -> Router<S> {
-        self.router.fallback(not_found).layer(SecurityLayer)
+        self.router
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
     }
 
     /// Provides the state and finishes the router (see [`into_router`](Self::into_router)).
@@ -255,6 +267,13 @@ impl From<SecureRouter<()>> for Router {
     }
 }
 
-async fn not_found() -> Result<Infallible, Problem> {
-    Err(Problem::new(StatusCode::NOT_FOUND).with_detail("No such route."))
+async fn not_found(headers: HeaderMap) -> Response {
+    let problem = Problem::new(StatusCode::NOT_FOUND).with_detail("No such route.");
+    finish(problem.into_response(), &RequestId::from_request(&headers))
+}
+
+/// axum adds the `Allow` header to what this returns.
+async fn method_not_allowed(headers: HeaderMap) -> Response {
+    let problem = Problem::new(StatusCode::METHOD_NOT_ALLOWED);
+    finish(problem.into_response(), &RequestId::from_request(&headers))
 }

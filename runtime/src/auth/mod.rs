@@ -1,5 +1,6 @@
 //! Authentication: who is calling. Each scheme turns request headers into a [`Principal`].
 
+mod cache;
 pub mod jwt;
 
 use std::sync::Arc;
