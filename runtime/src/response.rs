@@ -69,19 +69,44 @@ const SECURITY_HEADERS: [(HeaderName, HeaderValue); 6] = [
 
 const X_POWERED_BY: HeaderName = HeaderName::from_static("x-powered-by");
 
+/// The security headers, in a map with room for a response's usual own headers.
+static TEMPLATE: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(|| {
+    let mut map = HeaderMap::with_capacity(16);
+    for (name, value) in SECURITY_HEADERS {
+        map.insert(name, value);
+    }
+    map
+});
+
+/// Headers the secure router sets or removes itself.
+fn is_managed(name: &HeaderName) -> bool {
+    SECURITY_HEADERS.iter().any(|(n, _)| n == name)
+        || name == header::SERVER
+        || name == X_POWERED_BY
+        || name == X_REQUEST_ID
+}
+
 /// Finishes a response: problem body for errors, security headers, request id.
 pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response {
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
         response = normalize_error(response, request_id);
     }
+    // Start from a map that already holds the security headers and has room for the
+    // response's own (one allocation, no growth), then move the response's headers in; the
+    // handler cannot override a security header nor send `Server`/`X-Powered-By`.
+    let own = std::mem::replace(response.headers_mut(), TEMPLATE.clone());
     let headers = response.headers_mut();
-    headers.reserve(SECURITY_HEADERS.len() + 1);
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(name, value);
+    let mut last = None;
+    for (name, value) in own {
+        if let Some(name) = name {
+            last = Some(name);
+        }
+        let Some(name) = &last else { continue };
+        if !is_managed(name) {
+            headers.append(name.clone(), value);
+        }
     }
-    headers.remove(header::SERVER);
-    headers.remove(X_POWERED_BY);
     headers.insert(X_REQUEST_ID, request_id.0.clone());
     response
 }
