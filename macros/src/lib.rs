@@ -36,6 +36,66 @@ use proc_macro::TokenStream;
 /// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
 /// | `fields` | `["name", "email"]` | top-level JSON fields the body may carry (others: 422) |
 ///
+/// Rate limits use GCRA (governor): `"100/15m"` admits a burst of 100, refilled evenly (one
+/// request every 9 s). Authenticated endpoints count per principal, public ones per client IP;
+/// an endpoint without `rate` shares the router's default limit.
+///
+/// # Examples
+///
+/// ```
+/// use axum::extract::{Path, State};
+/// use secure_endpoint::routing::{get, post};
+/// use secure_endpoint::{secure_endpoint, Json, Principal, Problem, SecureRouter, Security};
+///
+/// #[derive(Clone)]
+/// struct AppState;
+///
+/// #[derive(serde::Deserialize, garde::Validate)]
+/// struct NewNote {
+///     #[garde(length(min = 1, max = 200))]
+///     title: String,
+/// }
+///
+/// /// Public on purpose, limited per client IP.
+/// #[secure_endpoint(auth = "none", rate = "60/1m")]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// /// Only the owner of `{user_id}`; only `title` may be sent; 100 requests per 15 minutes.
+/// #[secure_endpoint(auth = "jwt", owner = "user_id", rate = "100/15m", fields = ["title"])]
+/// async fn add_note(
+///     State(_state): State<AppState>,
+///     Path(user_id): Path<String>,
+///     Json(note): Json<NewNote>,
+/// ) -> Result<Json<String>, Problem> {
+///     Ok(Json(format!("{user_id}: {}", note.title)))
+/// }
+///
+/// /// Administrators only.
+/// #[secure_endpoint(auth = "jwt", roles = ["admin"])]
+/// async fn stats(principal: Principal) -> String {
+///     format!("hello {}", principal.subject())
+/// }
+///
+/// fn app(security: Security) -> axum::Router {
+///     SecureRouter::new(security)
+///         .route("/health", get(health))
+///         .route("/users/{user_id}/notes", post(add_note))
+///         .route("/admin/stats", get(stats))
+///         .with_state(AppState)
+/// }
+/// ```
+///
+/// An endpoint without a complete contract does not compile:
+///
+/// ```compile_fail
+/// # use secure_endpoint::secure_endpoint;
+/// // error: endpoint `delete_user` authenticates callers but declares no authorization; ...
+/// #[secure_endpoint(auth = "jwt")]
+/// async fn delete_user() {}
+/// ```
+///
 /// # Errors
 /// Compilation fails, with every error of the attribute reported at once, when: `auth` is
 /// missing; an authenticated endpoint declares no authorization (`owner`, `roles`, `scopes` or

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Compile-time cost of the attribute: generates two crates with the same 100 handlers, one
+# with #[secure_endpoint] on a SecureRouter, one plain on an axum Router, builds their
+# dependencies once, then times REPS rebuilds of each crate alone (dev profile) and prints
+# the medians, the ratio and the extra time per endpoint.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+REPS=${REPS:-5}
+N=${N:-100}
+DIR=$ROOT/target/compile-bench
+mkdir -p "$DIR"
+export CARGO_TARGET_DIR=$DIR/target
+
+gen() { # $1 = secured|plain
+  local crate=$DIR/$1
+  mkdir -p "$crate/src"
+  cat > "$crate/Cargo.toml" <<TOML
+[package]
+name = "compile-bench-$1"
+version = "0.0.0"
+edition = "2021"
+publish = false
+[workspace]
+[dependencies]
+secure-endpoint = { path = "$ROOT/runtime" }
+axum = { version = "0.8", default-features = false, features = ["http1", "tokio", "json", "query", "matched-path", "tracing"] }
+serde = { version = "1", features = ["derive"] }
+garde = { version = "0.22", default-features = false, features = ["derive", "serde"] }
+TOML
+  {
+    echo 'use axum::extract::Path;'
+    echo '#[derive(serde::Deserialize, garde::Validate)] pub struct Body { #[garde(length(min = 1, max = 100))] pub name: String, #[garde(length(max = 200))] pub email: String }'
+    echo '#[derive(serde::Serialize)] pub struct View { pub id: String, pub name: String }'
+    for i in $(seq "$N"); do
+      if [ "$1" = secured ]; then
+        echo "#[secure_endpoint::secure_endpoint(auth = \"jwt\", owner = \"user_id\", rate = \"100/15m\", fields = [\"name\", \"email\"])]"
+        echo "pub async fn h$i(Path(user_id): Path<String>, secure_endpoint::Json(b): secure_endpoint::Json<Body>) -> secure_endpoint::Json<View> { secure_endpoint::Json(View { id: user_id, name: b.name }) }"
+      else
+        echo "pub async fn h$i(Path(user_id): Path<String>, axum::Json(b): axum::Json<Body>) -> axum::Json<View> { axum::Json(View { id: user_id, name: b.name }) }"
+      fi
+    done
+    if [ "$1" = secured ]; then
+      echo 'pub fn app(security: secure_endpoint::Security) -> axum::Router { secure_endpoint::SecureRouter::new(security)'
+      for i in $(seq "$N"); do echo "  .route(\"/r$i/{user_id}\", secure_endpoint::routing::put(h$i))"; done
+      echo '  .into_router() }'
+    else
+      echo 'pub fn app() -> axum::Router { axum::Router::new()'
+      for i in $(seq "$N"); do echo "  .route(\"/r$i/{user_id}\", axum::routing::put(h$i))"; done
+      echo '}'
+    fi
+  } > "$crate/src/lib.rs"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+for kind in plain secured; do
+  gen "$kind"
+  cargo build -q --manifest-path "$DIR/$kind/Cargo.toml"   # dependencies, once
+done
+for kind in plain secured; do
+  for _ in $(seq "$REPS"); do
+    touch "$DIR/$kind/src/lib.rs"
+    s=$(date +%s.%N)
+    cargo build -q --manifest-path "$DIR/$kind/Cargo.toml"
+    e=$(date +%s.%N)
+    echo "$e - $s" | bc
+  done | median > "$DIR/$kind.median"
+done
+plain=$(cat "$DIR/plain.median"); secured=$(cat "$DIR/secured.median")
+echo "| crate | $N handlers, median of $REPS rebuilds |"
+echo "|---|---|"
+echo "| plain axum | ${plain} s |"
+echo "| #[secure_endpoint] | ${secured} s |"
+echo "ratio: $(echo "scale=2; $secured / $plain" | bc)x; extra per endpoint: $(echo "scale=1; ($secured - $plain) * 1000 / $N" | bc) ms"
