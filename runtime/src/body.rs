@@ -18,6 +18,10 @@ use crate::problem::{FieldError, Problem};
 /// Default largest body an endpoint accepts: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
+/// The body limit the pipeline read an allowlisted body under, so [`Json`] applies the same.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimit(pub(crate) usize);
+
 /// At most this many unknown field names are listed in a 422 (and each is cut to 64 chars).
 const MAX_LISTED: usize = 16;
 
@@ -41,6 +45,15 @@ fn is_json(parts: &Parts) -> bool {
     ty.eq_ignore_ascii_case("application")
         && (sub.eq_ignore_ascii_case("json")
             || sub.len() > 5 && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
+}
+
+/// `true` without `Content-Encoding` or with `identity`: bodies are not decompressed here.
+fn is_identity_encoded(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .all(|v| v.as_bytes().eq_ignore_ascii_case(b"identity"))
 }
 
 /// Declared `Content-Length`, if any and valid.
@@ -73,6 +86,10 @@ pub(crate) async fn read_allowlisted(
     if !is_json(parts) {
         return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
             .with_detail("The request body must be JSON (Content-Type: application/json)."));
+    }
+    if !is_identity_encoded(parts) {
+        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+            .with_detail("The request body must not be compressed (no Content-Encoding)."));
     }
     if content_length(parts).is_some_and(|len| len > limit as u64) {
         return Err(too_large());
@@ -276,14 +293,15 @@ where
 
     async fn from_request(req: Request, _: &S) -> Result<Self, Problem> {
         let (parts, body) = req.into_parts();
+        let limit = parts
+            .extensions
+            .get::<BodyLimit>()
+            .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
         if !is_json(&parts) {
             return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
                 .with_detail("The request body must be JSON (Content-Type: application/json)."));
         }
-        let bytes = match http_body_util::Limited::new(body, DEFAULT_BODY_LIMIT)
-            .collect()
-            .await
-        {
+        let bytes = match http_body_util::Limited::new(body, limit).collect().await {
             Ok(c) => c.to_bytes(),
             Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
             Err(_) => return Err(Problem::bad_request("The request body could not be read.")),

@@ -15,7 +15,7 @@ use http::request::Parts;
 
 use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, with_path_param};
-use crate::body::{read_allowlisted, refuse_body};
+use crate::body::{read_allowlisted, refuse_body, BodyLimit};
 use crate::config::Engine;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
@@ -32,7 +32,7 @@ pub(crate) struct EndpointRuntime {
 /// The client address the server saw (the connection's peer). Unknown when the router is
 /// not served with connect info; then all such callers share one rate-limit bucket.
 #[inline]
-fn client_ip(parts: &Parts) -> IpAddr {
+pub(crate) fn client_ip(parts: &Parts) -> IpAddr {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -113,7 +113,10 @@ impl EndpointRuntime {
         let body = match policy.fields {
             Some(fields) => {
                 match read_allowlisted(&parts, body, fields, self.engine.body_limit).await {
-                    Ok(bytes) => Body::from(bytes),
+                    Ok(bytes) => {
+                        parts.extensions.insert(BodyLimit(self.engine.body_limit));
+                        Body::from(bytes)
+                    }
                     Err(p) => return p.into_response(),
                 }
             }
@@ -123,14 +126,23 @@ impl EndpointRuntime {
             },
         };
 
-        let req = Request::from_parts(parts, body);
-        match AssertUnwindSafe(endpoint.call(req, state))
+        endpoint.call(Request::from_parts(parts, body), state).await
+    }
+
+    /// [`serve`](Self::serve) with any panic, in a loader, an extractor or the handler, turned
+    /// into a 500 problem: the connection is answered and stays usable.
+    pub(crate) async fn serve_catching<E, S>(&self, endpoint: E, req: Request, state: S) -> Response
+    where
+        E: EndpointHandler<S>,
+        S: Send + Sync,
+    {
+        match AssertUnwindSafe(self.serve(endpoint, req, state))
             .catch_unwind()
             .await
         {
             Ok(response) => response,
             Err(_) => {
-                tracing::error!(target: "secure_endpoint::panic", handler = policy.handler, "handler panicked");
+                tracing::error!(target: "secure_endpoint::panic", handler = self.policy.handler, "handler panicked");
                 Problem::internal().into_response()
             }
         }

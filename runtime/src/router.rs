@@ -13,14 +13,15 @@ use axum::handler::Handler;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 
+use crate::config::Engine;
 use crate::config::Security;
 use crate::inventory::{Inventory, InventoryEntry};
-use crate::pipeline::EndpointRuntime;
+use crate::pipeline::{client_ip, EndpointRuntime};
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
-use crate::rate::RateLimiter;
+use crate::rate::{RateKey, RateLimiter};
 use crate::response::{finish, RequestId};
 use crate::{EndpointHandler, SecureEndpoint};
 
@@ -73,7 +74,7 @@ where
         let request_id = RequestId::from_request(req.headers());
         req.extensions_mut().insert(request_id.clone());
         Box::pin(async move {
-            let response = self.runtime.serve(self.endpoint, req, state).await;
+            let response = self.runtime.serve_catching(self.endpoint, req, state).await;
             finish(response, &request_id)
         })
     }
@@ -241,6 +242,16 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// returned router afterwards are plain axum routes: wrap them in
     /// [`SecurityLayer`](crate::response::SecurityLayer) if they need the same treatment.
     pub fn into_router(self) -> Router<S> {
+        let engine = self.security.engine.clone();
+        let not_found = move |req: Request| {
+            let engine = engine.clone();
+            async move { fallback(&engine, req, StatusCode::NOT_FOUND) }
+        };
+        let engine = self.security.engine.clone();
+        let method_not_allowed = move |req: Request| {
+            let engine = engine.clone();
+            async move { fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED) }
+        };
         self.router
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
@@ -267,13 +278,20 @@ impl From<SecureRouter<()>> for Router {
     }
 }
 
-async fn not_found(headers: HeaderMap) -> Response {
-    let problem = Problem::new(StatusCode::NOT_FOUND).with_detail("No such route.");
-    finish(problem.into_response(), &RequestId::from_request(&headers))
-}
-
-/// axum adds the `Allow` header to what this returns.
-async fn method_not_allowed(headers: HeaderMap) -> Response {
-    let problem = Problem::new(StatusCode::METHOD_NOT_ALLOWED);
-    finish(problem.into_response(), &RequestId::from_request(&headers))
+/// The answer of a fallback (404, or 405 to which axum adds `Allow`), after the per-IP limit,
+/// so probing unknown routes and methods is limited like any other request.
+fn fallback(engine: &Engine, req: Request, status: StatusCode) -> Response {
+    let (parts, _) = req.into_parts();
+    let limited = engine
+        .ip_limiter
+        .as_ref()
+        .and_then(|l| l.check(&RateKey::Ip(client_ip(&parts))).err());
+    let problem = limited.unwrap_or_else(|| match status {
+        StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
+        _ => Problem::new(status),
+    });
+    finish(
+        problem.into_response(),
+        &RequestId::from_request(&parts.headers),
+    )
 }

@@ -1,0 +1,348 @@
+//! JWT bearer authentication over real HTTP: every way a token can be wrong gives the same 401,
+//! so the response never tells an attacker which check failed.
+
+mod common;
+
+use common::*;
+use jsonwebtoken::Algorithm;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// Words that would tell an attacker which check failed, or echo the token's contents.
+const CHECK_NAMES: &[&str] = &[
+    "expired",
+    "Expired",
+    "signature",
+    "Signature",
+    "algorithm",
+    "Algorithm",
+    "HS384",
+    "HS512",
+    "none",
+    "issuer",
+    "Issuer",
+    "audience",
+    "Audience",
+    "nbf",
+    "Immature",
+    "InvalidToken",
+    "claim",
+    "Basic",
+    "base64",
+    "Base64",
+    "UTF-8",
+    "evil",
+];
+
+#[test]
+fn b64url_matches_rfc4648_vectors() {
+    assert_eq!(b64url(b""), "");
+    assert_eq!(b64url(b"f"), "Zg");
+    assert_eq!(b64url(b"fo"), "Zm8");
+    assert_eq!(b64url(b"foo"), "Zm9v");
+    assert_eq!(b64url(b"foob"), "Zm9vYg");
+    assert_eq!(b64url(b"fooba"), "Zm9vYmE");
+    assert_eq!(b64url(b"foobar"), "Zm9vYmFy");
+    assert_eq!(b64url(&[0xfb, 0xff]), "-_8");
+}
+
+/// An unsigned token: `{"alg": <alg>, "typ": "JWT"}`, the claims, an empty signature.
+fn unsigned(alg: &str, claims: &Value, trailing_dot: bool) -> String {
+    let header = b64url(json!({ "alg": alg, "typ": "JWT" }).to_string().as_bytes());
+    let payload = b64url(claims.to_string().as_bytes());
+    if trailing_dot {
+        format!("{header}.{payload}.")
+    } else {
+        format!("{header}.{payload}")
+    }
+}
+
+fn with(mut claims: Value, key: &str, value: Value) -> Value {
+    claims[key] = value;
+    claims
+}
+
+fn without(mut claims: Value, key: &str) -> Value {
+    claims.as_object_mut().unwrap().remove(key);
+    claims
+}
+
+/// Every malformed, forged or otherwise unacceptable `Authorization` value, by name.
+fn bad_credentials() -> Vec<(&'static str, String)> {
+    let now = now();
+    let valid = claims(ALICE, &["user"], "");
+    let admin = claims(ALICE, &["admin"], "reports:read");
+    let good = sign(&valid);
+    let parts: Vec<&str> = good.split('.').collect();
+
+    // Flip one character in the middle of the signature (the last character of a base64url
+    // HS256 signature also carries padding bits, so it is left alone).
+    let mut sig: Vec<u8> = parts[2].as_bytes().to_vec();
+    sig[10] = if sig[10] == b'A' { b'B' } else { b'A' };
+    let tampered_signature = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        String::from_utf8(sig).unwrap()
+    );
+    // Swap the payload for one granting admin, keep the original signature.
+    let tampered_payload = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64url(admin.to_string().as_bytes()),
+        parts[2]
+    );
+
+    let bearer = |t: String| format!("Bearer {t}");
+    let hs256 = r#"{"alg":"HS256","typ":"JWT"}"#;
+    let rest = format!(
+        r#""iss":"{ISSUER}","aud":"{AUDIENCE}","nbf":{now},"exp":{}"#,
+        now + 600
+    );
+    // The signed raw token is valid as such (checked in `raw_signing_is_accepted`); only the
+    // duplicate makes it unacceptable.
+    let duplicate_sub = sign_raw(
+        hs256,
+        &format!(r#"{{"sub":"{BOB}","sub":"{ALICE}",{rest}}}"#),
+    );
+    let duplicate_alg = sign_raw(
+        r#"{"alg":"none","alg":"HS256","typ":"JWT"}"#,
+        &format!(r#"{{"sub":"{ALICE}",{rest}}}"#),
+    );
+    vec![
+        (
+            "expired",
+            bearer(sign(&with(
+                with(
+                    with(valid.clone(), "exp", json!(now - 3600)),
+                    "iat",
+                    json!(now - 7200),
+                ),
+                "nbf",
+                json!(now - 7200),
+            ))),
+        ),
+        (
+            "wrong iss",
+            bearer(sign(&with(
+                valid.clone(),
+                "iss",
+                json!("https://evil.test"),
+            ))),
+        ),
+        (
+            "wrong aud",
+            bearer(sign(&with(valid.clone(), "aud", json!("another-api")))),
+        ),
+        ("missing exp", bearer(sign(&without(valid.clone(), "exp")))),
+        ("missing iss", bearer(sign(&without(valid.clone(), "iss")))),
+        ("missing aud", bearer(sign(&without(valid.clone(), "aud")))),
+        ("missing sub", bearer(sign(&without(valid.clone(), "sub")))),
+        (
+            "empty sub",
+            bearer(sign(&with(valid.clone(), "sub", json!("")))),
+        ),
+        ("alg none", bearer(unsigned("none", &admin, false))),
+        (
+            "alg none, trailing dot",
+            bearer(unsigned("none", &admin, true)),
+        ),
+        (
+            "alg None, trailing dot",
+            bearer(unsigned("None", &admin, true)),
+        ),
+        (
+            "alg NONE, trailing dot",
+            bearer(unsigned("NONE", &admin, true)),
+        ),
+        ("tampered signature", bearer(tampered_signature)),
+        ("tampered payload", bearer(tampered_payload)),
+        ("no signature", bearer(format!("{}.{}", parts[0], parts[1]))),
+        (
+            "empty signature",
+            bearer(format!("{}.{}.", parts[0], parts[1])),
+        ),
+        (
+            "other secret",
+            bearer(sign_with(&admin, Algorithm::HS256, OTHER_SECRET)),
+        ),
+        (
+            "HS384, same secret",
+            bearer(sign_with(&valid, Algorithm::HS384, SECRET)),
+        ),
+        (
+            "HS512, same secret",
+            bearer(sign_with(&valid, Algorithm::HS512, SECRET)),
+        ),
+        (
+            "nbf in the future",
+            bearer(sign(&with(valid.clone(), "nbf", json!(now + 3600)))),
+        ),
+        (
+            "array iss",
+            bearer(sign(&with(
+                valid.clone(),
+                "iss",
+                json!([ISSUER, "https://evil.test"]),
+            ))),
+        ),
+        (
+            "array iss, one element",
+            bearer(sign(&with(valid.clone(), "iss", json!([ISSUER])))),
+        ),
+        ("duplicate sub", bearer(duplicate_sub)),
+        ("duplicate alg", bearer(duplicate_alg)),
+        (
+            "exp as a string",
+            bearer(sign(&with(
+                valid.clone(),
+                "exp",
+                json!((now + 600).to_string()),
+            ))),
+        ),
+        (
+            "sub as a number",
+            bearer(sign(&with(valid.clone(), "sub", json!(42)))),
+        ),
+        (
+            "roles as a string",
+            bearer(sign(&with(valid.clone(), "roles", json!("admin")))),
+        ),
+        (
+            "Basic",
+            format!("Basic {}", b64url(b"alice@example.com:password")),
+        ),
+        ("Bearer without token", "Bearer".to_owned()),
+        ("Bearer, empty token", "Bearer ".to_owned()),
+        ("garbage", "Bearer not.a.jwt".to_owned()),
+        ("not base64", "Bearer ***.***.***".to_owned()),
+        (
+            "oversized",
+            bearer(format!(
+                "{}.{}.{}",
+                parts[0],
+                "A".repeat(9 * 1024),
+                parts[2]
+            )),
+        ),
+        ("token without scheme", good.clone()),
+    ]
+}
+
+#[tokio::test]
+async fn valid_tokens_are_accepted() {
+    let app = TestApp::start().await;
+    let body = expect_json(app.get_as("/me", &alice()).await, StatusCode::OK).await;
+    assert_eq!(body["sub"], ALICE);
+
+    // The scheme name is case-insensitive (RFC 6750 / RFC 9110 §11.1).
+    let res = app
+        .get("/me")
+        .header("authorization", format!("bearer {}", alice()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_json(res, StatusCode::OK).await["sub"], ALICE);
+
+    // `aud` may be an array that contains the configured audience (RFC 7519 §4.1.3).
+    let multi_aud = sign(&with(
+        claims(BOB, &[], ""),
+        "aud",
+        json!(["another-api", AUDIENCE]),
+    ));
+    let body = expect_json(app.get_as("/me", &multi_aud).await, StatusCode::OK).await;
+    assert_eq!(body["sub"], BOB);
+}
+
+#[tokio::test]
+async fn raw_signing_is_accepted() {
+    // Control for the hand-signed tokens of `bad_credentials`.
+    let app = TestApp::start().await;
+    let now = now();
+    let token = sign_raw(
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        &format!(
+            r#"{{"sub":"{ALICE}","iss":"{ISSUER}","aud":"{AUDIENCE}","nbf":{now},"exp":{}}}"#,
+            now + 600
+        ),
+    );
+    let body = expect_json(app.get_as("/me", &token).await, StatusCode::OK).await;
+    assert_eq!(body["sub"], ALICE);
+}
+
+#[tokio::test]
+async fn missing_token_is_401_with_bearer_challenge() {
+    let app = TestApp::start().await;
+    let p = expect_problem(
+        app.get("/me").send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        &[],
+    )
+    .await;
+    let challenge = p.header("www-authenticate").expect("WWW-Authenticate");
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
+    assert_eq!(p.body["code"], "unauthenticated");
+}
+
+#[tokio::test]
+async fn every_bad_token_gets_the_same_401() {
+    let app = TestApp::start().await;
+    // Prime the token cache with a valid token first: forgeries derived from it must still be
+    // verified, not served from the cache.
+    expect_json(app.get_as("/me", &alice()).await, StatusCode::OK).await;
+
+    let missing = expect_problem(
+        app.get("/me").send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        &[],
+    )
+    .await;
+    let reference = missing.without_ids();
+
+    let mut invalid_challenge: Option<String> = None;
+    for (name, authorization) in bad_credentials() {
+        for path in ["/me", "/admin/users", &format!("/users/{ALICE}")] {
+            let res = app
+                .get(path)
+                .header("authorization", &authorization)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{name} on {path}");
+            let token = authorization
+                .trim_start_matches("Bearer ")
+                .trim_start_matches("Basic ");
+            let mut echoed: Vec<&str> = CHECK_NAMES.to_vec();
+            if token.len() > 8 {
+                echoed.push(token);
+                echoed.extend(token.split('.').filter(|p| p.len() > 8));
+            }
+            let p = expect_problem(res, StatusCode::UNAUTHORIZED, &echoed).await;
+            assert_eq!(p.without_ids(), reference, "{name} on {path}: body differs");
+            let challenge = p
+                .header("www-authenticate")
+                .unwrap_or_else(|| panic!("{name}: no WWW-Authenticate"))
+                .to_owned();
+            assert!(challenge.starts_with("Bearer"), "{name}: {challenge}");
+            // Whatever was wrong, the challenge is the same for every presented credential.
+            match &invalid_challenge {
+                None => invalid_challenge = Some(challenge),
+                Some(first) => assert_eq!(&challenge, first, "{name} on {path}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused() {
+    let app = TestApp::start().await;
+    let res = app
+        .get("/me")
+        .header("authorization", format!("Bearer {}", alice()))
+        .header("authorization", format!("Bearer {}", carol_admin()))
+        .send()
+        .await
+        .unwrap();
+    let p = expect_problem(res, StatusCode::UNAUTHORIZED, &[]).await;
+    assert!(p.header("www-authenticate").unwrap().starts_with("Bearer"));
+}
