@@ -29,12 +29,26 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
         );
     }
     if !func.sig.generics.params.is_empty() || func.sig.generics.where_clause.is_some() {
-        cx.error_spanned_by(
-            &func.sig.generics,
-            format!(
-                "endpoint `{name}` cannot be generic; use concrete types (state via `State<T>`)"
-            ),
+        let msg = format!(
+            "endpoint `{name}` cannot be generic; use concrete types (state via `State<T>`)"
         );
+        match (
+            &func.sig.generics.where_clause,
+            func.sig.generics.params.is_empty(),
+        ) {
+            (Some(where_clause), true) => cx.error_spanned_by(where_clause, msg),
+            _ => cx.error_spanned_by(&func.sig.generics, msg),
+        }
+    }
+    for arg in &func.sig.inputs {
+        if let FnArg::Typed(t) = arg {
+            if let Type::ImplTrait(it) = &*t.ty {
+                cx.error_spanned_by(
+                    it,
+                    format!("endpoint `{name}` cannot take `impl Trait` arguments; name the extractor type"),
+                );
+            }
+        }
     }
     for arg in &func.sig.inputs {
         if let FnArg::Receiver(recv) = arg {
@@ -266,7 +280,9 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
     }
     let body_arg = match (&fields, last_is_body) {
         (_, true) => Some(inputs.len() - 1),
-        (Some(_), false) if !inputs.is_empty() => Some(inputs.len() - 1),
+        (Some(_), false) if inputs.last().is_some_and(|a| !is_parts_type(&a.ty)) => {
+            Some(inputs.len() - 1)
+        }
         _ => None,
     };
     match (&fields, body_arg) {
@@ -285,7 +301,7 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
     }
 
     // ---- owner against the signature ---------------------------------------------------------------
-    if let (Some(param), None, false) = (&owner_param, &loader, public) {
+    if let (Some(param), None, false) = (&owner_param, get(LOADER), public) {
         let bound = path_bindings(&inputs);
         if !bound.iter().any(|id| *id == param.value()) {
             let hint =
@@ -307,6 +323,27 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
             );
         }
     }
+    // `Owned<T>` is what a `loader = T` hands over; without it every request would fail.
+    for arg in &inputs {
+        let Some(owned) = generic_of(&arg.ty, "Owned") else {
+            continue;
+        };
+        match (get(LOADER), &loader) {
+            (None, _) => cx.error_spanned_by(
+                &arg.ty,
+                "`Owned<...>` is handed over by a loader; add `owner = \"<path param>\", loader = <type>`",
+            ),
+            (Some(_), Some(loader)) if last_ident(loader) != last_segment(owned) => cx.error_spanned_by(
+                &arg.ty,
+                format!(
+                    "this `Owned<...>` does not match `loader = {}`; the handler receives the loaded type",
+                    loader.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+                ),
+            ),
+            _ => {}
+        }
+    }
+
     if public {
         for arg in &inputs {
             if last_segment(&arg.ty).is_some_and(|id| id == "Principal") {
@@ -535,6 +572,55 @@ fn last_segment(ty: &Type) -> Option<&Ident> {
         Type::Group(g) => last_segment(&g.elem),
         _ => None,
     }
+}
+
+/// Extractors known to read only the request head (never the body).
+const PARTS_EXTRACTORS: &[&str] = &[
+    "State",
+    "Path",
+    "Query",
+    "HeaderMap",
+    "Principal",
+    "Owned",
+    "Extension",
+    "ConnectInfo",
+    "Method",
+    "Uri",
+    "Version",
+    "MatchedPath",
+    "OriginalUri",
+    "RequestId",
+    "TypedHeader",
+    "RawPathParams",
+    "RawQuery",
+    "Option",
+];
+
+fn is_parts_type(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|id| PARTS_EXTRACTORS.iter().any(|p| id == p))
+}
+
+fn last_ident(path: &syn::Path) -> Option<&Ident> {
+    path.segments.last().map(|s| &s.ident)
+}
+
+/// `T` in `Wrapper<T>` when the type's last segment is `wrapper`.
+fn generic_of<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    if seg.ident != wrapper {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| {
+        if let syn::GenericArgument::Type(t) = a {
+            Some(t)
+        } else {
+            None
+        }
+    })
 }
 
 fn is_body_type(ty: &Type) -> bool {

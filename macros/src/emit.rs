@@ -15,15 +15,29 @@ use crate::model::{Auth, Endpoint, Scheme};
 pub(crate) fn unroutable(item: &TokenStream, err: syn::Error) -> TokenStream {
     let errors = err.to_compile_error();
     match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(func) => {
-            let vis = &func.vis;
-            let name = &func.sig.ident;
-            let cfgs = func.attrs.iter().filter(|a| a.path().is_ident("cfg"));
+        // A method: the macro's error alone (a struct cannot stand in an impl block).
+        Ok(func) if func.sig.receiver().is_some() => errors,
+        Ok(mut func) => {
+            let vis = func.vis.clone();
+            let name = func.sig.ident.clone();
+            let cfgs: Vec<_> = func
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("cfg"))
+                .cloned()
+                .collect();
+            // The original fn stays, under a hidden name, so what it uses is still used (no
+            // cascade of unused-import warnings) and IDEs keep working; nothing routes it.
+            func.sig.ident =
+                format_ident!("__secure_endpoint_unroutable_{}", name, span = name.span());
+            func.vis = syn::Visibility::Inherited;
             quote! {
                 #errors
                 #(#cfgs)*
                 #[allow(non_camel_case_types, dead_code)]
                 #vis struct #name;
+                #[allow(dead_code, non_snake_case, clippy::all)]
+                #func
             }
         }
         Err(_) => errors,
@@ -44,11 +58,11 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
     let cfgs: Vec<_> = func
         .attrs
         .iter()
-        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+        .filter(|a| a.path().is_ident("cfg"))
         .collect();
     let fn_attrs: Vec<_> = fn_attrs
         .into_iter()
-        .filter(|a| !a.path().is_ident("cfg") && !a.path().is_ident("cfg_attr"))
+        .filter(|a| !a.path().is_ident("cfg"))
         .collect();
 
     // ---- the policy ------------------------------------------------------------------------

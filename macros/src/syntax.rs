@@ -3,7 +3,6 @@
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Expr, ItemFn, Lit, Meta, Token};
 
 use crate::ctxt::Ctxt;
@@ -11,11 +10,8 @@ use crate::model::{Raw, RawArg, RawValue};
 
 /// Parses the attribute arguments and the item. Every malformed argument is reported together.
 pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Raw> {
-    let attr_span = if args.is_empty() {
-        proc_macro2::Span::call_site()
-    } else {
-        args.span()
-    };
+    // Errors about something missing underline the whole attribute.
+    let attr_span = proc_macro2::Span::call_site();
     let func: ItemFn = syn::parse2(item).map_err(|err| {
         syn::Error::new(
             err.span(),

@@ -1,0 +1,12 @@
+use secure_endpoint::secure_endpoint;
+
+struct Api;
+
+impl Api {
+    #[secure_endpoint(auth = "none")]
+    async fn health() -> &'static str {
+        "ok"
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use secure_endpoint::secure_endpoint;
+
+#[secure_endpoint(auth = "none")]
+struct Health;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use secure_endpoint::secure_endpoint;
+
+#[secure_endpoint(auth = "jwt", roles = ["super admin"])]
+async fn stats() -> &'static str {
+    "stats"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use secure_endpoint::secure_endpoint;
+
+#[secure_endpoint(auth = "jtw", allow = "authenticated")]
+async fn me() -> &'static str {
+    "me"
+}
+
+fn main() {}

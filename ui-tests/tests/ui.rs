@@ -1,0 +1,12 @@
+//! Compile-fail and compile-pass cases for `#[secure_endpoint]`, in one trybuild run.
+//!
+//! Regenerate the expected errors with `TRYBUILD=overwrite cargo test -p secure-endpoint-ui-tests`
+//! and review every changed `.stderr` like code: it must point at the offending token and name
+//! the fix.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/fail/*.rs");
+    t.pass("tests/pass/*.rs");
+}
