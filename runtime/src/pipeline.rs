@@ -27,6 +27,21 @@ pub(crate) struct EndpointRuntime {
     pub(crate) engine: Arc<Engine>,
     pub(crate) policy: &'static EndpointPolicy,
     pub(crate) limiter: Arc<RateLimiter>,
+    /// Index of the owner parameter among the path's `/`-separated segments, when every
+    /// segment before it matches exactly one segment (no wildcard), so the raw segment can be
+    /// compared without decoding every parameter.
+    pub(crate) owner_segment: Option<usize>,
+}
+
+/// The segment index of `{param}` in a route template, if it can be read by position.
+pub(crate) fn owner_segment(path: &str, param: &str) -> Option<usize> {
+    let target = format!("{{{param}}}");
+    let segments: Vec<&str> = path.split('/').collect();
+    let index = segments.iter().position(|s| *s == target)?;
+    segments[..index]
+        .iter()
+        .all(|s| !s.starts_with("{*"))
+        .then_some(index)
 }
 
 /// The client address the server saw (the connection's peer). Unknown when the router is
@@ -100,7 +115,15 @@ impl EndpointRuntime {
             if let Some(owner) = authz.owner {
                 if owner.loader.is_none() {
                     let subject = principal.subject();
-                    if !with_path_param(&mut parts, owner.param, |v| v == Some(subject)).await {
+                    let raw = self
+                        .owner_segment
+                        .and_then(|i| parts.uri.path().split('/').nth(i));
+                    let owns = match raw {
+                        // Not percent-encoded: the raw segment is the value.
+                        Some(raw) if !raw.contains('%') => raw == subject,
+                        _ => with_path_param(&mut parts, owner.param, |v| v == Some(subject)).await,
+                    };
+                    if !owns {
                         return Problem::not_found().into_response();
                     }
                 } else if let Err(response) = E::load(&mut parts, &state, principal).await {
@@ -146,5 +169,21 @@ impl EndpointRuntime {
                 Problem::internal().into_response()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::owner_segment;
+
+    #[test]
+    fn owner_segment_by_position() {
+        assert_eq!(owner_segment("/users/{user_id}", "user_id"), Some(2));
+        assert_eq!(
+            owner_segment("/orgs/{org}/users/{user_id}/notes", "user_id"),
+            Some(4)
+        );
+        assert_eq!(owner_segment("/files/{*rest}/{user_id}", "user_id"), None);
+        assert_eq!(owner_segment("/users/{id}", "user_id"), None);
     }
 }

@@ -18,7 +18,7 @@ use http::{Method, StatusCode};
 use crate::config::Engine;
 use crate::config::Security;
 use crate::inventory::{Inventory, InventoryEntry};
-use crate::pipeline::{client_ip, EndpointRuntime};
+use crate::pipeline::{client_ip, owner_segment, EndpointRuntime};
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
 use crate::rate::{RateKey, RateLimiter};
@@ -215,10 +215,15 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 Some(rate) => Arc::new(RateLimiter::new("endpoint", rate)),
                 None => engine.default_limiter.clone(),
             };
+            let owner_segment = policy
+                .authorization
+                .owner
+                .and_then(|o| owner_segment(path, o.param));
             let runtime = Arc::new(EndpointRuntime {
                 engine: engine.clone(),
                 policy,
                 limiter,
+                owner_segment,
             });
             method_router = (pending.register)(method_router, runtime);
             self.inventory
