@@ -1,6 +1,6 @@
 //! In-process benchmarks: whole requests through each router with `tower::ServiceExt::oneshot`,
-#![allow(missing_docs)] // criterion_group! generates undocumented fns
 //! and one micro-benchmark per primitive of the policy path. Run: `cargo bench -p secure-endpoint-bench`.
+#![allow(missing_docs)] // criterion_group! generates undocumented fns
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -82,8 +82,18 @@ fn primitives(c: &mut Criterion) {
         .build()
         .unwrap();
     let tok = token();
-    group.bench_function("jwt_verify_hs256", |b| {
+    group.bench_function("jwt_verify_hs256_cached", |b| {
         b.iter(|| verifier.verify(black_box(&tok)).unwrap())
+    });
+    let cold = JwtVerifier::hs256(SECRET)
+        .unwrap()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .token_cache(0)
+        .build()
+        .unwrap();
+    group.bench_function("jwt_verify_hs256_cold", |b| {
+        b.iter(|| cold.verify(black_box(&tok)).unwrap())
     });
 
     let limiter = RateLimiter::new(

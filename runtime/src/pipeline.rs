@@ -4,13 +4,11 @@
 
 use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::{IntoResponse, Response};
-use futures_util::FutureExt;
 use http::request::Parts;
 
 use crate::auth::{AuthFailure, Principal};
@@ -76,99 +74,88 @@ impl EndpointRuntime {
         Err(failure.problem())
     }
 
+    /// Everything up to ownership by path parameter: per-IP limit, authentication, the rate
+    /// limit, roles and scopes. Not generic, so it is compiled once, not once per endpoint.
+    async fn admit(&self, parts: &mut Parts) -> Result<Option<Principal>, Problem> {
+        let policy = self.policy;
+        let ip = client_ip(parts);
+        if let Some(ip_limiter) = &self.engine.ip_limiter {
+            ip_limiter.check(&RateKey::Ip(ip))?;
+        }
+        let principal = match policy.auth {
+            Authentication::Public => None,
+            Authentication::Required(schemes) => Some(self.authenticate(parts, schemes)?),
+        };
+        let key = match &principal {
+            Some(p) => RateKey::Principal(self.engine.hasher.hash_one(p.subject())),
+            None => RateKey::Ip(ip),
+        };
+        self.limiter.check(&key)?;
+        let Some(principal) = principal else {
+            return Ok(None);
+        };
+        let authz = &policy.authorization;
+        check_roles_and_scopes(authz, &principal)?;
+        if let Some(owner) = authz.owner.filter(|o| o.loader.is_none()) {
+            let subject = principal.subject();
+            let raw = self
+                .owner_segment
+                .and_then(|i| parts.uri.path().split('/').nth(i));
+            let owns = match raw {
+                // Not percent-encoded: the raw segment is the value.
+                Some(raw) if !raw.contains('%') => raw == subject,
+                _ => with_path_param(parts, owner.param, |v| v == Some(subject)).await,
+            };
+            if !owns {
+                return Err(Problem::not_found());
+            }
+        }
+        Ok(Some(principal))
+    }
+
+    /// The body the handler may read: the allowlisted JSON, or none at all. Not generic.
+    async fn body(&self, parts: &mut Parts, body: Body) -> Result<Body, Problem> {
+        match self.policy.fields {
+            Some(fields) => {
+                let bytes = read_allowlisted(parts, body, fields, self.engine.body_limit).await?;
+                parts.extensions.insert(BodyLimit(self.engine.body_limit));
+                Ok(Body::from(bytes))
+            }
+            None => refuse_body(parts).map(|()| body),
+        }
+    }
+
+    /// The pipeline for one request. Only the loader and the handler depend on the endpoint's
+    /// type; everything else is in the non-generic [`admit`](Self::admit) and
+    /// [`body`](Self::body), which keeps the code generated per endpoint small.
     pub(crate) async fn serve<E, S>(&self, endpoint: E, req: Request, state: S) -> Response
     where
         E: EndpointHandler<S>,
         S: Send + Sync,
     {
         let (mut parts, body) = req.into_parts();
-        let policy = self.policy;
-        let ip = client_ip(&parts);
-
-        if let Some(ip_limiter) = &self.engine.ip_limiter {
-            if let Err(p) = ip_limiter.check(&RateKey::Ip(ip)) {
-                return p.into_response();
-            }
-        }
-
-        let principal = match policy.auth {
-            Authentication::Public => None,
-            Authentication::Required(schemes) => match self.authenticate(&parts, schemes) {
-                Ok(p) => Some(p),
-                Err(problem) => return problem.into_response(),
-            },
+        let principal = match self.admit(&mut parts).await {
+            Ok(principal) => principal,
+            Err(problem) => return problem.into_response(),
         };
-
-        let key = match &principal {
-            Some(p) => RateKey::Principal(self.engine.hasher.hash_one(p.subject())),
-            None => RateKey::Ip(ip),
-        };
-        if let Err(p) = self.limiter.check(&key) {
-            return p.into_response();
-        }
-
-        if let Some(principal) = &principal {
-            let authz = &policy.authorization;
-            if let Err(p) = check_roles_and_scopes(authz, principal) {
-                return p.into_response();
-            }
-            if let Some(owner) = authz.owner {
-                if owner.loader.is_none() {
-                    let subject = principal.subject();
-                    let raw = self
-                        .owner_segment
-                        .and_then(|i| parts.uri.path().split('/').nth(i));
-                    let owns = match raw {
-                        // Not percent-encoded: the raw segment is the value.
-                        Some(raw) if !raw.contains('%') => raw == subject,
-                        _ => with_path_param(&mut parts, owner.param, |v| v == Some(subject)).await,
-                    };
-                    if !owns {
-                        return Problem::not_found().into_response();
-                    }
-                } else if let Err(response) = E::load(&mut parts, &state, principal).await {
+        if let Some(principal) = principal {
+            if self
+                .policy
+                .authorization
+                .owner
+                .is_some_and(|o| o.loader.is_some())
+            {
+                if let Err(response) = E::load(&mut parts, &state, &principal).await {
                     return response;
                 }
             }
-            parts.extensions.insert(principal.clone());
+            parts.extensions.insert(principal);
         }
-
-        let body = match policy.fields {
-            Some(fields) => {
-                match read_allowlisted(&parts, body, fields, self.engine.body_limit).await {
-                    Ok(bytes) => {
-                        parts.extensions.insert(BodyLimit(self.engine.body_limit));
-                        Body::from(bytes)
-                    }
-                    Err(p) => return p.into_response(),
-                }
-            }
-            None => match refuse_body(&parts) {
-                Ok(()) => body,
-                Err(p) => return p.into_response(),
-            },
+        let body = match self.body(&mut parts, body).await {
+            Ok(body) => body,
+            Err(problem) => return problem.into_response(),
         };
-
         endpoint.call(Request::from_parts(parts, body), state).await
-    }
-
-    /// [`serve`](Self::serve) with any panic, in a loader, an extractor or the handler, turned
-    /// into a 500 problem: the connection is answered and stays usable.
-    pub(crate) async fn serve_catching<E, S>(&self, endpoint: E, req: Request, state: S) -> Response
-    where
-        E: EndpointHandler<S>,
-        S: Send + Sync,
-    {
-        match AssertUnwindSafe(self.serve(endpoint, req, state))
-            .catch_unwind()
-            .await
-        {
-            Ok(response) => response,
-            Err(_) => {
-                tracing::error!(target: "secure_endpoint::panic", handler = self.policy.handler, "handler panicked");
-                Problem::internal().into_response()
-            }
-        }
     }
 }
 

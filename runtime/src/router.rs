@@ -68,15 +68,59 @@ where
     E: EndpointHandler<S>,
     S: Clone + Send + Sync + 'static,
 {
-    type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
+    type Future = Guarded;
 
-    fn call(self, mut req: Request, state: S) -> Self::Future {
+    fn call(self, mut req: Request, state: S) -> Guarded {
         let request_id = RequestId::from_request(req.headers());
         req.extensions_mut().insert(request_id.clone());
-        Box::pin(async move {
-            let response = self.runtime.serve_catching(self.endpoint, req, state).await;
-            finish(response, &request_id)
-        })
+        let handler = self.runtime.policy.handler;
+        Guarded {
+            inner: Box::pin(async move { self.runtime.serve(self.endpoint, req, state).await }),
+            request_id: Some(request_id),
+            handler,
+        }
+    }
+}
+
+/// The future of every secured route: polls the endpoint's pipeline, turns a panic anywhere
+/// in it (a loader, an extractor, the handler) into a 500 problem so the connection is
+/// answered and stays usable, and finishes the response. Not generic: compiled once.
+#[doc(hidden)]
+pub struct Guarded {
+    inner: Pin<Box<dyn Future<Output = Response> + Send>>,
+    request_id: Option<RequestId>,
+    handler: &'static str,
+}
+
+impl Future for Guarded {
+    type Output = Response;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Response> {
+        let this = &mut *self;
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            this.inner.as_mut().poll(cx)
+        }));
+        let response = match polled {
+            Ok(std::task::Poll::Pending) => return std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(response)) => response,
+            Err(_) => {
+                tracing::error!(target: "secure_endpoint::panic", handler = this.handler, "handler panicked");
+                Problem::internal().into_response()
+            }
+        };
+        let request_id = this.request_id.take().expect("polled after completion");
+        std::task::Poll::Ready(finish(response, &request_id))
+    }
+}
+
+impl std::fmt::Debug for Guarded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guarded")
+            .field("handler", &self.handler)
+            .finish_non_exhaustive()
     }
 }
 
