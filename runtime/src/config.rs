@@ -1,6 +1,5 @@
 //! The security configuration a [`SecureRouter`](crate::SecureRouter) enforces endpoints with.
 
-use std::collections::hash_map::RandomState;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +22,6 @@ pub(crate) struct Engine {
     /// Applies to every request, per client IP, before any authentication work.
     pub(crate) ip_limiter: Option<Arc<RateLimiter>>,
     pub(crate) body_limit: usize,
-    pub(crate) hasher: RandomState,
 }
 
 /// Builds a [`Security`]. Defaults are safe: a general limit of 300 requests per minute per
@@ -83,7 +81,6 @@ impl SecurityBuilder {
                 default_limiter: Arc::new(RateLimiter::new("default", self.default_rate)),
                 ip_limiter: self.ip_rate.map(|r| Arc::new(RateLimiter::new("ip", r))),
                 body_limit: self.body_limit,
-                hasher: RandomState::new(),
             }),
         }
     }

@@ -2,7 +2,6 @@
 //! per-IP limit → authentication → per-principal limit → roles/scopes → ownership → body
 //! allowlist → (the handler's extractors: deserialize, validate) → handler, panics caught.
 
-use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -87,7 +86,7 @@ impl EndpointRuntime {
             Authentication::Required(schemes) => Some(self.authenticate(parts, schemes)?),
         };
         let key = match &principal {
-            Some(p) => RateKey::Principal(self.engine.hasher.hash_one(p.subject())),
+            Some(p) => RateKey::Principal(p.rate_key()),
             None => RateKey::Ip(ip),
         };
         self.limiter.check(&key)?;

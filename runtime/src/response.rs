@@ -18,7 +18,8 @@ use crate::problem::{new_error_id, Problem, RenderedProblem, PROBLEM_JSON};
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The request id: the caller's `X-Request-ID` when well-formed (1–64 characters from
-/// `[A-Za-z0-9._:-]`), otherwise a fresh UUID v4. Available to handlers as an extension.
+/// `[A-Za-z0-9._:-]`), otherwise a fresh `<16 hex>-<16 hex>` id (random per process, then a
+/// counter). Available to handlers as an extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(HeaderValue);
 
@@ -39,9 +40,25 @@ impl RequestId {
                 return RequestId(v.clone());
             }
         }
-        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        let id = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
-        RequestId(HeaderValue::from_str(id).expect("a UUID is a valid header value"))
+        RequestId::generate()
+    }
+
+    /// `<16 hex: random per process>-<16 hex: counter>`: unique, cheap (no RNG per request),
+    /// and not secret (error ids, which are, stay UUID v4).
+    fn generate() -> Self {
+        static PREFIX: std::sync::LazyLock<u64> =
+            std::sync::LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [b'-'; 33];
+        for i in 0..16 {
+            buf[i] = HEX[((*PREFIX >> (60 - 4 * i)) & 0xf) as usize];
+            buf[17 + i] = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        RequestId(
+            HeaderValue::from_bytes(&buf).expect("hex digits and a dash are a valid header value"),
+        )
     }
 }
 

@@ -222,13 +222,15 @@ pub fn bearer_token(parts: &Parts) -> Result<&str, AuthFailure> {
     if values.next().is_some() {
         return Err(AuthFailure::Invalid);
     }
-    let value = value.to_str().map_err(|_| AuthFailure::Invalid)?;
-    let (scheme, token) = value.split_once(' ').ok_or(AuthFailure::Invalid)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > MAX_TOKEN_LEN {
+    let bytes = value.as_bytes();
+    let Some((scheme, token)) = bytes.split_at_checked(7) else {
+        return Err(AuthFailure::Invalid);
+    };
+    if !scheme.eq_ignore_ascii_case(b"bearer ") || token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(AuthFailure::Invalid);
     }
     // The characters are left to the base64url decoder, which refuses anything else.
-    Ok(token)
+    std::str::from_utf8(token).map_err(|_| AuthFailure::Invalid)
 }
 
 /// Issues tokens the matching [`JwtVerifier`] accepts (for login endpoints and tests).

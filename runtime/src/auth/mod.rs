@@ -24,7 +24,15 @@ struct PrincipalInner {
     roles: Vec<String>,
     scopes: Vec<String>,
     scheme: AuthScheme,
+    /// A keyed hash of the subject, for rate limiting: computed once per principal (and so
+    /// once per cached token), not once per request.
+    rate_key: u64,
 }
+
+/// SipHash with a per-process random key: a caller who picks a subject cannot aim for
+/// another principal's rate-limit bucket.
+static SUBJECT_HASHER: std::sync::LazyLock<std::collections::hash_map::RandomState> =
+    std::sync::LazyLock::new(std::collections::hash_map::RandomState::new);
 
 impl Principal {
     /// A principal authenticated by `scheme`.
@@ -34,11 +42,14 @@ impl Principal {
         scopes: Vec<String>,
         scheme: AuthScheme,
     ) -> Self {
+        let subject = subject.into();
+        let rate_key = std::hash::BuildHasher::hash_one(&*SUBJECT_HASHER, subject.as_str());
         Principal(Arc::new(PrincipalInner {
-            subject: subject.into(),
+            subject,
             roles,
             scopes,
             scheme,
+            rate_key,
         }))
     }
 
@@ -55,6 +66,11 @@ impl Principal {
     /// Scopes granted to the principal.
     pub fn scopes(&self) -> &[String] {
         &self.0.scopes
+    }
+
+    /// The keyed hash of the subject that rate limits count by.
+    pub(crate) fn rate_key(&self) -> u64 {
+        self.0.rate_key
     }
 
     /// The scheme that authenticated the principal.
