@@ -75,12 +75,7 @@ fn primitives(c: &mut Criterion) {
     let mut group = c.benchmark_group("primitive");
     group.measurement_time(Duration::from_secs(3));
 
-    let verifier = JwtVerifier::hs256(SECRET)
-        .unwrap()
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build()
-        .unwrap();
+    let verifier = secure_endpoint_bench::verifier();
     let tok = token();
     group.bench_function("jwt_verify_hs256_cached", |b| {
         b.iter(|| verifier.verify(black_box(&tok)).unwrap())

@@ -35,6 +35,16 @@ pub fn token() -> String {
         .issue(SUBJECT, &["user".to_owned()], &[])
 }
 
+/// The verifier the secured server uses (verified-token cache on, as by default).
+pub fn verifier() -> secure_endpoint::jwt::JwtVerifier {
+    secure_endpoint::jwt::JwtVerifier::hs256(SECRET)
+        .expect("secret is long enough")
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .expect("issuer and audience are set")
+}
+
 /// The small JSON every GET returns.
 #[derive(Serialize)]
 pub struct UserView {
@@ -123,13 +133,8 @@ mod endpoints {
 pub fn secured() -> Router {
     use secure_endpoint::policy::RateSpec;
     use secure_endpoint::routing::{get, post};
-    use secure_endpoint::{jwt::JwtVerifier, SecureRouter, Security};
-    let verifier = JwtVerifier::hs256(SECRET)
-        .unwrap()
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build()
-        .unwrap();
+    use secure_endpoint::{SecureRouter, Security};
+    let verifier = verifier();
     let security = Security::builder()
         .jwt(verifier)
         .ip_rate(Some(RateSpec::new(1_000_000_000, Duration::from_secs(1))))

@@ -58,11 +58,7 @@ impl RateLimiter {
         let quota = Quota::with_period(period / count.get())
             .unwrap_or_else(|| Quota::per_second(count))
             .allow_burst(count);
-        let policy_header = HeaderValue::from_str(&format!(
-            "\"{name}\";q={};w={}",
-            spec.count, spec.period_secs
-        ))
-        .unwrap_or(HeaderValue::from_static("\"default\""));
+        let policy_header = policy_header(name, spec.count, spec.period_secs);
         RateLimiter {
             name,
             spec,
@@ -89,17 +85,12 @@ impl RateLimiter {
     }
 
     fn rejection(&self, wait: Duration) -> Problem {
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let secs = secs.max(1);
-        Problem::new(StatusCode::TOO_MANY_REQUESTS)
-            .with_detail("Too many requests. Retry after the time given in Retry-After.")
-            .with_header(http::header::RETRY_AFTER, HeaderValue::from(secs))
-            .with_header(RATELIMIT_POLICY, self.policy_header.clone())
-            .with_header(
-                RATELIMIT,
-                HeaderValue::from_str(&format!("\"{}\";r=0;t={secs}", self.name))
-                    .unwrap_or(HeaderValue::from_static("\"default\";r=0")),
-            )
+        too_many(
+            self.name,
+            self.policy_header.clone(),
+            wait,
+            "Too many requests. Retry after the time given in Retry-After.",
+        )
     }
 
     /// Number of keys held (for memory bounds and tests).
@@ -210,26 +201,34 @@ impl FailureLimiter {
     }
 
     fn rejection(&self, wait: Duration) -> Problem {
-        let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-        Problem::new(StatusCode::TOO_MANY_REQUESTS)
-            .with_detail("Too many failed attempts. Retry after the time given in Retry-After.")
-            .with_header(http::header::RETRY_AFTER, HeaderValue::from(secs))
-            .with_header(
-                RATELIMIT_POLICY,
-                HeaderValue::from_str(&format!(
-                    "\"{}\";q={};w={}",
-                    self.name,
-                    self.max_failures,
-                    self.window.as_secs()
-                ))
-                .unwrap_or(HeaderValue::from_static("\"failures\"")),
-            )
-            .with_header(
-                RATELIMIT,
-                HeaderValue::from_str(&format!("\"{}\";r=0;t={secs}", self.name))
-                    .unwrap_or(HeaderValue::from_static("\"failures\";r=0")),
-            )
+        too_many(
+            self.name,
+            policy_header(self.name, self.max_failures, self.window.as_secs()),
+            wait,
+            "Too many failed attempts. Retry after the time given in Retry-After.",
+        )
     }
+}
+
+/// `RateLimit-Policy: "<name>";q=<quota>;w=<window seconds>`.
+fn policy_header(name: &str, quota: u32, window_secs: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{name}\";q={quota};w={window_secs}"))
+        .unwrap_or(HeaderValue::from_static("\"default\""))
+}
+
+/// The 429 problem: `Retry-After` in whole seconds (at least 1), `RateLimit-Policy`, and
+/// `RateLimit: "<name>";r=0;t=<seconds>`.
+fn too_many(name: &str, policy: HeaderValue, wait: Duration, detail: &'static str) -> Problem {
+    let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    Problem::new(StatusCode::TOO_MANY_REQUESTS)
+        .with_detail(detail)
+        .with_header(http::header::RETRY_AFTER, HeaderValue::from(secs))
+        .with_header(RATELIMIT_POLICY, policy)
+        .with_header(
+            RATELIMIT,
+            HeaderValue::from_str(&format!("\"{name}\";r=0;t={secs}"))
+                .unwrap_or(HeaderValue::from_static("\"default\";r=0")),
+        )
 }
 
 #[cfg(test)]
