@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::api_key::ApiKeyStore;
 use crate::auth::jwt::JwtVerifier;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::policy::RateSpec;
@@ -17,6 +18,7 @@ pub struct Security {
 #[derive(Debug)]
 pub(crate) struct Engine {
     pub(crate) jwt: Option<JwtVerifier>,
+    pub(crate) api_keys: Option<Arc<dyn ApiKeyStore>>,
     /// Applies to endpoints that declare no `rate`, per principal (or per IP when public).
     pub(crate) default_limiter: Arc<RateLimiter>,
     /// Applies to every request, per client IP, before any authentication work.
@@ -31,6 +33,7 @@ pub(crate) struct Engine {
 #[must_use]
 pub struct SecurityBuilder {
     jwt: Option<JwtVerifier>,
+    api_keys: Option<Arc<dyn ApiKeyStore>>,
     default_rate: RateSpec,
     ip_rate: Option<RateSpec>,
     body_limit: usize,
@@ -41,6 +44,7 @@ impl Security {
     pub fn builder() -> SecurityBuilder {
         SecurityBuilder {
             jwt: None,
+            api_keys: None,
             default_rate: RateSpec::new(300, Duration::from_secs(60)),
             ip_rate: Some(RateSpec::new(6000, Duration::from_secs(60))),
             body_limit: DEFAULT_BODY_LIMIT,
@@ -52,6 +56,12 @@ impl SecurityBuilder {
     /// Verifies `auth = "jwt"` endpoints with `verifier`.
     pub fn jwt(mut self, verifier: JwtVerifier) -> Self {
         self.jwt = Some(verifier);
+        self
+    }
+
+    /// Verifies `auth = "api_key"` endpoints against `store`.
+    pub fn api_keys(mut self, store: Arc<dyn ApiKeyStore>) -> Self {
+        self.api_keys = Some(store);
         self
     }
 
@@ -78,6 +88,7 @@ impl SecurityBuilder {
         Security {
             engine: Arc::new(Engine {
                 jwt: self.jwt,
+                api_keys: self.api_keys,
                 default_limiter: Arc::new(RateLimiter::new("default", self.default_rate)),
                 ip_limiter: self.ip_rate.map(|r| Arc::new(RateLimiter::new("ip", r))),
                 body_limit: self.body_limit,

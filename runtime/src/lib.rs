@@ -63,8 +63,8 @@ pub mod rate;
 pub mod response;
 pub mod router;
 
-pub use auth::jwt;
 pub use auth::Principal;
+pub use auth::{api_key, jwt};
 pub use authz::{Owned, OwnedResource};
 pub use body::{Json, Query};
 pub use config::{Security, SecurityBuilder};

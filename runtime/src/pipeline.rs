@@ -61,8 +61,12 @@ impl EndpointRuntime {
                     Some(jwt) => jwt.authenticate(parts),
                     None => Err(AuthFailure::Invalid),
                 },
+                AuthScheme::ApiKey => match &self.engine.api_keys {
+                    Some(store) => crate::auth::api_key::authenticate(store.as_ref(), parts),
+                    None => Err(AuthFailure::Invalid),
+                },
                 // Checked at registration: the router refuses endpoints whose scheme it cannot verify.
-                AuthScheme::ApiKey | AuthScheme::Hmac => Err(AuthFailure::Missing),
+                AuthScheme::Hmac => Err(AuthFailure::Missing),
             };
             match outcome {
                 Ok(principal) => return Ok(principal),
@@ -70,7 +74,7 @@ impl EndpointRuntime {
                 Err(AuthFailure::Missing) => {}
             }
         }
-        Err(failure.problem())
+        Err(failure.problem(schemes))
     }
 
     /// Everything up to ownership by path parameter: per-IP limit, authentication, the rate

@@ -244,14 +244,19 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 for scheme in schemes {
                     let available = match scheme {
                         AuthScheme::Jwt => engine.jwt.is_some(),
-                        AuthScheme::ApiKey | AuthScheme::Hmac => false,
+                        AuthScheme::ApiKey => engine.api_keys.is_some(),
+                        AuthScheme::Hmac => false,
                     };
                     assert!(
                         available,
                         "endpoint `{}` requires `{}` authentication, which this router's `Security` does not configure{}",
                         policy.handler,
                         scheme.as_str(),
-                        if *scheme == AuthScheme::Jwt { "; call `Security::builder().jwt(...)`" } else { " (not supported yet)" },
+                        match scheme {
+                            AuthScheme::Jwt => "; call `Security::builder().jwt(...)`",
+                            AuthScheme::ApiKey => "; call `Security::builder().api_keys(...)`",
+                            AuthScheme::Hmac => " (not supported yet)",
+                        },
                     );
                 }
             }

@@ -346,3 +346,172 @@ async fn two_authorization_headers_are_refused() {
     let p = expect_problem(res, StatusCode::UNAUTHORIZED, &[]).await;
     assert!(p.header("www-authenticate").unwrap().starts_with("Bearer"));
 }
+
+// ---- API keys (`auth = "api_key"`) and several schemes on one endpoint --------------------------
+
+mod api_keys {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use reqwest::StatusCode;
+    use secure_endpoint::api_key::{InMemoryApiKeys, NewApiKey};
+    use secure_endpoint::routing::get;
+    use secure_endpoint::{secure_endpoint, Principal, SecureRouter, Security};
+
+    use super::common::{alice, expect_problem, verifier};
+
+    #[secure_endpoint(auth = "api_key", scopes = ["reports:read"])]
+    async fn reports(principal: Principal) -> String {
+        format!("reports for {}", principal.subject())
+    }
+
+    #[secure_endpoint(auth = ["jwt", "api_key"], allow = "authenticated")]
+    async fn whoami(principal: Principal) -> String {
+        format!(
+            "{} via {}",
+            principal.subject(),
+            principal.scheme().as_str()
+        )
+    }
+
+    struct Keys {
+        reader: String,
+        no_scope: String,
+        revoked: String,
+    }
+
+    async fn start() -> (String, Keys) {
+        let store = Arc::new(InMemoryApiKeys::new());
+        let reader = NewApiKey::generate("sk_test", "svc-reports", &["reports:read"]);
+        let no_scope = NewApiKey::generate("sk_test", "svc-other", &["orders:read"]);
+        let revoked = NewApiKey::generate("sk_test", "svc-old", &["reports:read"]);
+        let revoked_id = revoked.record.id.clone();
+        for k in [&reader, &no_scope, &revoked] {
+            store.insert(k.record.clone());
+        }
+        assert!(store.revoke(&revoked_id));
+        let security = Security::builder().jwt(verifier()).api_keys(store).build();
+        let app = SecureRouter::new(security)
+            .route("/reports", get(reports))
+            .route("/whoami", get(whoami))
+            .into_router();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap()
+        });
+        let keys = Keys {
+            reader: reader.key,
+            no_scope: no_scope.key,
+            revoked: revoked.key,
+        };
+        (format!("http://{addr}"), keys)
+    }
+
+    #[tokio::test]
+    async fn api_key_is_checked_hashed_scoped_and_revocable() {
+        let (base, keys) = start().await;
+        let client = reqwest::Client::new();
+        let get = |path: &str, key: Option<&str>| {
+            let mut req = client.get(format!("{base}{path}"));
+            if let Some(k) = key {
+                req = req.header("x-api-key", k);
+            }
+            req.send()
+        };
+
+        let ok = get("/reports", Some(&keys.reader)).await.unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.text().await.unwrap(), "reports for svc-reports");
+
+        let missing = expect_problem(
+            get("/reports", None).await.unwrap(),
+            StatusCode::UNAUTHORIZED,
+            &[],
+        )
+        .await;
+        assert_eq!(
+            missing.header("www-authenticate"),
+            Some("ApiKey realm=\"api\", header=\"X-API-Key\"")
+        );
+        let reference = missing.without_ids();
+
+        let wrong = format!("{}0", &keys.reader[..keys.reader.len() - 1]);
+        for (name, key, path) in [
+            ("wrong key", wrong.as_str(), "/reports".to_owned()),
+            ("revoked key", keys.revoked.as_str(), "/reports".to_owned()),
+            (
+                "key also in the query string",
+                keys.reader.as_str(),
+                format!("/reports?api_key={}", keys.reader),
+            ),
+            (
+                "key-like query parameter",
+                keys.reader.as_str(),
+                "/reports?apikey=x".to_owned(),
+            ),
+        ] {
+            let p = expect_problem(
+                get(&path, Some(key)).await.unwrap(),
+                StatusCode::UNAUTHORIZED,
+                &[key, &key[8..]],
+            )
+            .await;
+            assert_eq!(
+                p.without_ids(),
+                reference,
+                "{name}: the same 401 as a missing key"
+            );
+        }
+
+        let forbidden = expect_problem(
+            get("/reports", Some(&keys.no_scope)).await.unwrap(),
+            StatusCode::FORBIDDEN,
+            &[],
+        )
+        .await;
+        assert_eq!(forbidden.body["code"], "insufficient_scope");
+    }
+
+    #[tokio::test]
+    async fn several_schemes_on_one_endpoint_name_the_one_that_authenticated() {
+        let (base, keys) = start().await;
+        let client = reqwest::Client::new();
+        let via_jwt = client
+            .get(format!("{base}/whoami"))
+            .bearer_auth(alice())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(via_jwt.status(), StatusCode::OK);
+        assert!(via_jwt.text().await.unwrap().ends_with(" via jwt"));
+        let via_key = client
+            .get(format!("{base}/whoami"))
+            .header("x-api-key", &keys.no_scope)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(via_key.text().await.unwrap(), "svc-other via api_key");
+
+        let none = client.get(format!("{base}/whoami")).send().await.unwrap();
+        let challenges: Vec<String> = none
+            .headers()
+            .get_all("www-authenticate")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            challenges,
+            [
+                "Bearer realm=\"api\"",
+                "ApiKey realm=\"api\", header=\"X-API-Key\""
+            ]
+        );
+        expect_problem(none, StatusCode::UNAUTHORIZED, &[]).await;
+    }
+}

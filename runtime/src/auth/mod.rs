@@ -1,5 +1,6 @@
 //! Authentication: who is calling. Each scheme turns request headers into a [`Principal`].
 
+pub mod api_key;
 mod cache;
 pub mod jwt;
 
@@ -120,31 +121,35 @@ pub enum AuthFailure {
 
 /// 401 with `WWW-Authenticate: Bearer` (RFC 6750): no credentials.
 pub fn unauthenticated() -> Problem {
-    Problem::new(StatusCode::UNAUTHORIZED)
-        .with_detail("Authentication is required.")
-        .with_header(
-            http::header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"api\""),
-        )
+    AuthFailure::Missing.problem(&[AuthScheme::Jwt])
 }
 
 /// 401 with `WWW-Authenticate: Bearer error="invalid_token"`: the same body whatever was wrong
 /// with the token, so the response tells an attacker nothing.
 pub fn invalid_token() -> Problem {
-    Problem::new(StatusCode::UNAUTHORIZED)
-        .with_detail("Authentication is required.")
-        .with_header(
-            http::header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"api\", error=\"invalid_token\""),
-        )
+    AuthFailure::Invalid.problem(&[AuthScheme::Jwt])
 }
 
 impl AuthFailure {
-    /// The 401 problem for this failure.
-    pub fn problem(self) -> Problem {
-        match self {
-            AuthFailure::Missing => unauthenticated(),
-            AuthFailure::Invalid => invalid_token(),
+    /// The 401 problem for this failure on an endpoint accepting `schemes`: the same body
+    /// whatever failed, and one `WWW-Authenticate` challenge per accepted scheme.
+    pub fn problem(self, schemes: &[AuthScheme]) -> Problem {
+        let mut problem =
+            Problem::new(StatusCode::UNAUTHORIZED).with_detail("Authentication is required.");
+        for scheme in schemes {
+            let challenge = match (scheme, self) {
+                (AuthScheme::Jwt, AuthFailure::Missing) => "Bearer realm=\"api\"",
+                (AuthScheme::Jwt, AuthFailure::Invalid) => {
+                    "Bearer realm=\"api\", error=\"invalid_token\""
+                }
+                (AuthScheme::ApiKey, _) => "ApiKey realm=\"api\", header=\"X-API-Key\"",
+                (AuthScheme::Hmac, _) => "HMAC realm=\"api\"",
+            };
+            problem = problem.with_header(
+                http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
+        problem
     }
 }
