@@ -12,6 +12,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
+use secure_endpoint::api_key::{ApiKeyRecord, InMemoryApiKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::rate::FailureLimiter;
 use secure_endpoint::routing::{get, post};
@@ -39,6 +40,8 @@ pub struct DemoConfig {
     pub jwt_secret: Vec<u8>,
     /// The password of every seeded user.
     pub password: String,
+    /// The API key of the reports integration (`GET /api/reports`), at least 32 bytes.
+    pub reports_api_key: String,
 }
 
 impl std::fmt::Debug for DemoConfig {
@@ -202,8 +205,19 @@ pub fn security(config: &DemoConfig) -> Security {
         .audience(AUDIENCE)
         .build()
         .expect("issuer and audience are set");
+    let keys = InMemoryApiKeys::new();
+    keys.insert(
+        ApiKeyRecord::from_key(
+            "demo-reports",
+            "reports-service",
+            &["reports:read"],
+            &config.reports_api_key,
+        )
+        .expect("the demo's API key is at least 32 bytes"),
+    );
     Security::builder()
         .jwt(verifier)
+        .api_keys(Arc::new(keys))
         .body_limit(100 * 1024)
         .build()
 }
@@ -219,7 +233,8 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         .route("/api/orders", get(list_orders))
         .route("/api/orders/{order_id}", get(show_order))
         .route("/api/articles", get(list_articles).post(create_article))
-        .route("/api/admin/users", get(admin_list_users));
+        .route("/api/admin/users", get(admin_list_users))
+        .route("/api/reports", get(reports));
     (router, state)
 }
 
@@ -512,4 +527,23 @@ async fn admin_list_users(State(state): State<AppState>) -> Json<Page<UserView>>
     let mut users: Vec<UserView> = read(&state.users).values().map(UserView::from).collect();
     users.sort_by(|a, b| a.email.cmp(&b.email));
     Json(Page::of(users))
+}
+
+#[derive(Serialize)]
+struct Report {
+    generated_for: String,
+    users: usize,
+    orders: usize,
+    articles: usize,
+}
+
+/// Counts for the reporting integration: an API key with scope `reports:read`, never a user token.
+#[secure_endpoint(auth = "api_key", scopes = ["reports:read"])]
+async fn reports(State(state): State<AppState>, principal: Principal) -> Json<Report> {
+    Json(Report {
+        generated_for: principal.subject().to_owned(),
+        users: read(&state.users).len(),
+        orders: read(&state.orders).len(),
+        articles: read(&state.articles).len(),
+    })
 }

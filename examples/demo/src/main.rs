@@ -9,7 +9,8 @@
 //! listener that refuses every request with 403), `DEMO_TLS_CERT`/`DEMO_TLS_KEY` (PEM files;
 //! a self-signed certificate for localhost is generated when unset), `DEMO_JWT_SECRET`
 //! (random per start when unset), `DEMO_PASSWORD` (password of the seeded users; random and
-//! printed when unset).
+//! printed when unset), `DEMO_API_KEY` (the key of `GET /api/reports`; generated and printed
+//! when unset).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use demo::{app, DemoConfig, SEEDED_USERS};
 use rand::distributions::{Alphanumeric, DistString};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use secure_endpoint::api_key::NewApiKey;
 use secure_endpoint::Problem;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -49,9 +51,23 @@ fn config_from_env() -> DemoConfig {
             p
         }
     };
+    let reports_api_key = match std::env::var("DEMO_API_KEY") {
+        Ok(key) if key.len() >= 32 => key,
+        Ok(_) => {
+            eprintln!("DEMO_API_KEY must be at least 32 bytes");
+            std::process::exit(2);
+        }
+        Err(_) => {
+            let key = NewApiKey::generate("demo", "reports-service", &["reports:read"]).key;
+            // Printed once on purpose: this is how a developer learns the demo's API key.
+            println!("demo API key for GET /api/reports (set DEMO_API_KEY to choose one): {key}");
+            key
+        }
+    };
     DemoConfig {
         jwt_secret,
         password,
+        reports_api_key,
     }
 }
 
@@ -107,6 +123,7 @@ async fn main() -> Result<(), BoxError> {
         let config = DemoConfig {
             jwt_secret: vec![0; 32],
             password: String::new(),
+            reports_api_key: "x".repeat(32),
         };
         let (router, _) = app(&config);
         match flag.as_str() {

@@ -7,6 +7,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct-horse-battery";
+const REPORTS_KEY: &str = "demo_0123456789abcdef0123456789abcdef";
 
 struct Demo {
     base: String,
@@ -17,6 +18,7 @@ async fn start() -> Demo {
     let config = DemoConfig {
         jwt_secret: b"test secret, at least thirty-two bytes".to_vec(),
         password: PASSWORD.into(),
+        reports_api_key: REPORTS_KEY.into(),
     };
     let (router, state) = app(&config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -362,6 +364,7 @@ async fn inventory_lists_every_route_with_its_contract() {
     let config = DemoConfig {
         jwt_secret: vec![7; 32],
         password: String::new(),
+        reports_api_key: REPORTS_KEY.into(),
     };
     let (router, _) = app(&config);
     let inventory = router.inventory();
@@ -370,7 +373,7 @@ async fn inventory_lists_every_route_with_its_contract() {
         .iter()
         .map(|e| (e.method.clone(), e.path.clone()))
         .collect();
-    assert_eq!(rows.len(), 10, "{rows:?}");
+    assert_eq!(rows.len(), 11, "{rows:?}");
     let update = inventory
         .endpoints
         .iter()
@@ -380,4 +383,50 @@ async fn inventory_lists_every_route_with_its_contract() {
     assert_eq!(update.fields, Some(vec!["name", "email"]));
     let md = inventory.to_markdown();
     assert!(md.contains("| GET | `/api/admin/users` | `admin_list_users` | jwt | roles: admin | default | no body |"), "{md}");
+}
+
+#[tokio::test]
+async fn reports_need_the_api_key_not_a_user_token() {
+    let demo = start().await;
+    let ok = demo
+        .client
+        .get(demo.url("/api/reports"))
+        .header("x-api-key", REPORTS_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let report: Value = ok.json().await.unwrap();
+    assert_eq!(
+        (report["generated_for"].as_str(), report["users"].as_u64()),
+        (Some("reports-service"), Some(3))
+    );
+
+    let none = problem(
+        demo.client
+            .get(demo.url("/api/reports"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert!(!none.to_string().contains(REPORTS_KEY));
+    // A user's token is not an API key.
+    let alice = demo.token("alice@example.com").await;
+    problem(
+        demo.get("/api/reports", &alice).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    // Keys in the URL are refused (they leak into logs).
+    let in_query = demo
+        .client
+        .get(demo.url(&format!("/api/reports?api_key={REPORTS_KEY}")))
+        .header("x-api-key", REPORTS_KEY)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(in_query, StatusCode::UNAUTHORIZED).await;
+    assert!(!body.to_string().contains(REPORTS_KEY));
 }

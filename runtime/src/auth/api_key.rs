@@ -110,6 +110,29 @@ impl NewApiKey {
     }
 }
 
+impl ApiKeyRecord {
+    /// The record of a key given by configuration (an environment variable, a secrets
+    /// manager). Keys shorter than 32 bytes are refused: they would not carry 128 bits.
+    pub fn from_key(
+        id: impl Into<String>,
+        owner: impl Into<String>,
+        scopes: &[&str],
+        key: &str,
+    ) -> Result<Self, super::jwt::ConfigError> {
+        if key.len() < 32 {
+            return Err(super::jwt::ConfigError::new(
+                "an API key must be at least 32 bytes",
+            ));
+        }
+        Ok(ApiKeyRecord {
+            id: id.into(),
+            owner: owner.into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            hash: sha256(key),
+        })
+    }
+}
+
 /// Where key records live. [`InMemoryApiKeys`] is the embedded default.
 pub trait ApiKeyStore: Send + Sync + fmt::Debug + 'static {
     /// The record whose hash is `hash`, unless revoked.

@@ -38,6 +38,12 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(&'static str);
 
+impl ConfigError {
+    pub(crate) const fn new(what: &'static str) -> Self {
+        ConfigError(what)
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0)
