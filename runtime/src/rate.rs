@@ -38,7 +38,15 @@ pub struct RateLimiter {
     spec: RateSpec,
     limiter: governor::RateLimiter<RateKey, DashMapStateStore<RateKey>, DefaultClock>,
     policy_header: HeaderValue,
+    /// Decisions since the last sweep of fresh keys.
+    decisions: std::sync::atomic::AtomicU32,
+    sweep_every: u32,
 }
+
+/// Every this many decisions, keys whose state is back to fresh are dropped (governor's
+/// `retain_recent`: one emission interval after that), so memory holds only the keys seen
+/// within about one rate period, and an address spray cannot grow it for ever.
+const SWEEP_EVERY: u32 = 1 << 16;
 
 impl std::fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,6 +72,8 @@ impl RateLimiter {
             spec,
             limiter: governor::RateLimiter::dashmap(quota),
             policy_header,
+            decisions: std::sync::atomic::AtomicU32::new(0),
+            sweep_every: SWEEP_EVERY,
         }
     }
 
@@ -75,6 +85,12 @@ impl RateLimiter {
     /// Admits one request for `key`, or returns the 429 problem to send.
     #[inline]
     pub fn check(&self, key: &RateKey) -> Result<(), Problem> {
+        let n = self
+            .decisions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n.wrapping_add(1).is_multiple_of(self.sweep_every) {
+            self.retain_recent();
+        }
         match self.limiter.check_key(key) {
             Ok(()) => Ok(()),
             Err(not_until) => {
@@ -260,6 +276,28 @@ mod tests {
         assert_eq!(problem.headers()["ratelimit-policy"], "\"test\";q=3;w=60");
         // Another key is unaffected.
         limiter.check(&RateKey::Principal(7)).unwrap();
+    }
+
+    #[test]
+    fn fresh_keys_are_swept_so_a_spray_does_not_stay() {
+        let mut limiter = RateLimiter::new(
+            "sweep",
+            RateSpec {
+                count: 1,
+                period_secs: 1,
+            },
+        );
+        limiter.sweep_every = 1_000;
+        for i in 0..999 {
+            limiter.check(&RateKey::Principal(i)).unwrap();
+        }
+        assert_eq!(limiter.len(), 999);
+        // governor drops a key one emission interval after its state is back to fresh: with
+        // one request per second, two seconds after its last request.
+        std::thread::sleep(Duration::from_millis(2_100));
+        // The 1000th decision sweeps first.
+        limiter.check(&RateKey::Principal(5_000)).unwrap();
+        assert_eq!(limiter.len(), 1);
     }
 
     #[test]
