@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, Request};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
+use crate::auth::jwt::{bearer_token, Checked};
 use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, with_path_param};
 use crate::body::{read_allowlisted, refuse_body, BodyLimit};
@@ -53,12 +54,28 @@ pub(crate) fn client_ip(parts: &Parts) -> IpAddr {
 }
 
 impl EndpointRuntime {
-    fn authenticate(&self, parts: &Parts, schemes: &[AuthScheme]) -> Result<Principal, Problem> {
+    async fn authenticate(
+        &self,
+        parts: &Parts,
+        schemes: &[AuthScheme],
+    ) -> Result<Principal, Problem> {
         let mut failure = AuthFailure::Missing;
         for scheme in schemes {
             let outcome = match scheme {
                 AuthScheme::Jwt => match &self.engine.jwt {
-                    Some(jwt) => jwt.authenticate(parts),
+                    Some(jwt) => match bearer_token(parts) {
+                        Ok(token) => match jwt.check(token) {
+                            Checked::Verified(principal) => Ok(principal),
+                            Checked::Failed(failure) => Err(failure),
+                            // A key the verifier may not have yet: one rate-limited JWKS
+                            // refresh, then the keys at hand decide.
+                            Checked::UnknownKey => {
+                                jwt.refresh_unknown_key().await;
+                                jwt.verify(token)
+                            }
+                        },
+                        Err(failure) => Err(failure),
+                    },
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::ApiKey => match &self.engine.api_keys {
@@ -87,7 +104,7 @@ impl EndpointRuntime {
         }
         let principal = match policy.auth {
             Authentication::Public => None,
-            Authentication::Required(schemes) => Some(self.authenticate(parts, schemes)?),
+            Authentication::Required(schemes) => Some(self.authenticate(parts, schemes).await?),
         };
         let key = match &principal {
             Some(p) => RateKey::Principal(p.rate_key()),

@@ -3,8 +3,11 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use common::*;
-use jsonwebtoken::Algorithm;
+use jsonwebtoken::{Algorithm, EncodingKey};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -109,7 +112,7 @@ fn bad_credentials() -> Vec<(&'static str, String)> {
         r#"{"alg":"none","alg":"HS256","typ":"JWT"}"#,
         &format!(r#"{{"sub":"{ALICE}",{rest}}}"#),
     );
-    vec![
+    let mut cases = vec![
         (
             "expired",
             bearer(sign(&with(
@@ -226,6 +229,228 @@ fn bad_credentials() -> Vec<(&'static str, String)> {
             )),
         ),
         ("token without scheme", good.clone()),
+    ];
+    cases.extend(hardening_cases(&valid, &admin, &good));
+    cases
+}
+
+/// RFC 8725's catalogue: algorithm confusion, key-carrying headers, `kid` injection, critical
+/// extensions, shapes other than three base64url segments.
+fn hardening_cases(valid: &Value, admin: &Value, good: &str) -> Vec<(&'static str, String)> {
+    let now = now();
+    let bearer = |t: String| format!("Bearer {t}");
+    let json = |v: &Value| v.to_string();
+    let hs = |header: Value, payload: &Value| {
+        sign_raw_with(
+            &header.to_string(),
+            payload.to_string().as_bytes(),
+            &EncodingKey::from_secret(SECRET),
+            Algorithm::HS256,
+        )
+    };
+    let with_secret = |header: Value, payload: &[u8], secret: &[u8]| {
+        sign_raw_with(
+            &header.to_string(),
+            payload,
+            &EncodingKey::from_secret(secret),
+            Algorithm::HS256,
+        )
+    };
+    let rsa_pem_trimmed = std::str::from_utf8(RSA_PUBLIC_PEM).unwrap().trim_end();
+    let parts: Vec<&str> = good.split('.').collect();
+    let attacker_secret = b"the attacker's own secret, 32+ bytes long";
+    let embedded_jwk = json!({
+        "alg": "HS256",
+        "jwk": { "kty": "oct", "k": b64url(attacker_secret) },
+    });
+    let jws_json = json!({
+        "protected": parts[0],
+        "payload": parts[1],
+        "signature": parts[2],
+    });
+    vec![
+        ("alg nOnE", bearer(unsigned("nOnE", admin, false))),
+        (
+            "alg nOnE, trailing dot",
+            bearer(unsigned("nOnE", admin, true)),
+        ),
+        ("alg None", bearer(unsigned("None", admin, false))),
+        ("alg NONE", bearer(unsigned("NONE", admin, false))),
+        (
+            "HS256 signed with the RSA public key",
+            bearer(with_secret(
+                json!({"alg": "HS256"}),
+                json(admin).as_bytes(),
+                RSA_PUBLIC_PEM,
+            )),
+        ),
+        (
+            "HS256 signed with the RSA public key, no trailing newline",
+            bearer(with_secret(
+                json!({"alg": "HS256"}),
+                json(admin).as_bytes(),
+                rsa_pem_trimmed.as_bytes(),
+            )),
+        ),
+        (
+            "HS256 signed with the RSA public key, kid of the RSA key",
+            bearer(with_secret(
+                json!({"alg": "HS256", "kid": "rsa-1"}),
+                json(admin).as_bytes(),
+                RSA_PUBLIC_PEM,
+            )),
+        ),
+        (
+            "HS256 signed with the RSA public key, kid of the RSA key, no trailing newline",
+            bearer(with_secret(
+                json!({"alg": "HS256", "kid": "rsa-1"}),
+                json(admin).as_bytes(),
+                rsa_pem_trimmed.as_bytes(),
+            )),
+        ),
+        (
+            "ES256 token naming the RSA key",
+            bearer(sign_asym(admin, Algorithm::ES256, Some("rsa-1"))),
+        ),
+        (
+            "embedded jwk, signed with the attacker's key",
+            bearer(with_secret(
+                embedded_jwk,
+                json(admin).as_bytes(),
+                attacker_secret,
+            )),
+        ),
+        (
+            "embedded jwk next to a valid signature",
+            bearer(hs(
+                json!({"alg": "HS256", "jwk": {"kty": "oct", "k": "AAAA"}}),
+                valid,
+            )),
+        ),
+        (
+            "x5c next to a valid signature",
+            bearer(hs(json!({"alg": "HS256", "x5c": ["MIIB"]}), valid)),
+        ),
+        (
+            "kid path traversal, empty secret",
+            bearer(with_secret(
+                json!({"alg": "HS256", "kid": "../../../../../../../dev/null"}),
+                json(admin).as_bytes(),
+                b"",
+            )),
+        ),
+        (
+            "kid SQL injection",
+            bearer(with_secret(
+                json!({"alg": "HS256", "kid": "x' UNION SELECT 'attacker-known-secret' --"}),
+                json(admin).as_bytes(),
+                b"attacker-known-secret",
+            )),
+        ),
+        (
+            "kid not a string",
+            bearer(hs(json!({"alg": "HS256", "kid": 7}), valid)),
+        ),
+        (
+            "iat in the future",
+            bearer(sign(&with(valid.clone(), "iat", json!(now + 3600)))),
+        ),
+        (
+            "exp null",
+            bearer(sign(&with(valid.clone(), "exp", Value::Null))),
+        ),
+        (
+            "exp negative",
+            bearer(sign(&with(valid.clone(), "exp", json!(-1)))),
+        ),
+        (
+            "empty aud",
+            bearer(sign(&with(valid.clone(), "aud", json!("")))),
+        ),
+        (
+            "empty aud array",
+            bearer(sign(&with(valid.clone(), "aud", json!([])))),
+        ),
+        (
+            "unknown crit",
+            bearer(hs(
+                json!({"alg": "HS256", "crit": ["http://example.test/ext"], "http://example.test/ext": true}),
+                valid,
+            )),
+        ),
+        (
+            "b64 false",
+            bearer(hs(
+                json!({"alg": "HS256", "b64": false, "crit": ["b64"]}),
+                valid,
+            )),
+        ),
+        (
+            "b64 false without crit",
+            bearer(hs(json!({"alg": "HS256", "b64": false}), valid)),
+        ),
+        (
+            "typ not JWT",
+            bearer(hs(json!({"alg": "HS256", "typ": "secevent+jwt"}), valid)),
+        ),
+        (
+            "nested JWT (cty)",
+            bearer(hs(json!({"alg": "HS256", "cty": "JWT"}), valid)),
+        ),
+        (
+            "duplicate roles, the second granting admin",
+            bearer(sign_raw(
+                r#"{"alg":"HS256"}"#,
+                &format!(
+                    r#"{{"sub":"{ALICE}","iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{},"roles":["user"],"roles":["admin"]}}"#,
+                    now + 600
+                ),
+            )),
+        ),
+        (
+            "duplicate exp, the second extending it",
+            bearer(sign_raw(
+                r#"{"alg":"HS256"}"#,
+                &format!(
+                    r#"{{"sub":"{ALICE}","iss":"{ISSUER}","aud":"{AUDIENCE}","exp":{},"exp":{}}}"#,
+                    now - 3600,
+                    now + 600
+                ),
+            )),
+        ),
+        ("four segments", bearer(format!("{good}.{}", parts[2]))),
+        ("one segment", bearer(parts[1].to_owned())),
+        (
+            "whitespace inside",
+            bearer(format!("{}. {}.{}", parts[0], parts[1], parts[2])),
+        ),
+        ("whitespace before", format!("Bearer  {good}")),
+        (
+            "padded base64",
+            bearer(format!("{}=.{}.{}", parts[0], parts[1], parts[2])),
+        ),
+        (
+            "non-JSON payload",
+            bearer(with_secret(json!({"alg": "HS256"}), b"sub=admin", SECRET)),
+        ),
+        (
+            "array payload",
+            bearer(with_secret(
+                json!({"alg": "HS256"}),
+                format!("[{}]", json(valid)).as_bytes(),
+                SECRET,
+            )),
+        ),
+        ("JWS JSON serialization", bearer(jws_json.to_string())),
+        (
+            "100 KB token",
+            bearer(format!(
+                "{}.{}.{}",
+                parts[0],
+                "A".repeat(100 * 1024),
+                parts[2]
+            )),
+        ),
     ]
 }
 
@@ -513,5 +738,128 @@ mod api_keys {
             ]
         );
         expect_problem(none, StatusCode::UNAUTHORIZED, &[]).await;
+    }
+}
+
+// ---- asymmetric keys and key-carrying headers -----------------------------------------------
+
+#[tokio::test]
+async fn rs256_es256_and_eddsa_tokens_are_accepted_by_kid() {
+    let app = TestApp::start().await;
+    for (alg, kid) in [
+        (Algorithm::RS256, "rsa-1"),
+        (Algorithm::ES256, "ec-1"),
+        (Algorithm::EdDSA, "ed-1"),
+    ] {
+        let token = sign_asym(&claims(BOB, &["user"], ""), alg, Some(kid));
+        let body = expect_json(app.get_as("/me", &token).await, StatusCode::OK).await;
+        assert_eq!(body["sub"], BOB, "{alg:?}");
+        // Each key has one algorithm: the same token under another key's kid is refused.
+        let other = if kid == "rsa-1" { "ec-1" } else { "rsa-1" };
+        let token = sign_asym(&claims(BOB, &["user"], ""), alg, Some(other));
+        expect_problem(
+            app.get_as("/me", &token).await,
+            StatusCode::UNAUTHORIZED,
+            &[],
+        )
+        .await;
+    }
+}
+
+/// A listener that counts the connections it accepts.
+async fn counting_listener() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    (addr.to_string(), count)
+}
+
+#[tokio::test]
+async fn no_connection_is_made_because_of_a_token() {
+    let app = TestApp::start().await;
+    let (addr, connections) = counting_listener().await;
+    let admin = claims(ALICE, &["admin"], "reports:read");
+    let attacker = EncodingKey::from_rsa_pem(RSA_PRIVATE_PEM).unwrap();
+    let mut tokens = Vec::new();
+    for header in ["jku", "x5u"] {
+        for scheme in ["http", "https"] {
+            let url = format!("{scheme}://{addr}/keys.json");
+            // Signed by a key the attacker would publish at the URL, naming a kid we lack.
+            tokens.push(sign_raw_with(
+                &json!({"alg": "RS256", "kid": "attacker", header: url}).to_string(),
+                admin.to_string().as_bytes(),
+                &attacker,
+                Algorithm::RS256,
+            ));
+            // And with a valid signature: the header alone refuses the token.
+            tokens.push(sign_raw(
+                &json!({"alg": "HS256", header: url}).to_string(),
+                &claims(ALICE, &["user"], "").to_string(),
+            ));
+        }
+    }
+    for token in &tokens {
+        let p = expect_problem(
+            app.get_as("/admin/users", token).await,
+            StatusCode::UNAUTHORIZED,
+            &[&addr],
+        )
+        .await;
+        assert_eq!(p.body["code"], "unauthenticated");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "a token made the server connect out"
+    );
+}
+
+#[tokio::test]
+async fn configurable_claims_and_typ() {
+    use secure_endpoint::jwt::JwtVerifier;
+    use secure_endpoint::Security;
+    let verifier = JwtVerifier::hs256(SECRET)
+        .unwrap()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .typ("at+jwt")
+        .subject_claim("client_id")
+        .roles_claim("realm_access.roles")
+        .scopes_claim("scp")
+        .build()
+        .unwrap();
+    let app = TestApp::start_with(Security::builder().jwt(verifier).build()).await;
+    let now = now();
+    let claims = json!({
+        "client_id": CAROL_ADMIN, "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600,
+        "realm_access": { "roles": ["admin"] }, "scp": ["reports:read"],
+    });
+    let at_jwt = sign_raw(r#"{"alg":"HS256","typ":"at+jwt"}"#, &claims.to_string());
+    let body = expect_json(app.get_as("/me", &at_jwt).await, StatusCode::OK).await;
+    assert_eq!(body["sub"], CAROL_ADMIN);
+    let res = app.get_as("/admin/users", &at_jwt).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "roles read from realm_access.roles"
+    );
+    let res = app.get_as("/reports", &at_jwt).await;
+    assert_eq!(res.status(), StatusCode::OK, "scopes read from scp");
+    // The typ is required once configured: `JWT` and an absent typ are refused.
+    for header in [r#"{"alg":"HS256","typ":"JWT"}"#, r#"{"alg":"HS256"}"#] {
+        let token = sign_raw(header, &claims.to_string());
+        expect_problem(
+            app.get_as("/me", &token).await,
+            StatusCode::UNAUTHORIZED,
+            &[],
+        )
+        .await;
     }
 }

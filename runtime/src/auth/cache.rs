@@ -25,6 +25,9 @@ struct Entry {
     token: Box<str>,
     principal: Principal,
     exp: u64,
+    /// The verifier's key generation when the token was verified: a token verified with a key
+    /// that has since been removed is not served.
+    generation: u64,
 }
 
 /// See the module documentation.
@@ -46,18 +49,25 @@ impl TokenCache {
 
     /// The principal of a cached, unexpired `token`.
     #[inline]
-    pub(crate) fn get(&self, token: &str, now: u64) -> Option<Principal> {
+    pub(crate) fn get(&self, token: &str, now: u64, generation: u64) -> Option<Principal> {
         let h = self.hasher.hash_one(token);
         let shard = self.shards[(h as usize) % SHARDS]
             .read()
             .unwrap_or_else(|p| p.into_inner());
         let entry = shard.get(&h)?;
         let same = ct_eq(entry.token.as_bytes(), token.as_bytes());
-        (same && now < entry.exp).then(|| entry.principal.clone())
+        (same && now < entry.exp && entry.generation == generation).then(|| entry.principal.clone())
     }
 
     /// Remembers a verified `token` until `exp`.
-    pub(crate) fn insert(&self, token: &str, principal: Principal, exp: u64, now: u64) {
+    pub(crate) fn insert(
+        &self,
+        token: &str,
+        principal: Principal,
+        exp: u64,
+        now: u64,
+        generation: u64,
+    ) {
         if exp <= now {
             return;
         }
@@ -79,6 +89,7 @@ impl TokenCache {
                 token: token.into(),
                 principal,
                 exp,
+                generation,
             },
         );
     }
@@ -122,13 +133,17 @@ mod tests {
     #[test]
     fn hit_miss_and_expiry() {
         let cache = TokenCache::new(64);
-        cache.insert("a.b.c", p("alice"), 100, 10);
-        assert_eq!(cache.get("a.b.c", 50).unwrap().subject(), "alice");
-        assert!(cache.get("a.b.d", 50).is_none());
-        assert!(cache.get("a.b.c", 100).is_none(), "not at or after exp");
-        cache.insert("x.y.z", p("bob"), 5, 10);
+        cache.insert("a.b.c", p("alice"), 100, 10, 0);
+        assert_eq!(cache.get("a.b.c", 50, 0).unwrap().subject(), "alice");
+        assert!(cache.get("a.b.d", 50, 0).is_none());
+        assert!(cache.get("a.b.c", 100, 0).is_none(), "not at or after exp");
         assert!(
-            cache.get("x.y.z", 1).is_none(),
+            cache.get("a.b.c", 50, 1).is_none(),
+            "not after a key change"
+        );
+        cache.insert("x.y.z", p("bob"), 5, 10, 0);
+        assert!(
+            cache.get("x.y.z", 1, 0).is_none(),
             "an expired token is never inserted"
         );
     }
@@ -146,7 +161,7 @@ mod tests {
     fn bounded() {
         let cache = TokenCache::new(32);
         for i in 0..10_000 {
-            cache.insert(&format!("token-{i}"), p("u"), 1_000, 1);
+            cache.insert(&format!("token-{i}"), p("u"), 1_000, 1, 0);
         }
         assert!(cache.len() <= 32, "{}", cache.len());
     }

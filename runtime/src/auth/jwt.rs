@@ -1,31 +1,52 @@
-//! JWT bearer authentication with jsonwebtoken.
+//! JWT bearer authentication, hardened along RFC 8725 (JWT Best Current Practices).
 //!
-//! What is checked, on top of the signature:
-//! - the algorithm is on an explicit allowlist of one family (HS256 by default); `alg: none`
-//!   cannot be expressed and is refused, so is any algorithm the key was not made for;
-//! - `exp`, `iss`, `aud` and `sub` are required; `iss` must be a single string equal to the
-//!   configured issuer; `aud` must contain the configured audience; `nbf` is honoured;
-//! - leeway is 5 seconds by default (jsonwebtoken's own default is 60);
-//! - tokens over 8 KiB are refused before any decoding; duplicate claims are refused.
+//! The signature is checked by jsonwebtoken's crypto; everything around it is parsed and checked
+//! here, strictly:
+//! - **Keys**: HS256 secrets, RS256/ES256/EdDSA public keys (PEM), and keys by `kid` from a JWKS
+//!   document ([`JwksSource`]: file or HTTPS, refreshed on an unknown `kid` at most once per
+//!   interval). Every key has exactly one algorithm; the token's `alg` must be it. `none` and
+//!   any algorithm no key was made for are refused, so an RSA public key can never be used as an
+//!   HMAC secret.
+//! - **Header**: an unknown `crit` (any `crit`: no extension is understood), `b64`, `zip`,
+//!   `enc`, a nested JWT (`cty: JWT`), a `typ` other than the configured ones (default: absent
+//!   or `JWT`), and the key-carrying headers `jku`, `x5u`, `jwk`, `x5c` are refused. Nothing in
+//!   a token ever makes the verifier connect anywhere.
+//! - **Claims**: `exp`, `iss`, `aud` and the subject are required; `exp`, `nbf` and `iat` must be
+//!   numbers, `nbf` and `iat` not in the future; `iss` a single string equal to the configured
+//!   issuer; `aud` a non-empty string or array containing a configured audience. Leeway 5 s.
+//! - **Shape**: exactly three base64url segments without padding or whitespace; header and
+//!   payload JSON objects; a member named twice anywhere in them refuses the token; tokens over
+//!   8 KiB (configurable) are refused before any decoding.
+//! - **Principal**: subject, roles and scopes from configurable claims (dotted paths such as
+//!   `realm_access.roles`); by default `sub`, `roles`, and `scope` (space-separated) plus
+//!   `scopes` (array).
 //!
 //! Verified tokens are cached (10 000 by default, see [`JwtVerifierBuilder::token_cache`]), so
-//! a token seen again costs a hash and a lookup, not a signature check.
+//! a token seen again costs a hash and a lookup, not a signature check. A token verified with a
+//! key that a JWKS refresh has since removed is not served from the cache.
 //!
 //! Every failure gives the same 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use http::request::Parts;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::cache::TokenCache;
-use super::{AuthFailure, Principal};
+use super::jwks::{Jwks, VerifyKey};
+use super::{strict_json, AuthFailure, Principal};
 use crate::policy::AuthScheme;
 
-/// Largest bearer token accepted, in bytes.
+pub use super::jwks::{JwksError, JwksSource, MAX_JWKS_SIZE};
+
+/// Default largest bearer token accepted, in bytes.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Default number of verified tokens kept.
@@ -34,123 +55,540 @@ pub const DEFAULT_TOKEN_CACHE: usize = 10_000;
 /// Default clock-skew allowance.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
 
+/// Longest `kid` looked up, in bytes.
+const MAX_KID_LEN: usize = 256;
+
 /// A configuration mistake, reported when the verifier or issuer is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(&'static str);
+pub struct ConfigError(Cow<'static, str>);
 
 impl ConfigError {
     pub(crate) const fn new(what: &'static str) -> Self {
-        ConfigError(what)
+        ConfigError(Cow::Borrowed(what))
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(&self.0)
     }
 }
 
 impl std::error::Error for ConfigError {}
 
-/// Verifies bearer JWTs and turns their claims into a [`Principal`].
-#[derive(Clone)]
-pub struct JwtVerifier {
-    key: DecodingKey,
-    validation: Validation,
-    issuer: String,
-    cache: Option<Arc<TokenCache>>,
-}
+/// HS256 needs a key at least as long as the hash (RFC 7518 §3.2).
+const MIN_HMAC_SECRET: usize = 32;
 
-impl fmt::Debug for JwtVerifier {
+/// A verification key bound to one algorithm, optionally named by a `kid`.
+#[derive(Clone)]
+pub struct JwtKey(VerifyKey);
+
+impl fmt::Debug for JwtKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtVerifier")
-            .field("algorithms", &self.validation.algorithms)
-            .field("issuer", &self.issuer)
-            .field("leeway_secs", &self.validation.leeway)
+        f.debug_struct("JwtKey")
+            .field("alg", &self.0.alg)
+            .field("kid", &self.0.kid)
             .field("key", &"[redacted]")
             .finish()
     }
 }
 
-/// Builds a [`JwtVerifier`]; `issuer` and `audience` are mandatory.
+impl JwtKey {
+    /// An HS256 shared secret of at least 32 bytes.
+    pub fn hs256(secret: &[u8]) -> Result<Self, ConfigError> {
+        if secret.len() < MIN_HMAC_SECRET {
+            return Err(ConfigError::new(
+                "an HS256 secret must be at least 32 bytes (RFC 7518 §3.2)",
+            ));
+        }
+        Ok(Self::bound(
+            Algorithm::HS256,
+            DecodingKey::from_secret(secret),
+        ))
+    }
+
+    /// An RS256 public key in PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).
+    pub fn rs256_pem(pem: &[u8]) -> Result<Self, ConfigError> {
+        DecodingKey::from_rsa_pem(pem)
+            .map(|k| Self::bound(Algorithm::RS256, k))
+            .map_err(|_| ConfigError::new("not an RSA public key in PEM"))
+    }
+
+    /// An ES256 (P-256) public key in PEM.
+    pub fn es256_pem(pem: &[u8]) -> Result<Self, ConfigError> {
+        DecodingKey::from_ec_pem(pem)
+            .map(|k| Self::bound(Algorithm::ES256, k))
+            .map_err(|_| ConfigError::new("not an EC public key in PEM"))
+    }
+
+    /// An EdDSA (Ed25519) public key in PEM.
+    pub fn eddsa_pem(pem: &[u8]) -> Result<Self, ConfigError> {
+        DecodingKey::from_ed_pem(pem)
+            .map(|k| Self::bound(Algorithm::EdDSA, k))
+            .map_err(|_| ConfigError::new("not an Ed25519 public key in PEM"))
+    }
+
+    /// Names the key: tokens whose header has this `kid` are verified with it.
+    pub fn kid(mut self, kid: impl Into<String>) -> Self {
+        self.0.kid = Some(kid.into());
+        self
+    }
+
+    fn bound(alg: Algorithm, key: DecodingKey) -> Self {
+        JwtKey(VerifyKey {
+            kid: None,
+            alg,
+            key,
+        })
+    }
+}
+
+/// Verifies bearer JWTs and turns their claims into a [`Principal`]. Cheap to clone.
+#[derive(Clone)]
+pub struct JwtVerifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: Vec<VerifyKey>,
+    jwks: Option<Jwks>,
+    issuer: String,
+    audiences: Vec<String>,
+    leeway: u64,
+    max_len: usize,
+    types: Vec<String>,
+    claims: ClaimNames,
+    cache: Option<TokenCache>,
+}
+
+#[derive(Debug, Clone)]
+struct ClaimNames {
+    subject: String,
+    roles: String,
+    scopes: Vec<String>,
+}
+
+impl fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let algorithms: Vec<Algorithm> = i.keys.iter().map(|k| k.alg).collect();
+        f.debug_struct("JwtVerifier")
+            .field("algorithms", &algorithms)
+            .field("jwks", &i.jwks)
+            .field("issuer", &i.issuer)
+            .field("audiences", &i.audiences)
+            .field("leeway_secs", &i.leeway)
+            .field("keys", &"[redacted]")
+            .finish()
+    }
+}
+
+/// Builds a [`JwtVerifier`]: at least one key or a JWKS source, an issuer and an audience.
 #[must_use]
 pub struct JwtVerifierBuilder {
-    key: DecodingKey,
-    algorithm: Algorithm,
+    keys: Vec<JwtKey>,
+    jwks: Option<JwksSource>,
     issuer: Option<String>,
     audience: Vec<String>,
     leeway: Duration,
+    max_len: usize,
+    types: Vec<String>,
+    claims: ClaimNames,
     cache_capacity: usize,
 }
 
 impl fmt::Debug for JwtVerifierBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtVerifierBuilder")
-            .field("algorithm", &self.algorithm)
+            .field("keys", &self.keys)
+            .field("jwks", &self.jwks)
             .finish_non_exhaustive()
     }
 }
 
-/// HS256 needs a key at least as long as the hash (RFC 7518 §3.2).
-const MIN_HMAC_SECRET: usize = 32;
+/// The result of a verification that may not wait for a key fetch.
+pub(crate) enum Checked {
+    Verified(Principal),
+    Failed(AuthFailure),
+    /// No configured key matches; a JWKS refresh might bring it.
+    UnknownKey,
+}
 
 impl JwtVerifier {
-    /// HS256 with a shared secret of at least 32 bytes.
-    pub fn hs256(secret: &[u8]) -> Result<JwtVerifierBuilder, ConfigError> {
-        if secret.len() < MIN_HMAC_SECRET {
-            return Err(ConfigError(
-                "an HS256 secret must be at least 32 bytes (RFC 7518 §3.2)",
-            ));
-        }
-        Ok(JwtVerifierBuilder {
-            key: DecodingKey::from_secret(secret),
-            algorithm: Algorithm::HS256,
+    /// A verifier to configure: add keys with [`JwtVerifierBuilder::key`] or
+    /// [`JwtVerifierBuilder::jwks`].
+    pub fn builder() -> JwtVerifierBuilder {
+        JwtVerifierBuilder {
+            keys: Vec::new(),
+            jwks: None,
             issuer: None,
             audience: Vec::new(),
             leeway: DEFAULT_LEEWAY,
+            max_len: MAX_TOKEN_LEN,
+            types: Vec::new(),
+            claims: ClaimNames {
+                subject: "sub".into(),
+                roles: "roles".into(),
+                scopes: vec!["scope".into(), "scopes".into()],
+            },
             cache_capacity: DEFAULT_TOKEN_CACHE,
-        })
+        }
     }
 
-    /// Verifies `Authorization: Bearer <token>` from the request.
+    /// HS256 with a shared secret of at least 32 bytes.
+    pub fn hs256(secret: &[u8]) -> Result<JwtVerifierBuilder, ConfigError> {
+        Ok(Self::builder().key(JwtKey::hs256(secret)?))
+    }
+
+    /// Verifies `Authorization: Bearer <token>` from the request, with the keys at hand (no
+    /// JWKS fetch; see [`authenticate_with_refresh`](Self::authenticate_with_refresh)).
     pub fn authenticate(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
         let token = bearer_token(parts)?;
         self.verify(token)
     }
 
-    /// Verifies a compact JWS and returns its principal.
+    /// Like [`authenticate`](Self::authenticate), refreshing the JWKS (rate-limited) when the
+    /// token names a key the verifier does not have.
+    pub async fn authenticate_with_refresh(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
+        let token = bearer_token(parts)?;
+        self.verify_with_refresh(token).await
+    }
+
+    /// Verifies a compact JWS with the keys at hand and returns its principal.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthFailure> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(AuthFailure::Invalid);
+        match self.check(token) {
+            Checked::Verified(p) => Ok(p),
+            Checked::Failed(f) => Err(f),
+            Checked::UnknownKey => Err(AuthFailure::Invalid),
         }
-        let now = jsonwebtoken::get_current_timestamp();
-        if let Some(principal) = self.cache.as_ref().and_then(|c| c.get(token, now)) {
-            return Ok(principal);
+    }
+
+    /// Verifies a compact JWS; an unknown key triggers a JWKS refresh (at most one per
+    /// [`JwksSource::min_refresh_interval`]) and one more attempt.
+    pub async fn verify_with_refresh(&self, token: &str) -> Result<Principal, AuthFailure> {
+        match self.check(token) {
+            Checked::Verified(p) => Ok(p),
+            Checked::Failed(f) => Err(f),
+            Checked::UnknownKey => {
+                self.refresh_unknown_key().await;
+                self.verify(token)
+            }
         }
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|_| AuthFailure::Invalid)?;
-        let claims = data.claims;
-        if claims.iss != self.issuer || claims.sub.is_empty() {
-            return Err(AuthFailure::Invalid);
+    }
+
+    /// After [`Checked::UnknownKey`]: one rate-limited refresh.
+    pub(crate) async fn refresh_unknown_key(&self) {
+        if let Some(jwks) = &self.inner.jwks {
+            // A failure is logged by the refresh and leaves the previous set in place.
+            let _ = jwks.refresh(true).await;
         }
-        let mut scopes = claims.scopes;
-        if let Some(scope) = claims.scope {
-            scopes.extend(scope.split_ascii_whitespace().map(str::to_owned));
+    }
+
+    /// Fetches the JWKS now, whatever the refresh interval (for start-up, so a bad URL is
+    /// found before the first request). Returns the number of usable keys.
+    pub async fn refresh_keys(&self) -> Result<usize, JwksError> {
+        match &self.inner.jwks {
+            Some(jwks) => {
+                jwks.refresh(false).await?;
+                Ok(jwks.snapshot().keys.len())
+            }
+            None => Ok(0),
         }
-        let principal = Principal::new(claims.sub, claims.roles, scopes, AuthScheme::Jwt);
-        if let Some(cache) = &self.cache {
-            cache.insert(token, principal.clone(), claims.exp, now);
-        }
-        Ok(principal)
+    }
+
+    /// How many times the JWKS has been fetched (0 without a JWKS source).
+    pub fn jwks_fetches(&self) -> u64 {
+        self.inner.jwks.as_ref().map_or(0, Jwks::fetches)
     }
 
     /// Number of verified tokens currently cached.
     pub fn cached_tokens(&self) -> usize {
-        self.cache.as_ref().map_or(0, |c| c.len())
+        self.inner.cache.as_ref().map_or(0, |c| c.len())
+    }
+
+    /// Verifies without waiting for anything.
+    pub(crate) fn check(&self, token: &str) -> Checked {
+        let inner = &*self.inner;
+        if token.len() > inner.max_len {
+            return Checked::Failed(AuthFailure::Invalid);
+        }
+        let now = jsonwebtoken::get_current_timestamp();
+        let generation = inner.jwks.as_ref().map_or(0, Jwks::generation);
+        if let Some(principal) = inner
+            .cache
+            .as_ref()
+            .and_then(|c| c.get(token, now, generation))
+        {
+            return Checked::Verified(principal);
+        }
+        if let Some(jwks) = &inner.jwks {
+            if jwks.is_stale() {
+                self.refresh_in_background();
+            }
+        }
+        match self.check_uncached(token, now) {
+            Ok((principal, exp, generation)) => {
+                if let Some(cache) = &inner.cache {
+                    cache.insert(token, principal.clone(), exp, now, generation);
+                }
+                Checked::Verified(principal)
+            }
+            Err(None) => Checked::UnknownKey,
+            Err(Some(())) => Checked::Failed(AuthFailure::Invalid),
+        }
+    }
+
+    fn refresh_in_background(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let verifier = self.clone();
+        runtime.spawn(async move {
+            if let Some(jwks) = &verifier.inner.jwks {
+                let _ = jwks.refresh(true).await;
+            }
+        });
+    }
+
+    /// `Err(None)`: no key for this token; `Err(Some(()))`: refused.
+    fn check_uncached(&self, token: &str, now: u64) -> Result<(Principal, u64, u64), Option<()>> {
+        let inner = &*self.inner;
+        let mut segments = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(Some(()));
+        };
+        let header = decode_object(header_b64).ok_or(Some(()))?;
+        let alg = self.check_header(&header).ok_or(Some(()))?;
+        let kid = match header.get("kid") {
+            None => None,
+            Some(Value::String(kid)) if !kid.is_empty() && kid.len() <= MAX_KID_LEN => {
+                Some(kid.as_str())
+            }
+            Some(_) => return Err(Some(())),
+        };
+
+        // The key: the one named by `kid`, else an unnamed key made for `alg`. A `kid` is only
+        // ever compared with configured names, never used as a path, query or URL.
+        let snapshot = inner.jwks.as_ref().map(Jwks::snapshot);
+        let generation = snapshot.as_ref().map_or(0, |s| s.generation);
+        let dynamic: &[VerifyKey] = snapshot.as_ref().map_or(&[], |s| &s.keys);
+        let named = kid.and_then(|kid| {
+            inner
+                .keys
+                .iter()
+                .chain(dynamic)
+                .find(|k| k.kid.as_deref() == Some(kid))
+        });
+        let key = named
+            .or_else(|| {
+                inner
+                    .keys
+                    .iter()
+                    .chain(dynamic)
+                    .find(|k| k.kid.is_none() && k.alg == alg)
+            })
+            .ok_or(if inner.jwks.is_some() { None } else { Some(()) })?;
+        // One algorithm per key: the header cannot pick another one for it.
+        if key.alg != alg {
+            return Err(Some(()));
+        }
+        let message_len = header_b64.len() + 1 + payload_b64.len();
+        let verified = jsonwebtoken::crypto::verify(
+            signature_b64,
+            &token.as_bytes()[..message_len],
+            &key.key,
+            alg,
+        )
+        .unwrap_or(false);
+        if !verified {
+            return Err(Some(()));
+        }
+        let claims = decode_object(payload_b64).ok_or(Some(()))?;
+        let (principal, exp) = self.check_claims(&claims, now).ok_or(Some(()))?;
+        Ok((principal, exp, generation))
+    }
+
+    /// The header's algorithm, if the header is acceptable.
+    fn check_header(&self, header: &Map<String, Value>) -> Option<Algorithm> {
+        const REFUSED: [&str; 8] = ["crit", "b64", "zip", "enc", "jku", "x5u", "jwk", "x5c"];
+        if REFUSED.iter().any(|name| header.contains_key(*name)) {
+            return None;
+        }
+        if let Some(cty) = header.get("cty") {
+            // A nested JWT would be a second token to verify; none is accepted.
+            let cty = cty.as_str()?;
+            if media_type_eq(cty, "JWT") {
+                return None;
+            }
+        }
+        match header.get("typ") {
+            None => {
+                if !self.inner.types.is_empty() {
+                    return None;
+                }
+            }
+            Some(typ) => {
+                let typ = typ.as_str()?;
+                let accepted = if self.inner.types.is_empty() {
+                    media_type_eq(typ, "JWT")
+                } else {
+                    self.inner.types.iter().any(|t| media_type_eq(typ, t))
+                };
+                if !accepted {
+                    return None;
+                }
+            }
+        }
+        algorithm(header.get("alg")?.as_str()?)
+    }
+
+    /// The principal and `exp`, if the claims are acceptable.
+    fn check_claims(&self, claims: &Map<String, Value>, now: u64) -> Option<(Principal, u64)> {
+        let inner = &*self.inner;
+        let exp = numeric_date(claims.get("exp")?)?;
+        if exp.saturating_add(inner.leeway) < now {
+            return None;
+        }
+        for name in ["nbf", "iat"] {
+            if let Some(value) = claims.get(name) {
+                if numeric_date(value)? > now.saturating_add(inner.leeway) {
+                    return None;
+                }
+            }
+        }
+        if claims.get("iss")?.as_str()? != inner.issuer {
+            return None;
+        }
+        let audience_ok = match claims.get("aud")? {
+            Value::String(aud) => inner.audiences.iter().any(|a| a == aud),
+            Value::Array(auds) => {
+                let mut ok = false;
+                for aud in auds {
+                    let aud = aud.as_str()?;
+                    ok |= inner.audiences.iter().any(|a| a == aud);
+                }
+                ok
+            }
+            _ => false,
+        };
+        if !audience_ok {
+            return None;
+        }
+        let subject = claim_path(claims, &inner.claims.subject)?.as_str()?;
+        if subject.is_empty() {
+            return None;
+        }
+        let roles = match claim_path(claims, &inner.claims.roles) {
+            None => Vec::new(),
+            Some(value) => string_array(value)?,
+        };
+        let mut scopes = Vec::new();
+        for name in &inner.claims.scopes {
+            match claim_path(claims, name) {
+                None => {}
+                Some(Value::String(s)) => {
+                    scopes.extend(s.split_ascii_whitespace().map(str::to_owned));
+                }
+                Some(value) => scopes.extend(string_array(value)?),
+            }
+        }
+        Some((Principal::new(subject, roles, scopes, AuthScheme::Jwt), exp))
     }
 }
 
+/// A base64url segment (no padding, canonical) holding one JSON object without duplicate
+/// members.
+fn decode_object(segment: &str) -> Option<Map<String, Value>> {
+    if segment.is_empty() {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
+    strict_json::object(&bytes)
+}
+
+/// The algorithms a key can be bound to, by their exact JOSE names.
+fn algorithm(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        "EdDSA" => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+/// `typ`/`cty` comparison (RFC 7515 §4.1.9): case-insensitive, `application/` optional.
+fn media_type_eq(value: &str, expected: &str) -> bool {
+    let strip = |s: &str| -> String {
+        let lower = s.to_ascii_lowercase();
+        lower
+            .strip_prefix("application/")
+            .map(str::to_owned)
+            .unwrap_or(lower)
+    };
+    strip(value) == strip(expected)
+}
+
+/// A NumericDate: a non-negative number of seconds (fractions dropped).
+fn numeric_date(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64)
+                .map(|f| f as u64)
+        }),
+        _ => None,
+    }
+}
+
+/// A claim by name, or by a dotted path into nested objects (`realm_access.roles`).
+fn claim_path<'a>(claims: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    if let Some(value) = claims.get(path) {
+        return Some(value);
+    }
+    let mut parts = path.split('.');
+    let mut value = claims.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_object()?.get(part)?;
+    }
+    Some(value)
+}
+
+/// An array of strings; anything else refuses the token.
+fn string_array(value: &Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
 impl JwtVerifierBuilder {
+    /// Adds a verification key (call again for several, e.g. during a rotation).
+    pub fn key(mut self, key: JwtKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Takes keys by `kid` from a JWKS document.
+    pub fn jwks(mut self, source: JwksSource) -> Self {
+        self.jwks = Some(source);
+        self
+    }
+
     /// The required `iss`.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
@@ -163,9 +601,45 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Clock-skew allowance for `exp` and `nbf` (default 5 s).
+    /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 5 s).
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
+        self
+    }
+
+    /// Largest token accepted, in bytes (default 8 KiB).
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_len = bytes;
+        self
+    }
+
+    /// Requires the header's `typ` to be this media type (call again to accept several), e.g.
+    /// `at+jwt` for OAuth access tokens (RFC 9068). Without it, `typ` may be absent or `JWT`.
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.types.push(typ.into());
+        self
+    }
+
+    /// The claim holding the subject (default `sub`). A dotted path reads nested objects.
+    pub fn subject_claim(mut self, claim: impl Into<String>) -> Self {
+        self.claims.subject = claim.into();
+        self
+    }
+
+    /// The claim holding the roles, an array of strings (default `roles`; e.g.
+    /// `realm_access.roles` for Keycloak).
+    pub fn roles_claim(mut self, claim: impl Into<String>) -> Self {
+        self.claims.roles = claim.into();
+        self
+    }
+
+    /// The claim holding the scopes, a space-separated string or an array of strings (default
+    /// `scope` and `scopes`; e.g. `scp`). Replaces the defaults; call again to read several.
+    pub fn scopes_claim(mut self, claim: impl Into<String>) -> Self {
+        if self.claims.scopes == ["scope", "scopes"] {
+            self.claims.scopes.clear();
+        }
+        self.claims.scopes.push(claim.into());
         self
     }
 
@@ -175,50 +649,51 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Builds the verifier.
+    /// Builds the verifier. A JWKS file is read now; a JWKS URL is fetched on first use (call
+    /// [`JwtVerifier::refresh_keys`] at start-up to fetch it before).
     pub fn build(self) -> Result<JwtVerifier, ConfigError> {
         let issuer = self
             .issuer
-            .ok_or(ConfigError("a JWT verifier needs an issuer"))?;
+            .ok_or(ConfigError::new("a JWT verifier needs an issuer"))?;
         if self.audience.is_empty() {
-            return Err(ConfigError("a JWT verifier needs at least one audience"));
+            return Err(ConfigError::new(
+                "a JWT verifier needs at least one audience",
+            ));
         }
-        let mut validation = Validation::new(self.algorithm);
-        validation.algorithms = vec![self.algorithm];
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.set_issuer(&[&issuer]);
-        validation.set_audience(&self.audience);
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = true;
-        validation.leeway = self.leeway.as_secs();
-        let cache =
-            (self.cache_capacity > 0).then(|| Arc::new(TokenCache::new(self.cache_capacity)));
+        if self.keys.is_empty() && self.jwks.is_none() {
+            return Err(ConfigError::new(
+                "a JWT verifier needs a key or a JWKS source",
+            ));
+        }
+        let mut unnamed = std::collections::HashSet::new();
+        let mut named = std::collections::HashSet::new();
+        for JwtKey(key) in &self.keys {
+            let fresh = match &key.kid {
+                Some(kid) => named.insert(kid.clone()),
+                None => unnamed.insert(format!("{:?}", key.alg)),
+            };
+            if !fresh {
+                return Err(ConfigError::new(
+                    "two keys share a kid (or two unnamed keys an algorithm)",
+                ));
+            }
+        }
+        let jwks = self.jwks.map(Jwks::new).transpose()?;
+        let cache = (self.cache_capacity > 0).then(|| TokenCache::new(self.cache_capacity));
         Ok(JwtVerifier {
-            key: self.key,
-            validation,
-            issuer,
-            cache,
+            inner: Arc::new(Inner {
+                keys: self.keys.into_iter().map(|k| k.0).collect(),
+                jwks,
+                issuer,
+                audiences: self.audience,
+                leeway: self.leeway.as_secs(),
+                max_len: self.max_len,
+                types: self.types,
+                claims: self.claims,
+                cache,
+            }),
         })
     }
-}
-
-/// The claims the verifier reads. Unknown claims are ignored; a claim given twice is refused.
-#[derive(Deserialize)]
-struct Claims {
-    sub: String,
-    /// A single string: an array `iss` is refused (jsonwebtoken alone would accept a subset).
-    iss: String,
-    /// Seconds since the epoch; jsonwebtoken has checked it, the cache honours it.
-    exp: u64,
-    #[serde(default)]
-    roles: Vec<String>,
-    /// OAuth 2.0 space-separated scopes.
-    #[serde(default)]
-    scope: Option<String>,
-    /// Scopes as an array.
-    #[serde(default)]
-    scopes: Vec<String>,
 }
 
 /// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750).
@@ -232,7 +707,7 @@ pub fn bearer_token(parts: &Parts) -> Result<&str, AuthFailure> {
     let Some((scheme, token)) = bytes.split_at_checked(7) else {
         return Err(AuthFailure::Invalid);
     };
-    if !scheme.eq_ignore_ascii_case(b"bearer ") || token.is_empty() || token.len() > MAX_TOKEN_LEN {
+    if !scheme.eq_ignore_ascii_case(b"bearer ") || token.is_empty() {
         return Err(AuthFailure::Invalid);
     }
     // The characters are left to the base64url decoder, which refuses anything else.
@@ -284,7 +759,7 @@ impl JwtIssuer {
         ttl: Duration,
     ) -> Result<Self, ConfigError> {
         if secret.len() < MIN_HMAC_SECRET {
-            return Err(ConfigError(
+            return Err(ConfigError::new(
                 "an HS256 secret must be at least 32 bytes (RFC 7518 §3.2)",
             ));
         }

@@ -2,7 +2,9 @@
 
 pub mod api_key;
 mod cache;
+mod jwks;
 pub mod jwt;
+mod strict_json;
 
 use std::sync::Arc;
 

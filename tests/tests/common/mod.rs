@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Response, StatusCode};
-use secure_endpoint::jwt::JwtVerifier;
+use secure_endpoint::jwt::{JwtKey, JwtVerifier};
 use secure_endpoint::routing::{get, post};
 use secure_endpoint::{
     secure_endpoint, Json, Owned, OwnedResource, Principal, Problem, Query, SecureRouter, Security,
@@ -235,10 +235,32 @@ async fn search(Query(q): Query<Search>) -> Json<Value> {
     Json(json!({ "page": q.page }))
 }
 
-/// The JWT verifier of the test app.
+/// Test-only asymmetric keys (tests/keys/README.md).
+pub(crate) const RSA_PUBLIC_PEM: &[u8] = include_bytes!("../../keys/rsa-public.pem");
+pub(crate) const RSA_PRIVATE_PEM: &[u8] = include_bytes!("../../keys/rsa-private.pem");
+pub(crate) const EC_PUBLIC_PEM: &[u8] = include_bytes!("../../keys/ec-public.pem");
+pub(crate) const EC_PRIVATE_PEM: &[u8] = include_bytes!("../../keys/ec-private.pem");
+pub(crate) const ED_PUBLIC_PEM: &[u8] = include_bytes!("../../keys/ed-public.pem");
+pub(crate) const ED_PRIVATE_PEM: &[u8] = include_bytes!("../../keys/ed-private.pem");
+
+/// The signing key for `alg` among the test keys.
+pub(crate) fn private_key(alg: Algorithm) -> EncodingKey {
+    match alg {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(RSA_PRIVATE_PEM).unwrap(),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(EC_PRIVATE_PEM).unwrap(),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(ED_PRIVATE_PEM).unwrap(),
+        other => panic!("no test key for {other:?}"),
+    }
+}
+
+/// The JWT verifier of the test app: the HS256 secret (no `kid`), and RS256, ES256 and EdDSA
+/// public keys named `rsa-1`, `ec-1` and `ed-1`.
 pub(crate) fn verifier() -> JwtVerifier {
     JwtVerifier::hs256(SECRET)
         .unwrap()
+        .key(JwtKey::rs256_pem(RSA_PUBLIC_PEM).unwrap().kid("rsa-1"))
+        .key(JwtKey::es256_pem(EC_PUBLIC_PEM).unwrap().kid("ec-1"))
+        .key(JwtKey::eddsa_pem(ED_PUBLIC_PEM).unwrap().kid("ed-1"))
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .build()
@@ -376,18 +398,31 @@ pub(crate) fn carol_admin() -> String {
 /// A token signed (HS256, the app's secret) over exactly these header and payload texts, for
 /// claims `serde` could not produce (duplicate keys).
 pub(crate) fn sign_raw(header: &str, payload: &str) -> String {
-    let signing_input = format!(
-        "{}.{}",
-        b64url(header.as_bytes()),
-        b64url(payload.as_bytes())
-    );
-    let signature = jsonwebtoken::crypto::sign(
-        signing_input.as_bytes(),
+    sign_raw_with(
+        header,
+        payload.as_bytes(),
         &EncodingKey::from_secret(SECRET),
         Algorithm::HS256,
     )
-    .unwrap();
+}
+
+/// A token over exactly these header and payload bytes, signed with `key` and `alg`.
+pub(crate) fn sign_raw_with(
+    header: &str,
+    payload: &[u8],
+    key: &EncodingKey,
+    alg: Algorithm,
+) -> String {
+    let signing_input = format!("{}.{}", b64url(header.as_bytes()), b64url(payload));
+    let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), key, alg).unwrap();
     format!("{signing_input}.{signature}")
+}
+
+/// `claims` signed with the test key for `alg`, the header naming `kid`.
+pub(crate) fn sign_asym(claims: &Value, alg: Algorithm, kid: Option<&str>) -> String {
+    let mut header = Header::new(alg);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &private_key(alg)).unwrap()
 }
 
 /// Unpadded base64url (RFC 4648 §5), for hand-made tokens.

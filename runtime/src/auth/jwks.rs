@@ -1,0 +1,499 @@
+//! Verification keys by `kid` from a JSON Web Key Set (RFC 7517), read from a file or fetched
+//! over HTTPS from the identity provider.
+//!
+//! - **Refresh on an unknown `kid`**, at most once per [`JwksSource::min_refresh_interval`]
+//!   (60 s by default) and one fetch at a time: a flood of tokens with random `kid`s costs one
+//!   fetch per interval, not one per token.
+//! - **The last good key set is kept** when a fetch fails or yields no usable key.
+//! - **A refreshed set replaces the old one**, so a key the provider has removed stops
+//!   verifying, and tokens it verified are dropped from the verified-token cache.
+//! - **Stale sets are refreshed in the background** after [`JwksSource::max_age`] (1 hour).
+//! - **Only the configured location is ever fetched.** Nothing in a token (`jku`, `x5u`, `jwk`)
+//!   makes the verifier connect anywhere; such tokens are refused.
+//! - Over HTTPS only, without redirects, with a timeout and a size cap (512 KiB).
+//! - Each key gets exactly one algorithm: its `alg` member, or the one its type implies (RSA →
+//!   RS256, EC P-256 → ES256, EC P-384 → ES384, OKP Ed25519 → EdDSA). Symmetric (`oct`) keys,
+//!   encryption keys (`use: "enc"`) and keys of unsupported types are skipped.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse,
+};
+use jsonwebtoken::{Algorithm, DecodingKey};
+
+use super::jwt::ConfigError;
+
+/// Largest JWKS document accepted, in bytes.
+pub const MAX_JWKS_SIZE: usize = 512 * 1024;
+
+/// Default for [`JwksSource::min_refresh_interval`].
+pub(crate) const DEFAULT_MIN_REFRESH: Duration = Duration::from_secs(60);
+
+/// Default for [`JwksSource::max_age`].
+pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// Default for [`JwksSource::timeout`].
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where a JWKS document comes from, and how often it may be fetched.
+pub struct JwksSource {
+    location: Location,
+    min_refresh: Duration,
+    max_age: Duration,
+    timeout: Duration,
+    roots: Vec<reqwest::Certificate>,
+}
+
+enum Location {
+    File(PathBuf),
+    Https(String),
+}
+
+impl fmt::Debug for JwksSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let location = match &self.location {
+            Location::File(path) => path.display().to_string(),
+            Location::Https(url) => url.clone(),
+        };
+        f.debug_struct("JwksSource")
+            .field("location", &location)
+            .field("min_refresh", &self.min_refresh)
+            .field("max_age", &self.max_age)
+            .field("timeout", &self.timeout)
+            .field("extra_roots", &self.roots.len())
+            .finish()
+    }
+}
+
+impl JwksSource {
+    /// A JWKS document in a file, read when the verifier is built and re-read on refresh.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Self::new(Location::File(path.into()))
+    }
+
+    /// A JWKS document at an `https://` URL, fetched on first use (or by
+    /// [`JwtVerifier::refresh_keys`](super::jwt::JwtVerifier::refresh_keys)) and on refresh.
+    /// Plain `http://` is refused: keys fetched in clear text can be replaced on the way.
+    pub fn https(url: impl Into<String>) -> Result<Self, ConfigError> {
+        let url = url.into();
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|_| ConfigError::new("the JWKS URL is not a valid URL"))?;
+        if parsed.scheme() != "https" || parsed.host().is_none() {
+            return Err(ConfigError::new(
+                "the JWKS URL must be https:// with a host: keys fetched in clear text can be replaced",
+            ));
+        }
+        Ok(Self::new(Location::Https(url)))
+    }
+
+    fn new(location: Location) -> Self {
+        JwksSource {
+            location,
+            min_refresh: DEFAULT_MIN_REFRESH,
+            max_age: DEFAULT_MAX_AGE,
+            timeout: DEFAULT_TIMEOUT,
+            roots: Vec::new(),
+        }
+    }
+
+    /// Also trusts this CA certificate (PEM) for the HTTPS fetch, besides the web PKI roots:
+    /// for a provider on a private PKI.
+    pub fn root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
+        let cert = reqwest::Certificate::from_pem(pem)
+            .map_err(|_| ConfigError::new("the JWKS root certificate is not a PEM certificate"))?;
+        self.roots.push(cert);
+        Ok(self)
+    }
+
+    /// The shortest time between two fetches (default 60 s). Unknown `kid`s within this time
+    /// are refused without a fetch.
+    pub fn min_refresh_interval(mut self, interval: Duration) -> Self {
+        self.min_refresh = interval;
+        self
+    }
+
+    /// After this long the key set is refreshed in the background (default 1 hour).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Time allowed for one fetch (default 5 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// A key the verifier may use: bound to exactly one algorithm.
+#[derive(Clone)]
+pub(crate) struct VerifyKey {
+    pub(crate) kid: Option<String>,
+    pub(crate) alg: Algorithm,
+    pub(crate) key: DecodingKey,
+}
+
+/// Why a JWKS refresh failed. Says what went wrong, never the document's contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwksError(String);
+
+impl fmt::Display for JwksError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for JwksError {}
+
+fn err(what: impl Into<String>) -> JwksError {
+    JwksError(what.into())
+}
+
+/// A key set and its generation, read together.
+#[derive(Clone)]
+pub(crate) struct KeySnapshot {
+    pub(crate) keys: Arc<[VerifyKey]>,
+    pub(crate) generation: u64,
+}
+
+/// The live key set of one source.
+pub(crate) struct Jwks {
+    location: Location,
+    min_refresh: Duration,
+    max_age: Duration,
+    client: Option<reqwest::Client>,
+    keys: RwLock<KeySnapshot>,
+    /// Bumped each time a set is installed; verified tokens remember it.
+    generation: AtomicU64,
+    /// One fetch at a time.
+    fetching: tokio::sync::Mutex<()>,
+    last_attempt: Mutex<Option<Instant>>,
+    last_success: Mutex<Option<Instant>>,
+    fetches: AtomicU64,
+}
+
+impl fmt::Debug for Jwks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jwks")
+            .field("keys", &self.snapshot().keys.len())
+            .field("fetches", &self.fetches.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Jwks {
+    /// Prepares the source; a file is read now, so a bad file is a configuration error.
+    pub(crate) fn new(source: JwksSource) -> Result<Self, ConfigError> {
+        let client = match &source.location {
+            Location::File(_) => None,
+            Location::Https(_) => {
+                let mut builder = reqwest::Client::builder()
+                    .https_only(true)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(source.timeout)
+                    .user_agent(concat!("secure-endpoint/", env!("CARGO_PKG_VERSION")));
+                for root in &source.roots {
+                    builder = builder.add_root_certificate(root.clone());
+                }
+                Some(
+                    builder
+                        .build()
+                        .map_err(|_| ConfigError::new("the JWKS HTTPS client cannot be built"))?,
+                )
+            }
+        };
+        let jwks = Jwks {
+            location: source.location,
+            min_refresh: source.min_refresh,
+            max_age: source.max_age,
+            client,
+            keys: RwLock::new(KeySnapshot {
+                keys: Arc::from(Vec::new()),
+                generation: 0,
+            }),
+            generation: AtomicU64::new(0),
+            fetching: tokio::sync::Mutex::new(()),
+            last_attempt: Mutex::new(None),
+            last_success: Mutex::new(None),
+            fetches: AtomicU64::new(0),
+        };
+        if let Location::File(path) = &jwks.location {
+            let bytes = read_file(path).map_err(|_| {
+                ConfigError::new("the JWKS file cannot be read (or is over 512 KiB)")
+            })?;
+            let keys = parse(&bytes)
+                .map_err(|_| ConfigError::new("the JWKS file holds no usable signing key"))?;
+            jwks.install(keys);
+        }
+        Ok(jwks)
+    }
+
+    pub(crate) fn snapshot(&self) -> KeySnapshot {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The current generation, without a lock.
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn install(&self, keys: Vec<VerifyKey>) {
+        {
+            let mut current = self.keys.write().unwrap_or_else(|p| p.into_inner());
+            let generation = current.generation + 1;
+            *current = KeySnapshot {
+                keys: Arc::from(keys),
+                generation,
+            };
+            self.generation.store(generation, Ordering::Release);
+        }
+        *self.last_success.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// How many fetches have been made (for tests and metrics).
+    pub(crate) fn fetches(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// `true` when the set is older than `max_age` (or was never loaded).
+    pub(crate) fn is_stale(&self) -> bool {
+        self.last_success
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|t| t.elapsed() >= self.max_age)
+    }
+
+    /// `true` if a fetch may start now (none within the minimum interval).
+    fn may_fetch(&self) -> bool {
+        self.last_attempt
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|t| t.elapsed() >= self.min_refresh)
+    }
+
+    /// Fetches and installs the key set, unless `rate_limited` and a fetch was attempted within
+    /// the minimum interval. `Ok(true)` when a new set was installed. On failure the previous
+    /// set stays.
+    pub(crate) async fn refresh(&self, rate_limited: bool) -> Result<bool, JwksError> {
+        if rate_limited && !self.may_fetch() {
+            return Ok(false);
+        }
+        let _one_at_a_time = self.fetching.lock().await;
+        {
+            // Re-checked under the fetch lock: callers that queued behind a fetch do not
+            // start another one.
+            let mut last = self.last_attempt.lock().unwrap_or_else(|p| p.into_inner());
+            if rate_limited && last.is_some_and(|t| t.elapsed() < self.min_refresh) {
+                return Ok(false);
+            }
+            *last = Some(Instant::now());
+        }
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let outcome = async {
+            let bytes = self.fetch().await?;
+            parse(&bytes)
+        }
+        .await;
+        match outcome {
+            Ok(keys) => {
+                tracing::debug!(keys = keys.len(), "JWKS refreshed");
+                self.install(keys);
+                Ok(true)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "JWKS refresh failed; the previous key set stays");
+                Err(error)
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<Vec<u8>, JwksError> {
+        match (&self.location, &self.client) {
+            (Location::File(path), _) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || read_file(&path))
+                    .await
+                    .map_err(|_| err("the JWKS file read did not complete"))?
+            }
+            (Location::Https(url), Some(client)) => {
+                let mut response = client
+                    .get(url)
+                    .header(
+                        http::header::ACCEPT,
+                        "application/jwk-set+json, application/json",
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| err(format!("JWKS fetch failed: {}", fetch_error_kind(&e))))?;
+                if response.status() != reqwest::StatusCode::OK {
+                    return Err(err(format!(
+                        "JWKS fetch answered HTTP {}",
+                        response.status().as_u16()
+                    )));
+                }
+                if response
+                    .content_length()
+                    .is_some_and(|n| n > MAX_JWKS_SIZE as u64)
+                {
+                    return Err(err("the JWKS document is over 512 KiB"));
+                }
+                let mut body = Vec::new();
+                while let Some(chunk) = response
+                    .chunk()
+                    .await
+                    .map_err(|e| err(format!("JWKS fetch failed: {}", fetch_error_kind(&e))))?
+                {
+                    if body.len() + chunk.len() > MAX_JWKS_SIZE {
+                        return Err(err("the JWKS document is over 512 KiB"));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(body)
+            }
+            (Location::Https(_), None) => Err(err("no HTTPS client")),
+        }
+    }
+}
+
+fn fetch_error_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_redirect() {
+        "redirected (not followed)"
+    } else if e.is_body() || e.is_decode() {
+        "bad response body"
+    } else {
+        "request error"
+    }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, JwksError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|_| err("the JWKS file cannot be opened"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_JWKS_SIZE as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|_| err("the JWKS file cannot be read"))?;
+    if bytes.len() > MAX_JWKS_SIZE {
+        return Err(err("the JWKS file is over 512 KiB"));
+    }
+    Ok(bytes)
+}
+
+/// The usable signing keys of a JWKS document; an error if there is none.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<VerifyKey>, JwksError> {
+    #[derive(serde::Deserialize)]
+    struct Document {
+        keys: Vec<serde_json::Value>,
+    }
+    let document: Document =
+        serde_json::from_slice(bytes).map_err(|_| err("the JWKS document is not a key set"))?;
+    let total = document.keys.len();
+    let keys: Vec<VerifyKey> = document.keys.into_iter().filter_map(key_from_jwk).collect();
+    if keys.len() < total {
+        tracing::debug!(
+            skipped = total - keys.len(),
+            "JWKS keys skipped (unsupported or not for signatures)"
+        );
+    }
+    if keys.is_empty() {
+        return Err(err("the JWKS document holds no usable signing key"));
+    }
+    Ok(keys)
+}
+
+fn key_from_jwk(value: serde_json::Value) -> Option<VerifyKey> {
+    let jwk: Jwk = serde_json::from_value(value).ok()?;
+    if jwk
+        .common
+        .public_key_use
+        .as_ref()
+        .is_some_and(|u| *u != PublicKeyUse::Signature)
+    {
+        return None;
+    }
+    if jwk
+        .common
+        .key_operations
+        .as_ref()
+        .is_some_and(|ops| !ops.contains(&KeyOperations::Verify))
+    {
+        return None;
+    }
+    let declared = jwk.common.key_algorithm;
+    let alg = match (&jwk.algorithm, declared) {
+        (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
+        (AlgorithmParameters::RSA(_), Some(KeyAlgorithm::RS384)) => Algorithm::RS384,
+        (AlgorithmParameters::RSA(_), Some(KeyAlgorithm::RS512)) => Algorithm::RS512,
+        (AlgorithmParameters::RSA(_), Some(KeyAlgorithm::PS256)) => Algorithm::PS256,
+        (AlgorithmParameters::RSA(_), Some(KeyAlgorithm::PS384)) => Algorithm::PS384,
+        (AlgorithmParameters::RSA(_), Some(KeyAlgorithm::PS512)) => Algorithm::PS512,
+        (AlgorithmParameters::EllipticCurve(p), None | Some(KeyAlgorithm::ES256))
+            if p.curve == EllipticCurve::P256 =>
+        {
+            Algorithm::ES256
+        }
+        (AlgorithmParameters::EllipticCurve(p), None | Some(KeyAlgorithm::ES384))
+            if p.curve == EllipticCurve::P384 =>
+        {
+            Algorithm::ES384
+        }
+        (AlgorithmParameters::OctetKeyPair(p), None | Some(KeyAlgorithm::EdDSA))
+            if p.curve == EllipticCurve::Ed25519 =>
+        {
+            Algorithm::EdDSA
+        }
+        // Symmetric keys, mismatched alg/type pairs and anything else.
+        _ => return None,
+    };
+    let key = DecodingKey::from_jwk(&jwk).ok()?;
+    Some(VerifyKey {
+        kid: jwk.common.key_id,
+        alg,
+        key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_get_one_algorithm_and_unusable_ones_are_skipped() {
+        let doc = br#"{"keys":[
+            {"kty":"EC","crv":"P-256","kid":"ec","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
+            {"kty":"OKP","crv":"Ed25519","kid":"ed","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+            {"kty":"oct","kid":"sym","k":"c2VjcmV0"},
+            {"kty":"EC","crv":"P-256","kid":"enc","use":"enc","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
+            {"kty":"EC","crv":"P-256","kid":"mismatch","alg":"RS256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
+            {"kty":"XYZ","kid":"unknown"}
+        ]}"#;
+        let keys = parse(doc).unwrap();
+        let found: Vec<(Option<&str>, Algorithm)> =
+            keys.iter().map(|k| (k.kid.as_deref(), k.alg)).collect();
+        assert_eq!(
+            found,
+            vec![
+                (Some("ec"), Algorithm::ES256),
+                (Some("ed"), Algorithm::EdDSA)
+            ]
+        );
+        assert!(parse(br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#).is_err());
+        assert!(parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn only_https_urls() {
+        assert!(JwksSource::https("http://idp.example/jwks.json").is_err());
+        assert!(JwksSource::https("file:///etc/passwd").is_err());
+        assert!(JwksSource::https("https://idp.example/.well-known/jwks.json").is_ok());
+    }
+}
