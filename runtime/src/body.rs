@@ -91,16 +91,26 @@ pub(crate) async fn read_allowlisted(
         return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
             .with_detail("The request body must not be compressed (no Content-Encoding)."));
     }
+    let bytes = read_limited(parts, body, limit).await?;
+    check_fields(&bytes, fields)?;
+    Ok(bytes)
+}
+
+/// The whole body, refused with 413 once it passes `limit` bytes (by `Content-Length` before
+/// reading, or while reading a chunked body).
+pub(crate) async fn read_limited(
+    parts: &Parts,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, Problem> {
     if content_length(parts).is_some_and(|len| len > limit as u64) {
         return Err(too_large());
     }
-    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Err(_) => return Err(Problem::bad_request("The request body could not be read.")),
-    };
-    check_fields(&bytes, fields)?;
-    Ok(bytes)
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(Problem::bad_request("The request body could not be read.")),
+    }
 }
 
 /// Checks that `body` is one JSON object whose keys are all in `fields`, each at most once.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::api_key::ApiKeyStore;
+use crate::auth::hmac::HmacVerifier;
 use crate::auth::jwt::JwtVerifier;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::policy::RateSpec;
@@ -19,6 +20,7 @@ pub struct Security {
 pub(crate) struct Engine {
     pub(crate) jwt: Option<JwtVerifier>,
     pub(crate) api_keys: Option<Arc<dyn ApiKeyStore>>,
+    pub(crate) hmac: Option<HmacVerifier>,
     /// Applies to endpoints that declare no `rate`, per principal (or per IP when public).
     pub(crate) default_limiter: Arc<RateLimiter>,
     /// Applies to every request, per client IP, before any authentication work.
@@ -34,6 +36,7 @@ pub(crate) struct Engine {
 pub struct SecurityBuilder {
     jwt: Option<JwtVerifier>,
     api_keys: Option<Arc<dyn ApiKeyStore>>,
+    hmac: Option<HmacVerifier>,
     default_rate: RateSpec,
     ip_rate: Option<RateSpec>,
     body_limit: usize,
@@ -45,6 +48,7 @@ impl Security {
         SecurityBuilder {
             jwt: None,
             api_keys: None,
+            hmac: None,
             default_rate: RateSpec::new(300, Duration::from_secs(60)),
             ip_rate: Some(RateSpec::new(6000, Duration::from_secs(60))),
             body_limit: DEFAULT_BODY_LIMIT,
@@ -62,6 +66,12 @@ impl SecurityBuilder {
     /// Verifies `auth = "api_key"` endpoints against `store`.
     pub fn api_keys(mut self, store: Arc<dyn ApiKeyStore>) -> Self {
         self.api_keys = Some(store);
+        self
+    }
+
+    /// Verifies `auth = "hmac"` endpoints (signed requests, see `docs/hmac.md`) with `verifier`.
+    pub fn hmac(mut self, verifier: HmacVerifier) -> Self {
+        self.hmac = Some(verifier);
         self
     }
 
@@ -89,6 +99,7 @@ impl SecurityBuilder {
             engine: Arc::new(Engine {
                 jwt: self.jwt,
                 api_keys: self.api_keys,
+                hmac: self.hmac,
                 default_limiter: Arc::new(RateLimiter::new("default", self.default_rate)),
                 ip_limiter: self.ip_rate.map(|r| Arc::new(RateLimiter::new("ip", r))),
                 body_limit: self.body_limit,

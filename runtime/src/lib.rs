@@ -64,7 +64,7 @@ pub mod response;
 pub mod router;
 
 pub use auth::Principal;
-pub use auth::{api_key, jwt};
+pub use auth::{api_key, hmac, jwt};
 pub use authz::{Owned, OwnedResource};
 pub use body::{Json, Query};
 pub use config::{Security, SecurityBuilder};

@@ -13,7 +13,7 @@ use http::request::Parts;
 use crate::auth::jwt::{bearer_token, Checked};
 use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, with_path_param};
-use crate::body::{read_allowlisted, refuse_body, BodyLimit};
+use crate::body::{read_allowlisted, read_limited, refuse_body, BodyLimit};
 use crate::config::Engine;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
@@ -57,6 +57,7 @@ impl EndpointRuntime {
     async fn authenticate(
         &self,
         parts: &Parts,
+        body: &mut Body,
         schemes: &[AuthScheme],
     ) -> Result<Principal, Problem> {
         let mut failure = AuthFailure::Missing;
@@ -82,8 +83,21 @@ impl EndpointRuntime {
                     Some(store) => crate::auth::api_key::authenticate(store.as_ref(), parts),
                     None => Err(AuthFailure::Invalid),
                 },
-                // Checked at registration: the router refuses endpoints whose scheme it cannot verify.
-                AuthScheme::Hmac => Err(AuthFailure::Missing),
+                AuthScheme::Hmac => match &self.engine.hmac {
+                    // The head first (timestamp, client); only then is the body read, under
+                    // the body limit, for the signature. It is handed on as read.
+                    Some(hmac) => match hmac.begin(parts, jsonwebtoken::get_current_timestamp()) {
+                        Ok(pending) => {
+                            let limit = self.engine.body_limit;
+                            let bytes = read_limited(parts, std::mem::take(body), limit).await?;
+                            let outcome = pending.finish(&bytes);
+                            *body = Body::from(bytes);
+                            outcome
+                        }
+                        Err(failure) => Err(failure),
+                    },
+                    None => Err(AuthFailure::Invalid),
+                },
             };
             match outcome {
                 Ok(principal) => return Ok(principal),
@@ -96,7 +110,11 @@ impl EndpointRuntime {
 
     /// Everything up to ownership by path parameter: per-IP limit, authentication, the rate
     /// limit, roles and scopes. Not generic, so it is compiled once, not once per endpoint.
-    async fn admit(&self, parts: &mut Parts) -> Result<Option<Principal>, Problem> {
+    async fn admit(
+        &self,
+        parts: &mut Parts,
+        body: &mut Body,
+    ) -> Result<Option<Principal>, Problem> {
         let policy = self.policy;
         let ip = client_ip(parts);
         if let Some(ip_limiter) = &self.engine.ip_limiter {
@@ -104,7 +122,9 @@ impl EndpointRuntime {
         }
         let principal = match policy.auth {
             Authentication::Public => None,
-            Authentication::Required(schemes) => Some(self.authenticate(parts, schemes).await?),
+            Authentication::Required(schemes) => {
+                Some(self.authenticate(parts, body, schemes).await?)
+            }
         };
         let key = match &principal {
             Some(p) => RateKey::Principal(p.rate_key()),
@@ -153,8 +173,8 @@ impl EndpointRuntime {
         E: EndpointHandler<S>,
         S: Send + Sync,
     {
-        let (mut parts, body) = req.into_parts();
-        let principal = match self.admit(&mut parts).await {
+        let (mut parts, mut body) = req.into_parts();
+        let principal = match self.admit(&mut parts, &mut body).await {
             Ok(principal) => principal,
             Err(problem) => return problem.into_response(),
         };

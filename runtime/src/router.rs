@@ -245,7 +245,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                     let available = match scheme {
                         AuthScheme::Jwt => engine.jwt.is_some(),
                         AuthScheme::ApiKey => engine.api_keys.is_some(),
-                        AuthScheme::Hmac => false,
+                        AuthScheme::Hmac => engine.hmac.is_some(),
                     };
                     assert!(
                         available,
@@ -255,7 +255,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                         match scheme {
                             AuthScheme::Jwt => "; call `Security::builder().jwt(...)`",
                             AuthScheme::ApiKey => "; call `Security::builder().api_keys(...)`",
-                            AuthScheme::Hmac => " (not supported yet)",
+                            AuthScheme::Hmac => "; call `Security::builder().hmac(...)`",
                         },
                     );
                 }

@@ -13,6 +13,7 @@ use argon2::Argon2;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use secure_endpoint::api_key::{ApiKeyRecord, InMemoryApiKeys};
+use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::rate::FailureLimiter;
 use secure_endpoint::routing::{get, post};
@@ -42,7 +43,13 @@ pub struct DemoConfig {
     pub password: String,
     /// The API key of the reports integration (`GET /api/reports`), at least 32 bytes.
     pub reports_api_key: String,
+    /// The shared secret of the webhook sender (`POST /api/webhooks/{source}`, key id
+    /// [`WEBHOOK_KEY_ID`]), at least 32 bytes.
+    pub webhook_secret: String,
 }
+
+/// The key id webhook senders sign with (docs/hmac.md).
+pub const WEBHOOK_KEY_ID: &str = "demo-webhooks";
 
 impl std::fmt::Debug for DemoConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -110,6 +117,8 @@ pub struct AppState {
     articles: Arc<RwLock<Vec<Article>>>,
     issuer: JwtIssuer,
     login_failures: Arc<FailureLimiter>,
+    /// Webhook deliveries received, newest last (bounded).
+    deliveries: Arc<RwLock<Vec<Delivery>>>,
     /// Verified against when the email is unknown, so both cases cost the same time.
     dummy_hash: Arc<str>,
 }
@@ -192,6 +201,7 @@ impl AppState {
                 5,
                 Duration::from_secs(15 * 60),
             )),
+            deliveries: Arc::new(RwLock::new(Vec::new())),
             dummy_hash: hash_password("not a real password").into(),
         }
     }
@@ -215,9 +225,16 @@ pub fn security(config: &DemoConfig) -> Security {
         )
         .expect("the demo's API key is at least 32 bytes"),
     );
+    let webhook_senders = InMemoryHmacKeys::new();
+    webhook_senders.insert(
+        WEBHOOK_KEY_ID,
+        HmacClient::new("webhook-sender", config.webhook_secret.as_bytes())
+            .expect("the demo's webhook secret is at least 32 bytes"),
+    );
     Security::builder()
         .jwt(verifier)
         .api_keys(Arc::new(keys))
+        .hmac(HmacVerifier::new(Arc::new(webhook_senders)))
         .body_limit(100 * 1024)
         .build()
 }
@@ -234,7 +251,8 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         .route("/api/orders/{order_id}", get(show_order))
         .route("/api/articles", get(list_articles).post(create_article))
         .route("/api/admin/users", get(admin_list_users))
-        .route("/api/reports", get(reports));
+        .route("/api/reports", get(reports))
+        .route("/api/webhooks/{source}", post(receive_webhook));
     (router, state)
 }
 
@@ -546,4 +564,66 @@ async fn reports(State(state): State<AppState>, principal: Principal) -> Json<Re
         orders: read(&state.orders).len(),
         articles: read(&state.articles).len(),
     })
+}
+
+/// The most deliveries kept in memory.
+const MAX_DELIVERIES: usize = 1000;
+
+/// What is kept of a delivery (the payload is not).
+#[derive(Clone)]
+struct Delivery {
+    source: String,
+}
+
+/// A webhook event: its name and an opaque payload.
+#[derive(Deserialize, garde::Validate)]
+struct WebhookEvent {
+    #[garde(length(min = 1, max = 64), ascii)]
+    event: String,
+    #[garde(skip)]
+    #[allow(dead_code)]
+    data: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct WebhookReceipt {
+    received: bool,
+    source: String,
+    event: String,
+    deliveries: usize,
+}
+
+/// Webhook deliveries, HMAC-signed by the sender (docs/hmac.md): an altered body, method, path
+/// or query, a timestamp outside five minutes, or a replayed nonce is refused with 401.
+#[secure_endpoint(auth = "hmac", allow = "authenticated", rate = "120/1m", fields = ["event", "data"])]
+async fn receive_webhook(
+    State(state): State<AppState>,
+    Path(source): Path<String>,
+    Json(event): Json<WebhookEvent>,
+) -> Result<(StatusCode, Json<WebhookReceipt>), Problem> {
+    let known = source.len() <= 32
+        && !source.is_empty()
+        && source
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !known {
+        return Err(Problem::not_found());
+    }
+    let mut deliveries = write(&state.deliveries);
+    if deliveries.len() == MAX_DELIVERIES {
+        deliveries.remove(0);
+    }
+    deliveries.push(Delivery {
+        source: source.clone(),
+    });
+    let count = deliveries.iter().filter(|d| d.source == source).count();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(WebhookReceipt {
+            received: true,
+            source,
+            event: event.event,
+            deliveries: count,
+        }),
+    ))
 }

@@ -10,14 +10,15 @@
 //! a self-signed certificate for localhost is generated when unset), `DEMO_JWT_SECRET`
 //! (random per start when unset), `DEMO_PASSWORD` (password of the seeded users; random and
 //! printed when unset), `DEMO_API_KEY` (the key of `GET /api/reports`; generated and printed
-//! when unset).
+//! when unset), `DEMO_WEBHOOK_SECRET` (the HMAC secret of `POST /api/webhooks/{source}`, key id
+//! `demo-webhooks`; generated and printed when unset).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum_server::tls_rustls::RustlsConfig;
-use demo::{app, DemoConfig, SEEDED_USERS};
+use demo::{app, DemoConfig, SEEDED_USERS, WEBHOOK_KEY_ID};
 use rand::distributions::{Alphanumeric, DistString};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -64,10 +65,26 @@ fn config_from_env() -> DemoConfig {
             key
         }
     };
+    let webhook_secret = match std::env::var("DEMO_WEBHOOK_SECRET") {
+        Ok(secret) if secret.len() >= 32 => secret,
+        Ok(_) => {
+            eprintln!("DEMO_WEBHOOK_SECRET must be at least 32 bytes");
+            std::process::exit(2);
+        }
+        Err(_) => {
+            let secret = random_token(48);
+            // Printed once on purpose: this is how a developer learns the webhook secret.
+            println!(
+                "demo webhook secret for POST /api/webhooks/{{source}}, key id {WEBHOOK_KEY_ID} (set DEMO_WEBHOOK_SECRET to choose one; signing: docs/hmac.md): {secret}"
+            );
+            secret
+        }
+    };
     DemoConfig {
         jwt_secret,
         password,
         reports_api_key,
+        webhook_secret,
     }
 }
 
@@ -124,6 +141,7 @@ async fn main() -> Result<(), BoxError> {
             jwt_secret: vec![0; 32],
             password: String::new(),
             reports_api_key: "x".repeat(32),
+            webhook_secret: "x".repeat(32),
         };
         let (router, _) = app(&config);
         match flag.as_str() {

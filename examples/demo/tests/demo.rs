@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct-horse-battery";
 const REPORTS_KEY: &str = "demo_0123456789abcdef0123456789abcdef";
+const WEBHOOK_SECRET: &str = "webhook secret of the demo tests, 32+ bytes";
 
 struct Demo {
     base: String,
@@ -19,6 +20,7 @@ async fn start() -> Demo {
         jwt_secret: b"test secret, at least thirty-two bytes".to_vec(),
         password: PASSWORD.into(),
         reports_api_key: REPORTS_KEY.into(),
+        webhook_secret: WEBHOOK_SECRET.into(),
     };
     let (router, state) = app(&config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -365,6 +367,7 @@ async fn inventory_lists_every_route_with_its_contract() {
         jwt_secret: vec![7; 32],
         password: String::new(),
         reports_api_key: REPORTS_KEY.into(),
+        webhook_secret: WEBHOOK_SECRET.into(),
     };
     let (router, _) = app(&config);
     let inventory = router.inventory();
@@ -373,7 +376,7 @@ async fn inventory_lists_every_route_with_its_contract() {
         .iter()
         .map(|e| (e.method.clone(), e.path.clone()))
         .collect();
-    assert_eq!(rows.len(), 11, "{rows:?}");
+    assert_eq!(rows.len(), 12, "{rows:?}");
     let update = inventory
         .endpoints
         .iter()
@@ -429,4 +432,51 @@ async fn reports_need_the_api_key_not_a_user_token() {
         .unwrap();
     let body = problem(in_query, StatusCode::UNAUTHORIZED).await;
     assert!(!body.to_string().contains(REPORTS_KEY));
+}
+
+#[tokio::test]
+async fn webhooks_are_hmac_signed_and_never_replayed() {
+    use secure_endpoint::hmac::HmacSigner;
+    let demo = start().await;
+    let (base, client) = (demo.base.clone(), demo.client.clone());
+    let signer = HmacSigner::new(demo::WEBHOOK_KEY_ID, WEBHOOK_SECRET.as_bytes());
+    let path = "/api/webhooks/github";
+    let body = r#"{"event":"push","data":{"ref":"main"}}"#;
+    let auth = signer.sign("POST", path, body.as_bytes());
+    let send = |auth: Option<String>, body: &'static str| {
+        let mut req = client
+            .post(format!("{base}{path}"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        req.send()
+    };
+    let res = send(Some(auth.clone()), body).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let receipt: Value = res.json().await.unwrap();
+    assert_eq!(receipt["source"], "github");
+    assert_eq!(receipt["event"], "push");
+
+    // The same delivery again (a replay), and an unsigned one: 401.
+    let replay = send(Some(auth), body).await.unwrap();
+    problem(replay, StatusCode::UNAUTHORIZED).await;
+    let unsigned = send(None, body).await.unwrap();
+    assert_eq!(
+        unsigned.headers()["www-authenticate"],
+        "HMAC-SHA256 realm=\"api\""
+    );
+    problem(unsigned, StatusCode::UNAUTHORIZED).await;
+    // A user's token is not a webhook signature.
+    let token = demo.token("alice@example.com").await;
+    let res = client
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

@@ -9,6 +9,7 @@ fn inventory() -> secure_endpoint::Inventory {
         jwt_secret: vec![7; 32],
         password: String::new(),
         reports_api_key: "x".repeat(32),
+        webhook_secret: "x".repeat(32),
     };
     app(&config).0.inventory()
 }

@@ -2,6 +2,7 @@
 
 pub mod api_key;
 mod cache;
+pub mod hmac;
 mod jwks;
 pub mod jwt;
 mod strict_json;
@@ -145,7 +146,7 @@ impl AuthFailure {
                     "Bearer realm=\"api\", error=\"invalid_token\""
                 }
                 (AuthScheme::ApiKey, _) => "ApiKey realm=\"api\", header=\"X-API-Key\"",
-                (AuthScheme::Hmac, _) => "HMAC realm=\"api\"",
+                (AuthScheme::Hmac, _) => "HMAC-SHA256 realm=\"api\"",
             };
             problem = problem.with_header(
                 http::header::WWW_AUTHENTICATE,
