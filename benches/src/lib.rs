@@ -136,6 +136,7 @@ pub fn secured() -> Router {
     use secure_endpoint::{SecureRouter, Security};
     let verifier = verifier();
     let security = Security::builder()
+        .allow_plain_http()
         .jwt(verifier)
         .ip_rate(Some(RateSpec::new(1_000_000_000, Duration::from_secs(1))))
         .build();

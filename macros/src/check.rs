@@ -5,7 +5,9 @@ use quote::ToTokens;
 use syn::{FnArg, Ident, LitStr, Pat, Type};
 
 use crate::ctxt::Ctxt;
-use crate::model::{Auth, Endpoint, Owner, Rate, Raw, RawArg, RawValue, Scheme};
+use crate::model::{
+    Auth, BodyLimit, Date, Endpoint, Lifecycle, Owner, Rate, Raw, RawArg, RawValue, Scheme,
+};
 use crate::symbol::*;
 
 /// Largest allowlist the runtime tracks (duplicates are detected with a 64-bit mask).
@@ -300,6 +302,96 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
         _ => {}
     }
 
+    // ---- the body limit ----------------------------------------------------------------------------
+    let body_limit = get(BODY_LIMIT).and_then(|arg| match &arg.value {
+        RawValue::Str(s) => match parse_body_limit(&s.value()) {
+            Ok(bytes) => Some(BodyLimit {
+                bytes,
+                text: s.value(),
+            }),
+            Err(err) => {
+                cx.error_spanned_by(s, err.message(&s.value()));
+                None
+            }
+        },
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`body_limit` takes a string such as \"100kb\"",
+            );
+            None
+        }
+    });
+    // A handler that reads a body without `fields` already has its error, which says to add
+    // `fields`; that also settles `body_limit`.
+    if let (Some(arg), None, None) = (get(BODY_LIMIT), get(FIELDS), body_arg) {
+        cx.error_spanned_by(
+            &arg.key,
+            format!(
+                "`body_limit` needs `fields`: endpoint `{name}` takes no body, so there is no body \
+                 to limit; remove `body_limit`, or declare the body with `fields = [\"...\"]` and \
+                 a `Json<T>` argument"
+            ),
+        );
+    }
+
+    // ---- lifecycle: deprecated, sunset, successor ---------------------------------------------------
+    let date = |key: &str| {
+        get(key).and_then(|arg| match &arg.value {
+            RawValue::Str(s) => match parse_date(&s.value()) {
+                Ok(date) => Some((date, s)),
+                Err(err) => {
+                    cx.error_spanned_by(s, err.message(key, &s.value()));
+                    None
+                }
+            },
+            other => {
+                cx.error_spanned_by(
+                    value_tokens(other),
+                    format!("`{key}` takes a date string `YYYY-MM-DD`, such as \"2026-06-30\""),
+                );
+                None
+            }
+        })
+    };
+    let deprecated = date(DEPRECATED);
+    let sunset = date(SUNSET);
+    if let (Some((deprecated, _)), Some((sunset, lit))) = (deprecated, sunset) {
+        if sunset < deprecated {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`sunset` ({sunset}) is before `deprecated` ({deprecated}); an endpoint is \
+                     deprecated first and removed later: set `sunset` to {deprecated} or after"
+                ),
+            );
+        }
+    }
+    let successor = get(SUCCESSOR).and_then(|arg| match &arg.value {
+        RawValue::Str(s) => match check_successor(&s.value()) {
+            Ok(()) => Some(s.clone()),
+            Err(why) => {
+                cx.error_spanned_by(s, why);
+                None
+            }
+        },
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`successor` takes a string such as \"/api/v2/users/{user_id}\"",
+            );
+            None
+        }
+    });
+    if let (Some(arg), None, None) = (get(SUCCESSOR), get(DEPRECATED), get(SUNSET)) {
+        cx.error_spanned_by(
+            &arg.key,
+            "`successor` needs `deprecated` or `sunset`: the successor-version link is sent only \
+             for an endpoint that is being retired; add `deprecated = \"YYYY-MM-DD\"` or remove \
+             `successor`",
+        );
+    }
+
     // ---- owner against the signature ---------------------------------------------------------------
     if let (Some(param), None, false) = (&owner_param, get(LOADER), public) {
         let bound = path_bindings(&inputs);
@@ -365,6 +457,12 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
         owner: owner_param.map(|param| Owner { param, loader }),
         rate,
         fields,
+        body_limit,
+        lifecycle: Lifecycle {
+            deprecated: deprecated.map(|(date, _)| date),
+            sunset: sunset.map(|(date, _)| date),
+            successor,
+        },
         body_arg,
     })
 }
@@ -558,6 +656,260 @@ pub(crate) fn parse_rate(text: &str) -> Result<(u32, u64), &'static str> {
     Ok((count, secs))
 }
 
+/// The largest `body_limit`: 1 GiB.
+const MAX_BODY_LIMIT: u64 = 1024 * 1024 * 1024;
+
+/// Why a `body_limit` value is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BodyLimitError {
+    Malformed(&'static str),
+    Zero,
+    TooLarge,
+}
+
+impl BodyLimitError {
+    fn message(&self, text: &str) -> String {
+        match self {
+            BodyLimitError::Malformed(why) => format!(
+                "malformed body limit `{}`: {why}; write `<number><unit>` such as \"100kb\", \
+                 \"2mb\" or \"512b\" (units b, kb = 1024 b, mb = 1024 kb)",
+                text.escape_debug()
+            ),
+            BodyLimitError::Zero => format!(
+                "body limit `{text}` admits no body at all; write at least \"1b\", or remove \
+                 `fields` and `body_limit` if the endpoint takes no body"
+            ),
+            BodyLimitError::TooLarge => format!(
+                "body limit `{text}` is more than 1 GiB, the largest body the endpoint may \
+                 buffer; write at most \"1024mb\""
+            ),
+        }
+    }
+}
+
+/// `"100kb"` → 102 400. Units `b`, `kb`, `mb` (any case, binary multiples); 1 byte to 1 GiB.
+pub(crate) fn parse_body_limit(text: &str) -> Result<usize, BodyLimitError> {
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(unit_at);
+    if number.is_empty() {
+        return Err(BodyLimitError::Malformed(
+            "it does not start with a whole number",
+        ));
+    }
+    let unit_bytes: u64 = match unit.to_ascii_lowercase().as_str() {
+        "b" => 1,
+        "kb" => 1024,
+        "mb" => 1024 * 1024,
+        "" => return Err(BodyLimitError::Malformed("the unit is missing")),
+        u if matches!(u.trim(), "b" | "kb" | "mb") => {
+            return Err(BodyLimitError::Malformed(
+                "there is a space between the number and the unit",
+            ))
+        }
+        u if u.starts_with(['.', ',']) => {
+            return Err(BodyLimitError::Malformed(
+                "the number must be whole (\"1536kb\", not \"1.5mb\")",
+            ))
+        }
+        _ => return Err(BodyLimitError::Malformed("the unit must be b, kb or mb")),
+    };
+    // Only digits, so a failed parse is an overflow.
+    let number: u64 = number.parse().map_err(|_| BodyLimitError::TooLarge)?;
+    let bytes = number
+        .checked_mul(unit_bytes)
+        .ok_or(BodyLimitError::TooLarge)?;
+    if bytes == 0 {
+        return Err(BodyLimitError::Zero);
+    }
+    if bytes > MAX_BODY_LIMIT {
+        return Err(BodyLimitError::TooLarge);
+    }
+    usize::try_from(bytes).map_err(|_| BodyLimitError::TooLarge)
+}
+
+/// Why a `deprecated` or `sunset` value is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum DateError {
+    /// Not `YYYY-MM-DD`.
+    Malformed,
+    /// A year before 1970 or after 9999.
+    OutOfRange,
+    /// The right shape, but no such day: the reason.
+    NoSuchDate(String),
+}
+
+impl DateError {
+    fn message(&self, key: &str, text: &str) -> String {
+        match self {
+            DateError::Malformed => format!(
+                "malformed `{key}` date `{}`: write `YYYY-MM-DD`, such as \"2026-06-30\"",
+                text.escape_debug()
+            ),
+            DateError::OutOfRange => {
+                format!("`{key}` date `{text}` is out of range: the year must be 1970 to 9999")
+            }
+            DateError::NoSuchDate(why) => {
+                format!("`{key}` date `{text}` is not a calendar date: {why}")
+            }
+        }
+    }
+}
+
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// `"2026-06-30"` → the date and its Unix time. A real calendar date, year 1970 to 9999.
+pub(crate) fn parse_date(text: &str) -> Result<Date, DateError> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(DateError::Malformed);
+    }
+    let number = |digits: &[u8]| -> Result<u16, DateError> {
+        digits.iter().try_fold(0u16, |n, d| {
+            if d.is_ascii_digit() {
+                Ok(n * 10 + u16::from(d - b'0'))
+            } else {
+                Err(DateError::Malformed)
+            }
+        })
+    };
+    let year = number(&b[0..4])?;
+    let month = number(&b[5..7])?;
+    let day = number(&b[8..10])?;
+    if !(1970..=9999).contains(&year) {
+        return Err(DateError::OutOfRange);
+    }
+    if !(1..=12).contains(&month) {
+        return Err(DateError::NoSuchDate(format!(
+            "there is no month {month:02}; months are 01 to 12"
+        )));
+    }
+    let month = month as u8;
+    let last_day = days_in_month(year, month);
+    if day == 0 || day > u16::from(last_day) {
+        let name = MONTH_NAMES[usize::from(month - 1)];
+        let why = if day == 0 {
+            "days start at 01".to_owned()
+        } else if month == 2 {
+            format!("{name} {year} has {last_day} days")
+        } else {
+            format!("{name} has {last_day} days")
+        };
+        return Err(DateError::NoSuchDate(why));
+    }
+    let day = day as u8;
+    Ok(Date {
+        year,
+        month,
+        day,
+        unix: days_from_civil(year, month, day) * 86_400,
+    })
+}
+
+fn is_leap_year(year: u16) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the date (Howard Hinnant's `days_from_civil`). The runtime has the
+/// same function; this crate cannot depend on it.
+fn days_from_civil(year: u16, month: u8, day: u8) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A `successor` is sent as `Link: <successor>; rel="successor-version"`: a path on this
+/// server or an `https://` URL, made only of characters a URL and that header can carry.
+pub(crate) fn check_successor(text: &str) -> Result<(), String> {
+    const EXAMPLE: &str =
+        "such as \"/api/v2/users/{user_id}\" or \"https://api.example.com/v2/users\"";
+    if text.is_empty() {
+        return Err(format!(
+            "`successor` is empty; write the successor version's URL, {EXAMPLE}"
+        ));
+    }
+    if let Some(c) = text.chars().find(|c| {
+        c.is_whitespace()
+            || c.is_control()
+            || !c.is_ascii()
+            || matches!(c, '"' | '<' | '>' | '\\' | '^' | '`' | '|')
+    }) {
+        let what = match c {
+            ' ' => "a space".to_owned(),
+            c if !c.is_ascii() => format!("the non-ASCII character `{}`", c.escape_debug()),
+            c if c.is_ascii_control() => {
+                format!("the control character `{}`", c.escape_default())
+            }
+            c => format!("`{c}`"),
+        };
+        let encoding = c
+            .to_string()
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect::<String>();
+        return Err(format!(
+            "`successor` contains {what}, which cannot go into the `Link: <...>` header; \
+             percent-encode it as `{encoding}`"
+        ));
+    }
+    if let Some(rest) = text.strip_prefix("https://") {
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err(format!(
+                "`successor` names no host after `https://`; write the successor version's URL, \
+                 {EXAMPLE}"
+            ));
+        }
+        return Ok(());
+    }
+    if text.starts_with("//") {
+        return Err(
+            "`successor` starts with `//`, which names another host, not a path; write \
+             `https://` before the host, or start the path with a single `/`"
+                .to_owned(),
+        );
+    }
+    if text.starts_with('/') {
+        return Ok(());
+    }
+    if text.starts_with("http://") {
+        return Err(
+            "`successor` is not HTTPS; write `https://`, or a path on this server starting with `/`"
+                .to_owned(),
+        );
+    }
+    Err(format!(
+        "`successor` must be a path starting with `/` or an `https://` URL; write the successor \
+         version's URL, {EXAMPLE}"
+    ))
+}
+
 fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
@@ -688,6 +1040,223 @@ mod tests {
     }
 
     #[test]
+    fn body_limits() {
+        assert_eq!(parse_body_limit("100kb"), Ok(102_400));
+        assert_eq!(parse_body_limit("100KB"), Ok(102_400));
+        assert_eq!(parse_body_limit("512b"), Ok(512));
+        assert_eq!(parse_body_limit("1B"), Ok(1));
+        assert_eq!(parse_body_limit("2Mb"), Ok(2 * 1024 * 1024));
+        assert_eq!(parse_body_limit("1024mb"), Ok(1 << 30));
+        assert_eq!(parse_body_limit("1048576kb"), Ok(1 << 30));
+        assert_eq!(parse_body_limit("0kb"), Err(BodyLimitError::Zero));
+        assert_eq!(parse_body_limit("0b"), Err(BodyLimitError::Zero));
+        assert_eq!(parse_body_limit("1025mb"), Err(BodyLimitError::TooLarge));
+        assert_eq!(
+            parse_body_limit("1073741825b"),
+            Err(BodyLimitError::TooLarge)
+        );
+        assert_eq!(
+            parse_body_limit("99999999999999999999999mb"),
+            Err(BodyLimitError::TooLarge)
+        );
+        assert_eq!(
+            parse_body_limit("18014398509481984mb"),
+            Err(BodyLimitError::TooLarge)
+        );
+        for bad in [
+            "", "kb", "100", "100k", "100kib", "1gb", "-1kb", "+1kb", "1.5mb", "100 kb", " 100kb",
+            "100kb ", "１kb",
+        ] {
+            assert!(
+                matches!(parse_body_limit(bad), Err(BodyLimitError::Malformed(_))),
+                "{bad:?}: {:?}",
+                parse_body_limit(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn dates() {
+        let d = parse_date("2026-06-30").unwrap();
+        assert_eq!(
+            (d.year, d.month, d.day, d.unix),
+            (2026, 6, 30, 1_782_777_600)
+        );
+        assert_eq!(d.to_string(), "2026-06-30");
+        assert_eq!(parse_date("1970-01-01").unwrap().unix, 0);
+        assert_eq!(parse_date("2000-03-01").unwrap().unix, 951_868_800);
+        assert_eq!(parse_date("9999-12-31").unwrap().unix, 253_402_214_400);
+        assert!(parse_date("2024-02-29").is_ok());
+        assert!(parse_date("2000-02-29").is_ok());
+        assert!(parse_date("2025-12-31").unwrap() < parse_date("2026-01-01").unwrap());
+        let no_such = |s: &str| match parse_date(s) {
+            Err(DateError::NoSuchDate(why)) => why,
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(no_such("2026-02-29"), "February 2026 has 28 days");
+        assert_eq!(no_such("2100-02-29"), "February 2100 has 28 days");
+        assert_eq!(no_such("2024-02-30"), "February 2024 has 29 days");
+        assert_eq!(no_such("2026-04-31"), "April has 30 days");
+        assert_eq!(no_such("2026-01-00"), "days start at 01");
+        assert_eq!(
+            no_such("2026-13-01"),
+            "there is no month 13; months are 01 to 12"
+        );
+        assert_eq!(
+            no_such("2026-00-01"),
+            "there is no month 00; months are 01 to 12"
+        );
+        assert_eq!(parse_date("1969-12-31"), Err(DateError::OutOfRange));
+        assert_eq!(parse_date("0000-01-01"), Err(DateError::OutOfRange));
+        for bad in [
+            "",
+            "2026-6-30",
+            "26-06-30",
+            "2026/06/30",
+            "30.06.2026",
+            "2026-06-30T00:00Z",
+            " 2026-06-30",
+            "2026-0a-30",
+            "+026-06-30",
+            "２０２６-06-30",
+        ] {
+            assert_eq!(parse_date(bad), Err(DateError::Malformed), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn successors() {
+        for good in [
+            "/api/v2/users/{user_id}",
+            "/v2",
+            "/",
+            "https://api.example.com/v2/users",
+            "https://api.example.com",
+            "/api/v2/search?q=a%20b#top",
+        ] {
+            assert_eq!(check_successor(good), Ok(()), "{good:?}");
+        }
+        let why = |s: &str| check_successor(s).unwrap_err();
+        assert!(why("/api/v2 users").contains("contains a space"));
+        assert!(why("/api/v2 users").contains("`%20`"));
+        assert!(why("/api/\"v2").contains("contains `\"`"));
+        assert!(why("/api/v2>; rel=next").contains("contains `>`"));
+        assert!(why("/api/<v2").contains("`%3C`"));
+        assert!(why("/api/v2\r\nSet-Cookie: a=b").contains("control character `\\r`"));
+        assert!(why("/api/v2\t").contains("control character `\\t`"));
+        assert!(why("/api/vé").contains("non-ASCII character `é`"));
+        assert!(why("/api/vé").contains("`%C3%A9`"));
+        assert!(why("/api/v2|x").contains("contains `|`"));
+        assert!(why("").contains("is empty"));
+        assert!(why("//evil.example/v2").contains("names another host"));
+        assert!(why("http://api.example.com/v2").contains("is not HTTPS"));
+        assert!(why("https://").contains("names no host"));
+        assert!(why("https:///v2").contains("names no host"));
+        assert!(why("api/v2").contains("must be a path starting with `/`"));
+        assert!(why("javascript:alert(1)").contains("must be a path starting with `/`"));
+    }
+
+    #[test]
+    fn body_limit_needs_fields() {
+        let errs = errors(
+            quote!(auth = "none", body_limit = "1kb"),
+            quote!(
+                async fn f() {}
+            ),
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("`body_limit` needs `fields`"), "{errs:?}");
+        // A body without `fields` is reported once, by the `fields` rule.
+        let errs = errors(
+            quote!(auth = "none", body_limit = "1kb"),
+            quote!(
+                async fn f(Json(b): Json<B>) {}
+            ),
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("declares no `fields`"), "{errs:?}");
+    }
+
+    #[test]
+    fn body_limit_with_fields() {
+        let ep = check(
+            parse(
+                quote!(auth = "none", fields = ["a"], body_limit = "100kb"),
+                quote!(
+                    async fn f(Json(b): Json<B>) {}
+                ),
+            )
+            .unwrap(),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        let limit = ep.body_limit.unwrap();
+        assert_eq!((limit.bytes, limit.text.as_str()), (102_400, "100kb"));
+    }
+
+    #[test]
+    fn lifecycle_rules() {
+        let f = quote!(
+            async fn f() {}
+        );
+        let errs = errors(
+            quote!(
+                auth = "none",
+                deprecated = "2026-06-30",
+                sunset = "2026-06-29"
+            ),
+            f.clone(),
+        );
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("`sunset` (2026-06-29) is before `deprecated` (2026-06-30)"),
+            "{errs:?}"
+        );
+        assert!(errors(
+            quote!(
+                auth = "none",
+                deprecated = "2026-06-30",
+                sunset = "2026-06-30"
+            ),
+            f.clone()
+        )
+        .is_empty());
+        let errs = errors(quote!(auth = "none", successor = "/v2"), f.clone());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("`successor` needs `deprecated` or `sunset`"),
+            "{errs:?}"
+        );
+        let errs = errors(
+            quote!(auth = "none", sunset = "2026-12-31", sunset = "2027-01-01"),
+            f.clone(),
+        );
+        assert_eq!(errs, ["duplicate key `sunset`; each key may appear once"]);
+        let errs = errors(quote!(auth = "none", deprecated = 2026), f.clone());
+        assert!(errs[0].contains("takes a date string"), "{errs:?}");
+
+        let ep = check(
+            parse(
+                quote!(
+                    auth = "none",
+                    sunset = "2026-12-31",
+                    successor = "https://x.example/v2"
+                ),
+                f,
+            )
+            .unwrap(),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        assert_eq!(ep.lifecycle.deprecated, None);
+        assert_eq!(ep.lifecycle.sunset.map(|d| d.unix), Some(1_798_675_200));
+        assert_eq!(
+            ep.lifecycle.successor.map(|s| s.value()).as_deref(),
+            Some("https://x.example/v2")
+        );
+    }
+
+    #[test]
     fn suggestions() {
         assert_eq!(
             unknown("atuh", "key", ALL_KEYS),
@@ -791,5 +1360,7 @@ mod tests {
         .unwrap();
         assert_eq!(ep.body_arg, Some(1));
         assert_eq!(ep.rate.as_ref().unwrap().period_secs, 60);
+        assert!(ep.body_limit.is_none());
+        assert!(ep.lifecycle.deprecated.is_none() && ep.lifecycle.sunset.is_none());
     }
 }

@@ -7,7 +7,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType};
 
-use crate::model::{Auth, Endpoint, Scheme};
+use crate::model::{Auth, Date, Endpoint, Lifecycle, Scheme};
 
 /// The item emitted when the attribute is wrong: the errors, plus a unit struct of the same
 /// name that implements nothing, so the handler can never be routed unenforced and uses of
@@ -110,6 +110,14 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
         None => quote!(::core::option::Option::None),
         Some(fields) => quote!(::core::option::Option::Some(&[#(#fields),*])),
     };
+    let body_limit = match &ep.body_limit {
+        None => quote!(::core::option::Option::None),
+        Some(limit) => {
+            let bytes = limit.bytes;
+            quote!(::core::option::Option::Some(#bytes))
+        }
+    };
+    let lifecycle = lifecycle(&ep.lifecycle, &private);
 
     // ---- extraction, as axum's `impl_handler!` does it, with the argument types as written ----
     let s = format_ident!("__S", span = Span::mixed_site());
@@ -221,6 +229,8 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
                     },
                     rate: #rate,
                     fields: #fields,
+                    body_limit: #body_limit,
+                    lifecycle: #lifecycle,
                 };
             }
 
@@ -248,6 +258,43 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
                 }
             }
         };
+    }
+}
+
+/// `Lifecycle::NONE`, or the literal with each date spelled out (its `unix` computed here).
+fn lifecycle(lifecycle: &Lifecycle, private: &TokenStream) -> TokenStream {
+    let Lifecycle {
+        deprecated,
+        sunset,
+        successor,
+    } = lifecycle;
+    if deprecated.is_none() && sunset.is_none() {
+        return quote!(#private::Lifecycle::NONE);
+    }
+    let date = |date: &Option<Date>| match date {
+        None => quote!(::core::option::Option::None),
+        Some(Date {
+            year,
+            month,
+            day,
+            unix,
+        }) => quote! {
+            ::core::option::Option::Some(#private::LifecycleDate {
+                year: #year, month: #month, day: #day, unix: #unix,
+            })
+        },
+    };
+    let (deprecated, sunset) = (date(deprecated), date(sunset));
+    let successor = match successor {
+        None => quote!(::core::option::Option::None),
+        Some(url) => quote!(::core::option::Option::Some(#url)),
+    };
+    quote! {
+        #private::Lifecycle {
+            deprecated: #deprecated,
+            sunset: #sunset,
+            successor: #successor,
+        }
     }
 }
 
@@ -285,6 +332,23 @@ fn policy_doc(ep: &Endpoint) -> String {
     }
     if let Some(fields) = &ep.fields {
         parts.push(format!("fields {}", list(fields)));
+    }
+    if let Some(limit) = &ep.body_limit {
+        parts.push(format!("body limit `{}`", limit.text));
+    }
+    let Lifecycle {
+        deprecated,
+        sunset,
+        successor,
+    } = &ep.lifecycle;
+    if let Some(date) = deprecated {
+        parts.push(format!("deprecated {date}"));
+    }
+    if let Some(date) = sunset {
+        parts.push(format!("sunset {date}"));
+    }
+    if let Some(url) = successor {
+        parts.push(format!("successor `{}`", url.value()));
     }
     parts.join("; ")
 }

@@ -35,10 +35,19 @@ use proc_macro::TokenStream;
 /// | `loader` | a type implementing `OwnedResource` | with `owner`: load the resource, check its owner (else 404) |
 /// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
 /// | `fields` | `["name", "email"]` | top-level JSON fields the body may carry (others: 422) |
+/// | `body_limit` | `"100kb"` (`b`, `kb`, `mb`; at most 1 GiB) | with `fields`: this endpoint's body limit instead of the router's (else 413) |
+/// | `deprecated` | `"2026-06-30"` (`YYYY-MM-DD`) | deprecated from that date: responses carry `Deprecation` (RFC 9745) |
+/// | `sunset` | `"2026-12-31"` (`YYYY-MM-DD`) | removed on that date: `Sunset` header (RFC 8594), then 410; not before `deprecated` |
+/// | `successor` | `"/api/v2/users/{user_id}"` or an `https://` URL | with `deprecated` or `sunset`: `Link: <...>; rel="successor-version"` |
 ///
 /// Rate limits use GCRA (governor): `"100/15m"` admits a burst of 100, refilled evenly (one
 /// request every 9 s). Authenticated endpoints count per principal, public ones per client IP;
 /// an endpoint without `rate` shares the router's default limit.
+///
+/// Sizes are binary: `kb` is 1024 bytes, `mb` is 1024 `kb`; the unit may be in any case. Dates
+/// are days (00:00:00 UTC), checked against the calendar at compile time: `"2026-02-30"` does
+/// not compile. A `successor` is sent in a header, so it may not contain spaces, `"`, `<`, `>`
+/// or control characters (percent-encode them), and a path may not start with `//`.
 ///
 /// # Examples
 ///
@@ -78,11 +87,30 @@ use proc_macro::TokenStream;
 ///     format!("hello {}", principal.subject())
 /// }
 ///
+/// /// The first version, being retired: bodies up to 16 KiB; `Deprecation` from 30 June 2026,
+/// /// `Sunset` and a link to the successor; 410 from 31 December 2026.
+/// #[secure_endpoint(
+///     auth = "jwt",
+///     owner = "user_id",
+///     fields = ["title"],
+///     body_limit = "16kb",
+///     deprecated = "2026-06-30",
+///     sunset = "2026-12-31",
+///     successor = "/v2/users/{user_id}/notes"
+/// )]
+/// async fn add_note_v1(
+///     Path(user_id): Path<String>,
+///     Json(note): Json<NewNote>,
+/// ) -> Result<Json<String>, Problem> {
+///     Ok(Json(format!("{user_id}: {}", note.title)))
+/// }
+///
 /// fn app(security: Security) -> axum::Router {
 ///     SecureRouter::new(security)
 ///         .route("/health", get(health))
 ///         .route("/users/{user_id}/notes", post(add_note))
 ///         .route("/admin/stats", get(stats))
+///         .route("/v1/users/{user_id}/notes", post(add_note_v1))
 ///         .with_state(AppState)
 /// }
 /// ```
@@ -101,7 +129,11 @@ use proc_macro::TokenStream;
 /// missing; an authenticated endpoint declares no authorization (`owner`, `roles`, `scopes` or
 /// `allow = "authenticated"`); the handler reads a body without `fields`; a key is unknown or
 /// repeated; a rate is malformed; `owner` names a path parameter the handler does not bind;
-/// `owner`, `roles`, `scopes` or `allow` are combined with `auth = "none"`; the fn is not `async`.
+/// `owner`, `roles`, `scopes` or `allow` are combined with `auth = "none"`; the fn is not `async`;
+/// `body_limit` is malformed, zero, above 1 GiB, or given without `fields`; `deprecated` or
+/// `sunset` is not a real `YYYY-MM-DD` date (year 1970 to 9999), or `sunset` is before
+/// `deprecated`; `successor` is given without either date, or is not a `/` path or `https://`
+/// URL fit for a `Link` header.
 #[proc_macro_attribute]
 pub fn secure_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);

@@ -63,6 +63,36 @@ pub(crate) struct Owner {
     pub(crate) loader: Option<syn::Path>,
 }
 
+/// A checked body limit: `bytes` (at most 1 GiB) as written in `text`.
+pub(crate) struct BodyLimit {
+    pub(crate) bytes: usize,
+    pub(crate) text: String,
+}
+
+/// A checked calendar date; the field order makes the derived ordering chronological.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Date {
+    pub(crate) year: u16,
+    pub(crate) month: u8,
+    pub(crate) day: u8,
+    /// 00:00:00 UTC of the date, seconds since the epoch.
+    pub(crate) unix: i64,
+}
+
+impl std::fmt::Display for Date {
+    /// `YYYY-MM-DD`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// Deprecation and sunset; `successor` only when a date is set.
+pub(crate) struct Lifecycle {
+    pub(crate) deprecated: Option<Date>,
+    pub(crate) sunset: Option<Date>,
+    pub(crate) successor: Option<LitStr>,
+}
+
 /// A checked endpoint: everything `emit` needs, all rules satisfied.
 pub(crate) struct Endpoint {
     pub(crate) func: ItemFn,
@@ -73,6 +103,9 @@ pub(crate) struct Endpoint {
     pub(crate) owner: Option<Owner>,
     pub(crate) rate: Option<Rate>,
     pub(crate) fields: Option<Vec<LitStr>>,
+    /// Only with `fields`.
+    pub(crate) body_limit: Option<BodyLimit>,
+    pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,
 }

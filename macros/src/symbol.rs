@@ -8,9 +8,16 @@ pub(crate) const OWNER: &str = "owner";
 pub(crate) const LOADER: &str = "loader";
 pub(crate) const RATE: &str = "rate";
 pub(crate) const FIELDS: &str = "fields";
+pub(crate) const BODY_LIMIT: &str = "body_limit";
+pub(crate) const DEPRECATED: &str = "deprecated";
+pub(crate) const SUNSET: &str = "sunset";
+pub(crate) const SUCCESSOR: &str = "successor";
 
 /// Every key the attribute accepts, in the order the reference documents them.
-pub(crate) const ALL_KEYS: &[&str] = &[AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS];
+pub(crate) const ALL_KEYS: &[&str] = &[
+    AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
+    SUCCESSOR,
+];
 
 /// Values of `auth`.
 pub(crate) const AUTH_SCHEMES: &[&str] = &["jwt", "api_key", "hmac", "none"];

@@ -7,6 +7,8 @@ use crate::auth::api_key::ApiKeyStore;
 use crate::auth::hmac::HmacVerifier;
 use crate::auth::jwt::JwtVerifier;
 use crate::body::DEFAULT_BODY_LIMIT;
+use crate::cors::Cors;
+use crate::perimeter::{IpNet, Perimeter};
 use crate::policy::RateSpec;
 use crate::rate::RateLimiter;
 
@@ -26,6 +28,12 @@ pub(crate) struct Engine {
     /// Applies to every request, per client IP, before any authentication work.
     pub(crate) ip_limiter: Option<Arc<RateLimiter>>,
     pub(crate) body_limit: usize,
+    pub(crate) perimeter: Perimeter,
+    pub(crate) cors: Option<Cors>,
+    /// Longest time a request may take, end to end (503 after).
+    pub(crate) request_timeout: Option<Duration>,
+    /// Longest time reading a request body may take (408 after).
+    pub(crate) body_timeout: Duration,
 }
 
 /// Builds a [`Security`]. Defaults are safe: a general limit of 300 requests per minute per
@@ -40,6 +48,10 @@ pub struct SecurityBuilder {
     default_rate: RateSpec,
     ip_rate: Option<RateSpec>,
     body_limit: usize,
+    perimeter: Perimeter,
+    cors: Option<Cors>,
+    request_timeout: Option<Duration>,
+    body_timeout: Duration,
 }
 
 impl Security {
@@ -52,6 +64,10 @@ impl Security {
             default_rate: RateSpec::new(300, Duration::from_secs(60)),
             ip_rate: Some(RateSpec::new(6000, Duration::from_secs(60))),
             body_limit: DEFAULT_BODY_LIMIT,
+            perimeter: Perimeter::default(),
+            cors: None,
+            request_timeout: Some(Duration::from_secs(30)),
+            body_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -93,6 +109,70 @@ impl SecurityBuilder {
         self
     }
 
+    /// Believes `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` from peers in these
+    /// networks (CIDR notation: `10.0.0.0/8`, `2001:db8::/32`, or single addresses): the
+    /// client is then the rightmost address that is not a trusted proxy, and the scheme the
+    /// one that proxy reports. Without trusted proxies every forwarding header is ignored.
+    ///
+    /// # Panics
+    /// At start-up, on a malformed network.
+    pub fn trusted_proxies<I>(mut self, networks: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        for network in networks {
+            let network = network.as_ref();
+            let parsed: IpNet = network
+                .parse()
+                .unwrap_or_else(|e| panic!("`Security::trusted_proxies`: {e}"));
+            self.perimeter.trusted_proxies.push(parsed);
+        }
+        self
+    }
+
+    /// Accepts requests that did not arrive over TLS. By default every request must have come
+    /// over HTTPS (a listener marked with [`mark_https`](crate::perimeter::mark_https), or a
+    /// trusted proxy reporting `https`), and anything else is refused with 403. For tests and
+    /// local development only.
+    pub fn allow_plain_http(mut self) -> Self {
+        self.perimeter.require_https = false;
+        self
+    }
+
+    /// The longest request target (path and query) accepted, in bytes (default 8 KiB; 414).
+    pub fn max_uri_len(mut self, bytes: usize) -> Self {
+        self.perimeter.max_uri_len = bytes;
+        self
+    }
+
+    /// The largest total of request header names and values, in bytes (default 16 KiB; 431).
+    pub fn max_header_bytes(mut self, bytes: usize) -> Self {
+        self.perimeter.max_header_bytes = bytes;
+        self
+    }
+
+    /// Answers cross-origin requests from the origins `cors` allows (none by default: without
+    /// this, no `Access-Control-Allow-*` header is ever sent).
+    pub fn cors(mut self, cors: Cors) -> Self {
+        self.cors = Some(cors);
+        self
+    }
+
+    /// The longest a request may take end to end, body and handler included, before it is
+    /// answered with 503 (default 30 s; `None` for no limit).
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The longest reading a request body may take before it is answered with 408 (default
+    /// 10 s): a client trickling its body cannot hold the request open.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// Finishes the configuration.
     pub fn build(self) -> Security {
         Security {
@@ -103,6 +183,10 @@ impl SecurityBuilder {
                 default_limiter: Arc::new(RateLimiter::new("default", self.default_rate)),
                 ip_limiter: self.ip_rate.map(|r| Arc::new(RateLimiter::new("ip", r))),
                 body_limit: self.body_limit,
+                perimeter: self.perimeter,
+                cors: self.cors,
+                request_timeout: self.request_timeout,
+                body_timeout: self.body_timeout,
             }),
         }
     }

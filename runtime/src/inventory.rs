@@ -34,6 +34,14 @@ pub struct InventoryEntry {
     pub rate_key: &'static str,
     /// Allowed body fields; `None` when the endpoint takes no body.
     pub fields: Option<Vec<&'static str>>,
+    /// The endpoint's own body limit in bytes, or `None` when the router's applies.
+    pub body_limit: Option<usize>,
+    /// Deprecated from this date on (`YYYY-MM-DD`).
+    pub deprecated: Option<String>,
+    /// Removed on this date (`YYYY-MM-DD`).
+    pub sunset: Option<String>,
+    /// The successor version's URL.
+    pub successor: Option<String>,
 }
 
 impl InventoryEntry {
@@ -60,7 +68,30 @@ impl InventoryEntry {
                 "principal"
             },
             fields: p.fields.map(<[_]>::to_vec),
+            body_limit: p.body_limit,
+            deprecated: p.lifecycle.deprecated.map(|d| d.to_string()),
+            sunset: p.lifecycle.sunset.map(|d| d.to_string()),
+            successor: p.lifecycle.successor.map(str::to_owned),
         }
+    }
+
+    /// `deprecated 2026-06-30, sunset 2026-12-31 → /api/v2/users/me`, or `—`.
+    fn lifecycle_text(&self) -> String {
+        let mut dates = Vec::new();
+        if let Some(d) = &self.deprecated {
+            dates.push(format!("deprecated {d}"));
+        }
+        if let Some(d) = &self.sunset {
+            dates.push(format!("sunset {d}"));
+        }
+        if dates.is_empty() {
+            return "—".to_owned();
+        }
+        let mut text = dates.join(", ");
+        if let Some(successor) = &self.successor {
+            text.push_str(&format!(" → {successor}"));
+        }
+        text
     }
 
     fn authorization_text(&self) -> String {
@@ -107,7 +138,7 @@ impl Inventory {
     /// A Markdown table, one row per endpoint.
     pub fn to_markdown(&self) -> String {
         let mut out = String::from(
-            "| method | path | handler | auth | authorization | rate | fields |\n|---|---|---|---|---|---|---|\n",
+            "| method | path | handler | auth | authorization | rate | fields | lifecycle |\n|---|---|---|---|---|---|---|---|\n",
         );
         for e in &self.endpoints {
             let auth = if e.public {
@@ -120,24 +151,149 @@ impl Inventory {
                 None => "default".to_owned(),
             };
             let fields = match &e.fields {
-                Some(f) => f
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                Some(f) => {
+                    let mut text = f
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if let Some(limit) = e.body_limit {
+                        text.push_str(&format!(" (≤ {})", byte_size(limit)));
+                    }
+                    text
+                }
                 None => "no body".to_owned(),
             };
             out.push_str(&format!(
-                "| {} | `{}` | `{}` | {} | {} | {} | {} |\n",
+                "| {} | `{}` | `{}` | {} | {} | {} | {} | {} |\n",
                 e.method,
                 e.path,
                 e.handler,
                 auth,
                 e.authorization_text(),
                 rate,
-                fields
+                fields,
+                e.lifecycle_text()
             ));
         }
         out
+    }
+}
+
+/// `102400` → `100 KiB`: the largest binary unit that divides the size.
+fn byte_size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    const GIB: usize = 1024 * 1024 * 1024;
+    match bytes {
+        0 => "0 B".to_owned(),
+        b if b.is_multiple_of(GIB) => format!("{} GiB", b / GIB),
+        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
+        b if b.is_multiple_of(KIB) => format!("{} KiB", b / KIB),
+        b => format!("{b} B"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{AuthScheme, Authorization, Lifecycle, LifecycleDate};
+
+    const PLAIN: EndpointPolicy = EndpointPolicy {
+        handler: "update_user",
+        auth: Authentication::Required(&[AuthScheme::Jwt]),
+        authorization: Authorization {
+            any_authenticated: true,
+            roles: &[],
+            scopes: &[],
+            owner: None,
+        },
+        rate: None,
+        fields: Some(&["name", "email"]),
+        body_limit: None,
+        lifecycle: Lifecycle::NONE,
+    };
+
+    static LIMITED_AND_DEPRECATED: EndpointPolicy = EndpointPolicy {
+        body_limit: Some(100 * 1024),
+        lifecycle: Lifecycle {
+            deprecated: Some(LifecycleDate {
+                year: 2026,
+                month: 6,
+                day: 30,
+                unix: 1_782_777_600,
+            }),
+            sunset: Some(LifecycleDate {
+                year: 2026,
+                month: 12,
+                day: 31,
+                unix: 1_798_675_200,
+            }),
+            successor: Some("/api/v2/users/me"),
+        },
+        ..PLAIN
+    };
+    static PLAIN_STATIC: EndpointPolicy = PLAIN;
+
+    #[test]
+    fn body_limit_and_lifecycle_in_json_and_markdown() {
+        let inventory = Inventory::new(vec![
+            InventoryEntry::new(&http::Method::PUT, "/api/users/me", &LIMITED_AND_DEPRECATED),
+            InventoryEntry::new(&http::Method::PATCH, "/api/users/me", &PLAIN_STATIC),
+        ]);
+        let e = &inventory.endpoints[0];
+        assert_eq!(e.body_limit, Some(102_400));
+        assert_eq!(e.deprecated.as_deref(), Some("2026-06-30"));
+        assert_eq!(e.sunset.as_deref(), Some("2026-12-31"));
+        assert_eq!(e.successor.as_deref(), Some("/api/v2/users/me"));
+
+        let json: serde_json::Value = serde_json::from_str(&inventory.to_json()).unwrap();
+        assert_eq!(json["endpoints"][0]["body_limit"], 102_400);
+        assert_eq!(json["endpoints"][0]["deprecated"], "2026-06-30");
+        assert_eq!(json["endpoints"][0]["sunset"], "2026-12-31");
+        assert_eq!(json["endpoints"][0]["successor"], "/api/v2/users/me");
+        assert!(json["endpoints"][1]["body_limit"].is_null());
+        assert!(json["endpoints"][1]["deprecated"].is_null());
+
+        let md = inventory.to_markdown();
+        let lines: Vec<&str> = md.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| method | path | handler | auth | authorization | rate | fields | lifecycle |"
+        );
+        assert_eq!(
+            lines[2],
+            "| PUT | `/api/users/me` | `update_user` | jwt | any authenticated | default | \
+             `name`, `email` (≤ 100 KiB) | deprecated 2026-06-30, sunset 2026-12-31 → /api/v2/users/me |"
+        );
+        assert_eq!(
+            lines[3],
+            "| PATCH | `/api/users/me` | `update_user` | jwt | any authenticated | default | \
+             `name`, `email` | — |"
+        );
+    }
+
+    #[test]
+    fn lifecycle_with_one_date() {
+        let mut e = InventoryEntry::new(&http::Method::GET, "/", &PLAIN_STATIC);
+        e.sunset = Some("2026-12-31".into());
+        assert_eq!(e.lifecycle_text(), "sunset 2026-12-31");
+        e.sunset = None;
+        e.deprecated = Some("2026-06-30".into());
+        e.successor = Some("https://api.example/v2".into());
+        assert_eq!(
+            e.lifecycle_text(),
+            "deprecated 2026-06-30 → https://api.example/v2"
+        );
+    }
+
+    #[test]
+    fn byte_sizes_use_the_largest_whole_binary_unit() {
+        assert_eq!(byte_size(512), "512 B");
+        assert_eq!(byte_size(1024), "1 KiB");
+        assert_eq!(byte_size(100 * 1024), "100 KiB");
+        assert_eq!(byte_size(1536), "1536 B");
+        assert_eq!(byte_size(2 * 1024 * 1024), "2 MiB");
+        assert_eq!(byte_size(1024 * 1024 * 1024), "1 GiB");
     }
 }

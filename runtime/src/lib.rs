@@ -54,8 +54,11 @@ pub mod auth;
 pub mod authz;
 pub mod body;
 pub mod config;
+pub mod cors;
 mod endpoint;
 pub mod inventory;
+pub mod lifecycle;
+pub mod perimeter;
 mod pipeline;
 pub mod policy;
 pub mod problem;
@@ -72,6 +75,8 @@ pub use config::{Security, SecurityBuilder};
 pub use endpoint::EndpointHandler;
 pub use endpoint::SecureEndpoint;
 pub use inventory::{Inventory, InventoryEntry};
+pub use perimeter::{mark_https, Https};
+pub use pipeline::ClientIp;
 pub use problem::{FieldError, Problem};
 pub use response::RequestId;
 pub use router::{SecureMethodRouter, SecureRouter};
@@ -90,7 +95,8 @@ pub mod __private {
     pub use crate::authz::{load_owned, OwnedResource};
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::policy::{
-        AuthScheme, Authentication, Authorization, EndpointPolicy, Owner, RateSpec,
+        AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
+        RateSpec,
     };
     pub use crate::Principal;
     pub use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -2,11 +2,11 @@
 //! per-IP limit → authentication → per-principal limit → roles/scopes → ownership → body
 //! allowlist → (the handler's extractors: deserialize, validate) → handler, panics caught.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
@@ -15,6 +15,7 @@ use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, with_path_param};
 use crate::body::{read_allowlisted, read_limited, refuse_body, BodyLimit};
 use crate::config::Engine;
+use crate::lifecycle::LifecycleRuntime;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
 use crate::rate::{RateKey, RateLimiter};
@@ -29,6 +30,8 @@ pub(crate) struct EndpointRuntime {
     /// segment before it matches exactly one segment (no wildcard), so the raw segment can be
     /// compared without decoding every parameter.
     pub(crate) owner_segment: Option<usize>,
+    /// Deprecation and sunset, when the endpoint has either.
+    pub(crate) lifecycle: Option<LifecycleRuntime>,
 }
 
 /// The segment index of `{param}` in a route template, if it can be read by position.
@@ -42,18 +45,30 @@ pub(crate) fn owner_segment(path: &str, param: &str) -> Option<usize> {
         .then_some(index)
 }
 
-/// The client address the server saw (the connection's peer). Unknown when the router is
-/// not served with connect info; then all such callers share one rate-limit bucket.
-#[inline]
-pub(crate) fn client_ip(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+/// The client's address as the perimeter resolved it (the connection's peer, or the first
+/// untrusted hop behind trusted proxies), for handlers that count or log by client: e.g. a
+/// login throttle. Unknown (`0.0.0.0`) when the router is not served with connect info.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<ClientIp>()
+            .copied()
+            .unwrap_or(ClientIp(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+    }
 }
 
 impl EndpointRuntime {
+    /// The endpoint's own `body_limit`, else the router's.
+    fn body_limit(&self) -> usize {
+        self.policy.body_limit.unwrap_or(self.engine.body_limit)
+    }
+
     async fn authenticate(
         &self,
         parts: &Parts,
@@ -88,8 +103,13 @@ impl EndpointRuntime {
                     // the body limit, for the signature. It is handed on as read.
                     Some(hmac) => match hmac.begin(parts, jsonwebtoken::get_current_timestamp()) {
                         Ok(pending) => {
-                            let limit = self.engine.body_limit;
-                            let bytes = read_limited(parts, std::mem::take(body), limit).await?;
+                            let bytes = read_limited(
+                                parts,
+                                std::mem::take(body),
+                                self.body_limit(),
+                                self.engine.body_timeout,
+                            )
+                            .await?;
                             let outcome = pending.finish(&bytes);
                             *body = Body::from(bytes);
                             outcome
@@ -116,9 +136,16 @@ impl EndpointRuntime {
         body: &mut Body,
     ) -> Result<Option<Principal>, Problem> {
         let policy = self.policy;
-        let ip = client_ip(parts);
+        let perimeter = &self.engine.perimeter;
+        let client = perimeter.client(parts);
+        perimeter.check(parts, &client)?;
+        let ip = client.ip;
+        parts.extensions.insert(ClientIp(ip));
         if let Some(ip_limiter) = &self.engine.ip_limiter {
             ip_limiter.check(&RateKey::Ip(ip))?;
+        }
+        if let Some(lifecycle) = &self.lifecycle {
+            lifecycle.check()?;
         }
         let principal = match policy.auth {
             Authentication::Public => None,
@@ -157,8 +184,10 @@ impl EndpointRuntime {
     async fn body(&self, parts: &mut Parts, body: Body) -> Result<Body, Problem> {
         match self.policy.fields {
             Some(fields) => {
-                let bytes = read_allowlisted(parts, body, fields, self.engine.body_limit).await?;
-                parts.extensions.insert(BodyLimit(self.engine.body_limit));
+                let limit = self.body_limit();
+                let bytes =
+                    read_allowlisted(parts, body, fields, limit, self.engine.body_timeout).await?;
+                parts.extensions.insert(BodyLimit(limit));
                 Ok(Body::from(bytes))
             }
             None => refuse_body(parts).map(|()| body),
@@ -169,6 +198,22 @@ impl EndpointRuntime {
     /// type; everything else is in the non-generic [`admit`](Self::admit) and
     /// [`body`](Self::body), which keeps the code generated per endpoint small.
     pub(crate) async fn serve<E, S>(&self, endpoint: E, req: Request, state: S) -> Response
+    where
+        E: EndpointHandler<S>,
+        S: Send + Sync,
+    {
+        match &self.lifecycle {
+            None => self.run(endpoint, req, state).await,
+            Some(lifecycle) => {
+                let headers = lifecycle.headers(req.uri().path());
+                let mut response = self.run(endpoint, req, state).await;
+                response.headers_mut().extend(headers);
+                response
+            }
+        }
+    }
+
+    async fn run<E, S>(&self, endpoint: E, req: Request, state: S) -> Response
     where
         E: EndpointHandler<S>,
         S: Send + Sync,

@@ -116,11 +116,232 @@ pub struct EndpointPolicy {
     pub rate: Option<RateSpec>,
     /// Top-level JSON fields the body may carry; `None` means the endpoint takes no body.
     pub fields: Option<&'static [&'static str]>,
+    /// The endpoint's own body limit in bytes (`body_limit = "100kb"`); `None`: the router's.
+    pub body_limit: Option<usize>,
+    /// `deprecated`, `sunset` and `successor`.
+    pub lifecycle: Lifecycle,
+}
+
+/// A date of an endpoint's lifecycle, checked at compile time (or parsed at start-up).
+///
+/// The fields are ordered so that the derived ordering is chronological.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LifecycleDate {
+    /// The year, 1970 to 9999.
+    pub year: u16,
+    /// The month, 1 to 12.
+    pub month: u8,
+    /// The day of the month, 1 to 31.
+    pub day: u8,
+    /// 00:00:00 UTC of the date, seconds since the epoch.
+    pub unix: i64,
+}
+
+impl LifecycleDate {
+    /// `YYYY-MM-DD`, validated; `None` otherwise.
+    ///
+    /// The date must exist (`2026-02-29` does not) and its year be 1970 to 9999.
+    pub fn parse(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let number = |digits: &[u8]| -> Option<u32> {
+            digits.iter().try_fold(0u32, |n, d| {
+                d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+            })
+        };
+        let year = u16::try_from(number(&b[0..4])?).ok()?;
+        let month = u8::try_from(number(&b[5..7])?).ok()?;
+        let day = u8::try_from(number(&b[8..10])?).ok()?;
+        if !(1970..=9999).contains(&year)
+            || !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+        {
+            return None;
+        }
+        Some(LifecycleDate {
+            year,
+            month,
+            day,
+            unix: days_from_civil(year, month, day) * 86_400,
+        })
+    }
+
+    /// IMF-fixdate (RFC 9110 §5.6.7), e.g. `Tue, 30 Jun 2026 00:00:00 GMT`, for the `Sunset` header.
+    pub fn http_date(&self) -> String {
+        const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        // 1970-01-01 was a Thursday.
+        let weekday = WEEKDAYS[self.unix.div_euclid(86_400).rem_euclid(7) as usize];
+        let month = MONTHS[usize::from(self.month.clamp(1, 12)) - 1];
+        format!(
+            "{weekday}, {:02} {month} {:04} 00:00:00 GMT",
+            self.day, self.year
+        )
+    }
+}
+
+impl fmt::Display for LifecycleDate {
+    /// `YYYY-MM-DD`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+fn is_leap_year(year: u16) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: u16, month: u8, day: u8) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Deprecation and sunset of an endpoint (RFC 9745, RFC 8594).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lifecycle {
+    /// `deprecated = "YYYY-MM-DD"`: from this date on, responses carry `Deprecation`.
+    pub deprecated: Option<LifecycleDate>,
+    /// `sunset = "YYYY-MM-DD"`: the date the endpoint goes away (`Sunset`; 410 after it).
+    pub sunset: Option<LifecycleDate>,
+    /// `successor = "/api/v2/..."`: the successor version's URL, for
+    /// `Link: <...>; rel="successor-version"`. Only with `deprecated` or `sunset`.
+    pub successor: Option<&'static str>,
+}
+
+impl Lifecycle {
+    /// Neither deprecated nor sunset.
+    pub const NONE: Lifecycle = Lifecycle {
+        deprecated: None,
+        sunset: None,
+        successor: None,
+    };
+
+    /// `true` when the endpoint is neither deprecated nor sunset.
+    pub fn is_none(&self) -> bool {
+        self.deprecated.is_none() && self.sunset.is_none()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn date(s: &str) -> LifecycleDate {
+        LifecycleDate::parse(s).unwrap_or_else(|| panic!("{s} should parse"))
+    }
+
+    #[test]
+    fn lifecycle_dates_parse_real_calendar_dates_only() {
+        assert_eq!(
+            date("2026-06-30"),
+            LifecycleDate {
+                year: 2026,
+                month: 6,
+                day: 30,
+                unix: 1_782_777_600
+            }
+        );
+        // Leap years: every 4th, not every 100th, but every 400th.
+        assert!(LifecycleDate::parse("2024-02-29").is_some());
+        assert!(LifecycleDate::parse("2000-02-29").is_some());
+        assert!(LifecycleDate::parse("2026-02-29").is_none());
+        assert!(LifecycleDate::parse("2100-02-29").is_none());
+        assert!(LifecycleDate::parse("2026-02-30").is_none());
+        assert!(LifecycleDate::parse("2026-04-31").is_none());
+        assert!(LifecycleDate::parse("2026-12-31").is_some());
+        for bad in [
+            "",
+            "2026-6-30",
+            "2026-06-3",
+            "2026/06/30",
+            "30-06-2026",
+            "2026-00-10",
+            "2026-13-01",
+            "2026-01-00",
+            "2026-01-32",
+            "1969-12-31",
+            "+026-06-30",
+            "2026-06-30 ",
+            "2026-06-30T00:00:00Z",
+            "２０２６-06-30",
+        ] {
+            assert_eq!(LifecycleDate::parse(bad), None, "{bad:?}");
+        }
+        assert!(LifecycleDate::parse("1970-01-01").is_some());
+        assert!(LifecycleDate::parse("9999-12-31").is_some());
+    }
+
+    #[test]
+    fn lifecycle_dates_know_their_unix_time() {
+        assert_eq!(date("1970-01-01").unix, 0);
+        assert_eq!(date("1970-01-02").unix, 86_400);
+        assert_eq!(date("2000-03-01").unix, 951_868_800);
+        assert_eq!(date("2026-06-30").unix, 1_782_777_600);
+        assert_eq!(date("9999-12-31").unix, 253_402_214_400);
+    }
+
+    #[test]
+    fn lifecycle_dates_order_chronologically_and_display_as_written() {
+        assert!(date("2026-06-30") < date("2026-12-31"));
+        assert!(date("2025-12-31") < date("2026-01-01"));
+        assert_eq!(date("2026-06-30").to_string(), "2026-06-30");
+        assert_eq!(date("1970-01-01").to_string(), "1970-01-01");
+    }
+
+    #[test]
+    fn lifecycle_dates_as_http_dates() {
+        assert_eq!(
+            date("2026-06-30").http_date(),
+            "Tue, 30 Jun 2026 00:00:00 GMT"
+        );
+        assert_eq!(
+            date("1970-01-01").http_date(),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+        assert_eq!(
+            date("2000-02-29").http_date(),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
+        );
+        assert_eq!(
+            date("2026-12-31").http_date(),
+            "Thu, 31 Dec 2026 00:00:00 GMT"
+        );
+        assert_eq!(
+            date("2026-03-01").http_date(),
+            "Sun, 01 Mar 2026 00:00:00 GMT"
+        );
+    }
+
+    #[test]
+    fn lifecycle_none() {
+        assert!(Lifecycle::NONE.is_none());
+        assert_eq!(Lifecycle::default(), Lifecycle::NONE);
+        assert!(!Lifecycle {
+            sunset: Some(date("2026-12-31")),
+            ..Lifecycle::NONE
+        }
+        .is_none());
+    }
 
     #[test]
     fn rate_display_uses_the_largest_whole_unit() {

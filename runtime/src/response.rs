@@ -106,7 +106,12 @@ fn is_managed(name: &HeaderName) -> bool {
 /// Finishes a response: problem body for errors, security headers, request id.
 pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response {
     let status = response.status();
+    let mut plain_http = false;
     if status.is_client_error() || status.is_server_error() {
+        plain_http = response
+            .extensions()
+            .get::<RenderedProblem>()
+            .is_some_and(|r| r.problem.code() == "https_required");
         response = normalize_error(response, request_id);
     }
     // Start from a map that already holds the security headers and has room for the
@@ -125,6 +130,10 @@ pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response
         }
     }
     headers.insert(X_REQUEST_ID, request_id.0.clone());
+    if plain_http {
+        // HSTS only means something over HTTPS (RFC 6797 §7.2): not on a plain-HTTP refusal.
+        headers.remove(header::STRICT_TRANSPORT_SECURITY);
+    }
     response
 }
 
@@ -149,8 +158,11 @@ fn normalize_error(response: Response, request_id: &RequestId) -> Response {
 
 /// Headers of an error response worth keeping when its body is replaced.
 fn copy_protocol_headers(from: &HeaderMap, to: &mut HeaderMap) {
-    const KEEP: [HeaderName; 6] = [
+    const KEEP: [HeaderName; 9] = [
         header::ALLOW,
+        HeaderName::from_static("deprecation"),
+        HeaderName::from_static("sunset"),
+        header::LINK,
         header::RETRY_AFTER,
         header::WWW_AUTHENTICATE,
         HeaderName::from_static("ratelimit"),

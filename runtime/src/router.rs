@@ -18,7 +18,8 @@ use http::{Method, StatusCode};
 use crate::config::Engine;
 use crate::config::Security;
 use crate::inventory::{Inventory, InventoryEntry};
-use crate::pipeline::{client_ip, owner_segment, EndpointRuntime};
+use crate::lifecycle::{LifecycleRuntime, Version};
+use crate::pipeline::{owner_segment, EndpointRuntime};
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
 use crate::rate::{RateKey, RateLimiter};
@@ -74,10 +75,13 @@ where
         let request_id = RequestId::from_request(req.headers());
         req.extensions_mut().insert(request_id.clone());
         let handler = self.runtime.policy.handler;
+        let timeout = self.runtime.engine.request_timeout;
         Guarded {
             inner: Box::pin(async move { self.runtime.serve(self.endpoint, req, state).await }),
             request_id: Some(request_id),
             handler,
+            timeout,
+            deadline: None,
         }
     }
 }
@@ -90,6 +94,10 @@ pub struct Guarded {
     inner: Pin<Box<dyn Future<Output = Response> + Send>>,
     request_id: Option<RequestId>,
     handler: &'static str,
+    timeout: Option<std::time::Duration>,
+    /// Armed only when the pipeline first has to wait: a request answered in one poll never
+    /// touches the timer.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Future for Guarded {
@@ -104,7 +112,22 @@ impl Future for Guarded {
             this.inner.as_mut().poll(cx)
         }));
         let response = match polled {
-            Ok(std::task::Poll::Pending) => return std::task::Poll::Pending,
+            Ok(std::task::Poll::Pending) => {
+                let Some(timeout) = this.timeout else {
+                    return std::task::Poll::Pending;
+                };
+                let deadline = this
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if deadline.as_mut().poll(cx).is_pending() {
+                    return std::task::Poll::Pending;
+                }
+                tracing::warn!(target: "secure_endpoint::timeout", handler = this.handler, "request timed out");
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                    .with_code("timeout")
+                    .with_detail("The request took too long.")
+                    .into_response()
+            }
             Ok(std::task::Poll::Ready(response)) => response,
             Err(_) => {
                 tracing::error!(target: "secure_endpoint::panic", handler = this.handler, "handler panicked");
@@ -198,7 +221,17 @@ pub struct SecureRouter<S = ()> {
     router: Router<S>,
     security: Security,
     inventory: Vec<InventoryEntry>,
+    versions: Vec<(String, Version)>,
     _state: PhantomData<fn() -> S>,
+}
+
+/// `true` if `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 impl<S> std::fmt::Debug for SecureRouter<S> {
@@ -216,6 +249,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
             router: Router::new(),
             security,
             inventory: Vec::new(),
+            versions: Vec::new(),
             _state: PhantomData,
         }
     }
@@ -268,17 +302,57 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 .authorization
                 .owner
                 .and_then(|o| owner_segment(path, o.param));
+            let version = self
+                .versions
+                .iter()
+                .filter(|(prefix, _)| under(path, prefix))
+                .max_by_key(|(prefix, _)| prefix.len())
+                .map(|(prefix, v)| (prefix.as_str(), v));
+            let lifecycle = LifecycleRuntime::new(&policy.lifecycle, version, path, policy.handler);
             let runtime = Arc::new(EndpointRuntime {
                 engine: engine.clone(),
                 policy,
                 limiter,
                 owner_segment,
+                lifecycle,
             });
             method_router = (pending.register)(method_router, runtime);
-            self.inventory
-                .push(InventoryEntry::new(&pending.method, path, policy));
+            let mut entry = InventoryEntry::new(&pending.method, path, policy);
+            if let Some((prefix, version)) = version {
+                // The router's version fills in what the endpoint does not declare itself.
+                let own = &policy.lifecycle;
+                if own.deprecated.is_none() {
+                    entry.deprecated = version.deprecated_date().map(|d| d.to_string());
+                }
+                if own.sunset.is_none() {
+                    entry.sunset = version.sunset_date().map(|d| d.to_string());
+                }
+                if own.successor.is_none() {
+                    entry.successor = version
+                        .successor_prefix()
+                        .map(|new| format!("{new}{}", &path[prefix.trim_end_matches('/').len()..]));
+                }
+            }
+            self.inventory.push(entry);
         }
         self.router = self.router.route(path, method_router);
+        self
+    }
+
+    /// Deprecates (and optionally sunsets) every endpoint under `prefix` (`/api/v1`): their
+    /// responses carry `Deprecation`, `Sunset` and a `Link` to the successor, and after the
+    /// sunset date they answer 410. An endpoint's own dates take precedence.
+    ///
+    /// # Panics
+    /// When endpoints under `prefix` were routed before this call: declare the version first.
+    pub fn version(mut self, prefix: &str, version: Version) -> Self {
+        if let Some(entry) = self.inventory.iter().find(|e| under(&e.path, prefix)) {
+            panic!(
+                "`SecureRouter::version({prefix:?})` must come before the routes under it; `{}` is already routed",
+                entry.path
+            );
+        }
+        self.versions.push((prefix.to_owned(), version));
         self
     }
 
@@ -306,9 +380,17 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
             let engine = engine.clone();
             async move { fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED) }
         };
-        self.router
+        let cors = self.security.engine.cors.as_ref().map(|c| c.layer());
+        let router = self
+            .router
             .fallback(not_found)
-            .method_not_allowed_fallback(method_not_allowed)
+            .method_not_allowed_fallback(method_not_allowed);
+        match cors {
+            Some(cors) => router
+                .layer(cors)
+                .layer(axum::middleware::map_response(crate::cors::strip_unallowed)),
+            None => router,
+        }
     }
 
     /// Provides the state and finishes the router (see [`into_router`](Self::into_router)).
@@ -332,15 +414,19 @@ impl From<SecureRouter<()>> for Router {
     }
 }
 
-/// The answer of a fallback (404, or 405 to which axum adds `Allow`), after the per-IP limit,
-/// so probing unknown routes and methods is limited like any other request.
+/// The answer of a fallback (404, or 405 to which axum adds `Allow`), after the perimeter
+/// checks and the per-IP limit, so probing unknown routes and methods is limited like any
+/// other request.
 fn fallback(engine: &Engine, req: Request, status: StatusCode) -> Response {
     let (parts, _) = req.into_parts();
-    let limited = engine
-        .ip_limiter
-        .as_ref()
-        .and_then(|l| l.check(&RateKey::Ip(client_ip(&parts))).err());
-    let problem = limited.unwrap_or_else(|| match status {
+    let client = engine.perimeter.client(&parts);
+    let refused = engine.perimeter.check(&parts, &client).err().or_else(|| {
+        engine
+            .ip_limiter
+            .as_ref()
+            .and_then(|l| l.check(&RateKey::Ip(client.ip)).err())
+    });
+    let problem = refused.unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
         _ => Problem::new(status),
     });

@@ -463,7 +463,7 @@ async fn oversized_body_is_413() {
     assert_eq!(after["name"], "Chunked Alice");
 }
 
-/// `Security::builder().body_limit(...)` is the limit, upwards too: a body between the default
+/// `Security::builder().allow_plain_http().body_limit(...)` is the limit, upwards too: a body between the default
 /// 64 KiB and a raised configured limit must be accepted.
 ///
 /// RUNTIME BUG if this fails with 413: `secure_endpoint::Json` caps every body at
@@ -473,6 +473,7 @@ async fn oversized_body_is_413() {
 async fn configured_body_limit_applies_above_the_default() {
     let app = TestApp::start_with(
         Security::builder()
+            .allow_plain_http()
             .jwt(verifier())
             .body_limit(256 * 1024)
             .build(),
@@ -612,6 +613,7 @@ async fn public_rate_limit_is_per_client_ip() {
 #[tokio::test]
 async fn pre_authentication_ip_limit_applies_before_the_token_is_checked() {
     let security = Security::builder()
+        .allow_plain_http()
         .jwt(verifier())
         .ip_rate(Some(RateSpec::new(3, std::time::Duration::from_secs(60))))
         .build();
@@ -638,6 +640,7 @@ async fn pre_authentication_ip_limit_applies_before_the_token_is_checked() {
 #[tokio::test]
 async fn pre_authentication_ip_limit_covers_unrouted_requests() {
     let security = Security::builder()
+        .allow_plain_http()
         .jwt(verifier())
         .ip_rate(Some(RateSpec::new(3, std::time::Duration::from_secs(60))))
         .build();
@@ -1016,17 +1019,17 @@ fn inventory_lists_every_contract() {
 
     let md = inventory.to_markdown();
     let rows = [
-        "| method | path | handler | auth | authorization | rate | fields |",
-        "| GET | `/health` | `health` | none | public | default | no body |",
-        "| GET | `/me` | `me` | jwt | any authenticated | default | no body |",
-        "| GET | `/users/{user_id}` | `show_user` | jwt | owner: {user_id} | default | no body |",
-        "| PUT | `/users/{user_id}` | `update_user` | jwt | owner: {user_id} | default | `name`, `email` |",
-        "| GET | `/orders/{order_id}` | `show_order` | jwt | owner: {order_id} via Order | default | no body |",
-        "| GET | `/admin/users` | `list_users` | jwt | roles: admin | default | no body |",
-        "| GET | `/reports` | `reports` | jwt | scopes: reports:read | default | no body |",
-        "| GET | `/limited` | `limited` | jwt | any authenticated | 3/1m per principal | no body |",
-        "| GET | `/public/limited` | `public_limited` | none | public | 2/1m per client ip | no body |",
-        "| POST | `/notes` | `create_note` | jwt | any authenticated | default | `text` |",
+        "| method | path | handler | auth | authorization | rate | fields | lifecycle |",
+        "| GET | `/health` | `health` | none | public | default | no body | — |",
+        "| GET | `/me` | `me` | jwt | any authenticated | default | no body | — |",
+        "| GET | `/users/{user_id}` | `show_user` | jwt | owner: {user_id} | default | no body | — |",
+        "| PUT | `/users/{user_id}` | `update_user` | jwt | owner: {user_id} | default | `name`, `email` | — |",
+        "| GET | `/orders/{order_id}` | `show_order` | jwt | owner: {order_id} via Order | default | no body | — |",
+        "| GET | `/admin/users` | `list_users` | jwt | roles: admin | default | no body | — |",
+        "| GET | `/reports` | `reports` | jwt | scopes: reports:read | default | no body | — |",
+        "| GET | `/limited` | `limited` | jwt | any authenticated | 3/1m per principal | no body | — |",
+        "| GET | `/public/limited` | `public_limited` | none | public | 2/1m per client ip | no body | — |",
+        "| POST | `/notes` | `create_note` | jwt | any authenticated | default | `text` | — |",
     ];
     for row in rows {
         assert!(md.lines().any(|l| l == row), "missing row {row:?} in\n{md}");

@@ -136,6 +136,7 @@ async fn key_rotation_over_https_without_restarting() {
     let interval = Duration::from_millis(400);
     let app = TestApp::start_with(
         Security::builder()
+            .allow_plain_http()
             .jwt(jwks_verifier(provider.source(interval)))
             .build(),
     )
@@ -175,6 +176,7 @@ async fn a_flood_of_unknown_kids_is_one_fetch() {
     let provider = Provider::start(vec![published("rsa-1", "live")]).await;
     let app = TestApp::start_with(
         Security::builder()
+            .allow_plain_http()
             .jwt(jwks_verifier(provider.source(Duration::from_secs(60))))
             .build(),
     )
@@ -218,7 +220,13 @@ async fn a_failed_refresh_keeps_the_last_good_keys() {
         1,
         "fetched at start-up"
     );
-    let app = TestApp::start_with(Security::builder().jwt(verifier.clone()).build()).await;
+    let app = TestApp::start_with(
+        Security::builder()
+            .allow_plain_http()
+            .jwt(verifier.clone())
+            .build(),
+    )
+    .await;
 
     provider.state.failing.store(true, Ordering::SeqCst);
     tokio::time::sleep(interval).await;
@@ -250,7 +258,13 @@ async fn jwks_from_a_file_and_its_rotation() {
     std::fs::write(&path, PUBLIC_JWKS).unwrap();
     let interval = Duration::from_millis(300);
     let verifier = jwks_verifier(JwksSource::file(&path).min_refresh_interval(interval));
-    let app = TestApp::start_with(Security::builder().jwt(verifier.clone()).build()).await;
+    let app = TestApp::start_with(
+        Security::builder()
+            .allow_plain_http()
+            .jwt(verifier.clone())
+            .build(),
+    )
+    .await;
     for (alg, kid) in [
         (Algorithm::RS256, "rsa-1"),
         (Algorithm::ES256, "ec-1"),

@@ -615,7 +615,11 @@ mod api_keys {
             store.insert(k.record.clone());
         }
         assert!(store.revoke(&revoked_id));
-        let security = Security::builder().jwt(verifier()).api_keys(store).build();
+        let security = Security::builder()
+            .allow_plain_http()
+            .jwt(verifier())
+            .api_keys(store)
+            .build();
         let app = SecureRouter::new(security)
             .route("/reports", get(reports))
             .route("/whoami", get(whoami))
@@ -835,7 +839,8 @@ async fn configurable_claims_and_typ() {
         .scopes_claim("scp")
         .build()
         .unwrap();
-    let app = TestApp::start_with(Security::builder().jwt(verifier).build()).await;
+    let app =
+        TestApp::start_with(Security::builder().allow_plain_http().jwt(verifier).build()).await;
     let now = now();
     let claims = json!({
         "client_id": CAROL_ADMIN, "iss": ISSUER, "aud": AUDIENCE, "exp": now + 600,

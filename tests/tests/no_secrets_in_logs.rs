@@ -91,6 +91,7 @@ async fn no_credential_reaches_a_log_line_or_a_response() {
         .build()
         .unwrap();
     let security = Security::builder()
+        .allow_plain_http()
         .jwt(verifier)
         .api_keys(api_keys)
         .hmac(HmacVerifier::new(hmac_keys))

@@ -1,7 +1,9 @@
 //! The seed-parity demo API, secured with `#[secure_endpoint]`.
 //!
 //! [`app`] builds the routes of DESIGN.md's demo table on a [`SecureRouter`]; `main.rs` serves
-//! them over HTTPS. Tests build the same app and serve it on `127.0.0.1:0`.
+//! them over HTTPS with [`server`]. Tests serve the same app the same way on `127.0.0.1:0`.
+
+pub mod server;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,6 +15,7 @@ use argon2::Argon2;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use secure_endpoint::api_key::{ApiKeyRecord, InMemoryApiKeys};
+use secure_endpoint::cors::Cors;
 use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::rate::FailureLimiter;
@@ -46,6 +49,10 @@ pub struct DemoConfig {
     /// The shared secret of the webhook sender (`POST /api/webhooks/{source}`, key id
     /// [`WEBHOOK_KEY_ID`]), at least 32 bytes.
     pub webhook_secret: String,
+    /// Browser origins allowed to call the API (CORS), e.g. `https://localhost:5173`.
+    pub cors_origins: Vec<String>,
+    /// Networks of reverse proxies whose `X-Forwarded-*`/`Forwarded` headers are believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The key id webhook senders sign with (docs/hmac.md).
@@ -231,7 +238,12 @@ pub fn security(config: &DemoConfig) -> Security {
         HmacClient::new("webhook-sender", config.webhook_secret.as_bytes())
             .expect("the demo's webhook secret is at least 32 bytes"),
     );
-    Security::builder()
+    let mut builder = Security::builder();
+    if !config.cors_origins.is_empty() {
+        builder = builder.cors(Cors::allow_origins(&config.cors_origins).allow_credentials(true));
+    }
+    builder
+        .trusted_proxies(&config.trusted_proxies)
         .jwt(verifier)
         .api_keys(Arc::new(keys))
         .hmac(HmacVerifier::new(Arc::new(webhook_senders)))
@@ -252,7 +264,11 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         .route("/api/articles", get(list_articles).post(create_article))
         .route("/api/admin/users", get(admin_list_users))
         .route("/api/reports", get(reports))
-        .route("/api/webhooks/{source}", post(receive_webhook));
+        .route("/api/webhooks/{source}", post(receive_webhook))
+        // Version 1: one route deprecated (still served, pointing to its successor), one
+        // retired (410).
+        .route("/api/v1/users/me", get(me_v1))
+        .route("/api/v1/orders", get(list_orders_v1));
     (router, state)
 }
 
@@ -356,6 +372,38 @@ async fn me(
         .get(principal.subject())
         .map(|u| Json(UserView::from(u)))
         .ok_or_else(Problem::not_found)
+}
+
+/// Version 1 of the caller's profile: deprecated, answered with `Deprecation`, `Sunset` and a
+/// `Link` to `GET /api/users/me` until its sunset.
+#[secure_endpoint(
+    auth = "jwt",
+    allow = "authenticated",
+    deprecated = "2026-01-01",
+    sunset = "2027-06-30",
+    successor = "/api/users/me"
+)]
+async fn me_v1(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<UserView>, Problem> {
+    read(&state.users)
+        .get(principal.subject())
+        .map(|u| Json(UserView::from(u)))
+        .ok_or_else(Problem::not_found)
+}
+
+/// Version 1 of the order list: retired, 410 for everyone.
+#[secure_endpoint(
+    auth = "jwt",
+    allow = "authenticated",
+    deprecated = "2025-01-01",
+    sunset = "2025-12-31",
+    successor = "/api/orders"
+)]
+async fn list_orders_v1() -> Problem {
+    // Never reached after the sunset: the router answers 410 before authentication.
+    Problem::new(StatusCode::GONE)
 }
 
 /// A user's profile, for that user only.

@@ -11,21 +11,17 @@
 //! (random per start when unset), `DEMO_PASSWORD` (password of the seeded users; random and
 //! printed when unset), `DEMO_API_KEY` (the key of `GET /api/reports`; generated and printed
 //! when unset), `DEMO_WEBHOOK_SECRET` (the HMAC secret of `POST /api/webhooks/{source}`, key id
-//! `demo-webhooks`; generated and printed when unset).
+//! `demo-webhooks`; generated and printed when unset), `DEMO_CORS_ORIGINS` (comma-separated
+//! origins allowed by CORS; default `https://localhost:5173`), `DEMO_TRUSTED_PROXIES`
+//! (comma-separated CIDRs of reverse proxies whose forwarding headers are believed; none by
+//! default).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use axum::http::StatusCode;
-use axum_server::tls_rustls::RustlsConfig;
+use demo::server::{self, BoxError};
 use demo::{app, DemoConfig, SEEDED_USERS, WEBHOOK_KEY_ID};
 use rand::distributions::{Alphanumeric, DistString};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use secure_endpoint::api_key::NewApiKey;
-use secure_endpoint::Problem;
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn random_token(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rngs::OsRng, len)
@@ -80,49 +76,23 @@ fn config_from_env() -> DemoConfig {
             secret
         }
     };
+    let list = |name: &str, default: &str| -> Vec<String> {
+        std::env::var(name)
+            .unwrap_or_else(|_| default.to_owned())
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
     DemoConfig {
         jwt_secret,
         password,
         reports_api_key,
         webhook_secret,
+        cors_origins: list("DEMO_CORS_ORIGINS", "https://localhost:5173"),
+        trusted_proxies: list("DEMO_TRUSTED_PROXIES", ""),
     }
-}
-
-fn tls_config() -> Result<rustls::ServerConfig, BoxError> {
-    let (certs, key) = match (
-        std::env::var("DEMO_TLS_CERT"),
-        std::env::var("DEMO_TLS_KEY"),
-    ) {
-        (Ok(cert), Ok(key)) => {
-            let certs = CertificateDer::pem_file_iter(&cert)?.collect::<Result<Vec<_>, _>>()?;
-            (certs, PrivateKeyDer::from_pem_file(&key)?)
-        }
-        _ => {
-            tracing::warn!(
-                "DEMO_TLS_CERT/DEMO_TLS_KEY not set: using a self-signed certificate for localhost"
-            );
-            let generated =
-                rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])?;
-            let key =
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(generated.key_pair.serialize_der()));
-            (vec![generated.cert.der().clone()], key)
-        }
-    };
-    // TLS 1.2 and 1.3 with rustls's default (safe) cipher suites.
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)?;
-    Ok(config)
-}
-
-/// Every request on the plain-HTTP listener: 403, no redirect, no `Location`, no HSTS.
-async fn https_required() -> Problem {
-    Problem::new(StatusCode::FORBIDDEN)
-        .with_code("https_required")
-        .with_detail("HTTPS is required.")
 }
 
 #[tokio::main]
@@ -142,6 +112,8 @@ async fn main() -> Result<(), BoxError> {
             password: String::new(),
             reports_api_key: "x".repeat(32),
             webhook_secret: "x".repeat(32),
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
         };
         let (router, _) = app(&config);
         match flag.as_str() {
@@ -156,27 +128,41 @@ async fn main() -> Result<(), BoxError> {
         .unwrap_or_else(|_| "127.0.0.1:8443".into())
         .parse()?;
     let (router, state) = app(&config);
-    let service = router
-        .with_state(state)
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let router = router.with_state(state);
 
     if let Ok(http_addr) = std::env::var("DEMO_HTTP_ADDR") {
         let http_addr: SocketAddr = http_addr.parse()?;
         let listener = tokio::net::TcpListener::bind(http_addr).await?;
         tracing::info!("plain HTTP on http://{http_addr} refuses every request with 403");
+        let router = router.clone();
         tokio::spawn(async move {
-            let refuse = axum::Router::new().fallback(https_required);
-            if let Err(err) = axum::serve(listener, refuse).await {
+            if let Err(err) = server::serve_plain(listener, router).await {
                 tracing::error!("plain HTTP listener stopped: {err}");
             }
         });
     }
 
-    let tls = RustlsConfig::from_config(Arc::new(tls_config()?));
+    let files = match (
+        std::env::var("DEMO_TLS_CERT"),
+        std::env::var("DEMO_TLS_KEY"),
+    ) {
+        (Ok(cert), Ok(key)) => Some((cert, key)),
+        _ => {
+            tracing::warn!(
+                "DEMO_TLS_CERT/DEMO_TLS_KEY not set: using a certificate for localhost from a CA generated at start"
+            );
+            None
+        }
+    };
+    let (tls, _ca) = server::tls_config(
+        files
+            .as_ref()
+            .map(|(c, k)| (std::path::Path::new(c), std::path::Path::new(k))),
+    )?;
     tracing::info!("demo API on https://{addr}");
     for (email, _, role) in SEEDED_USERS {
         tracing::info!("seeded user {email} (role {role})");
     }
-    axum_server::bind_rustls(addr, tls).serve(service).await?;
+    server::serve_https(std::net::TcpListener::bind(addr)?, tls, router).await?;
     Ok(())
 }

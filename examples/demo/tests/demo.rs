@@ -1,6 +1,5 @@
-//! The demo API over real HTTP on 127.0.0.1: the seed's scenarios, end to end.
-
-use std::net::SocketAddr;
+//! The demo API over real HTTPS on 127.0.0.1 (the same TLS set-up as `cargo run -p demo`): the
+//! seed's scenarios, end to end.
 
 use demo::{app, DemoConfig};
 use reqwest::{Client, StatusCode};
@@ -12,26 +11,46 @@ const WEBHOOK_SECRET: &str = "webhook secret of the demo tests, 32+ bytes";
 
 struct Demo {
     base: String,
+    /// The same app on a plain-HTTP listener.
+    plain: String,
     client: Client,
 }
 
-async fn start() -> Demo {
-    let config = DemoConfig {
+const CORS_ORIGIN: &str = "https://app.example.com";
+
+fn config() -> DemoConfig {
+    DemoConfig {
         jwt_secret: b"test secret, at least thirty-two bytes".to_vec(),
         password: PASSWORD.into(),
         reports_api_key: REPORTS_KEY.into(),
         webhook_secret: WEBHOOK_SECRET.into(),
-    };
-    let (router, state) = app(&config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        cors_origins: vec![CORS_ORIGIN.into()],
+        trusted_proxies: Vec::new(),
+    }
+}
+
+/// The demo over HTTPS on 127.0.0.1:0, with a client that trusts its generated CA, plus the
+/// same app on a plain-HTTP listener.
+async fn start() -> Demo {
+    let (router, state) = app(&config());
+    let router = router.with_state(state);
+    let (tls, ca) = demo::server::tls_config(None).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let service = router
-        .with_state(state)
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain_addr = plain.local_addr().unwrap();
+    tokio::spawn(demo::server::serve_https(listener, tls, router.clone()));
+    tokio::spawn(demo::server::serve_plain(plain, router));
+    let ca = reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap();
+    let client = Client::builder()
+        .add_root_certificate(ca)
+        .no_proxy()
+        .build()
+        .unwrap();
     Demo {
-        base: format!("http://{addr}"),
-        client: Client::new(),
+        base: format!("https://{addr}"),
+        plain: format!("http://{plain_addr}"),
+        client,
     }
 }
 
@@ -363,20 +382,14 @@ async fn login_counts_failures_per_ip_and_email_but_not_successes() {
 
 #[tokio::test]
 async fn inventory_lists_every_route_with_its_contract() {
-    let config = DemoConfig {
-        jwt_secret: vec![7; 32],
-        password: String::new(),
-        reports_api_key: REPORTS_KEY.into(),
-        webhook_secret: WEBHOOK_SECRET.into(),
-    };
-    let (router, _) = app(&config);
+    let (router, _) = app(&config());
     let inventory = router.inventory();
     let rows: Vec<(String, String)> = inventory
         .endpoints
         .iter()
         .map(|e| (e.method.clone(), e.path.clone()))
         .collect();
-    assert_eq!(rows.len(), 12, "{rows:?}");
+    assert_eq!(rows.len(), 14, "{rows:?}");
     let update = inventory
         .endpoints
         .iter()
@@ -479,4 +492,291 @@ async fn webhooks_are_hmac_signed_and_never_replayed() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+// ---- the perimeter, against the demo as served ------------------------------------------------
+
+#[tokio::test]
+async fn plain_http_is_refused_with_403_without_redirect_or_hsts() {
+    let demo = start().await;
+    let client = Client::builder().no_proxy().build().unwrap();
+    for (method, path) in [
+        ("GET", "/api/health"),
+        ("POST", "/api/login"),
+        ("GET", "/no/such/route"),
+    ] {
+        let res = client
+            .request(method.parse().unwrap(), format!("{}{path}", demo.plain))
+            .header("content-type", "application/json")
+            .body(r#"{"email":"alice@example.com","password":"x"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.headers().get("location").is_none(),
+            "{path}: no redirect"
+        );
+        assert!(
+            res.headers().get("strict-transport-security").is_none(),
+            "{path}: no HSTS on plain HTTP"
+        );
+        let body = problem(res, StatusCode::FORBIDDEN).await;
+        assert_eq!(body["code"], "https_required", "{path}");
+    }
+    // The same app over HTTPS answers, with HSTS.
+    let res = demo
+        .client
+        .get(demo.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().contains_key("strict-transport-security"));
+}
+
+fn cors_headers(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .keys()
+        .map(|k| k.as_str().to_owned())
+        .filter(|k| k.starts_with("access-control-allow"))
+        .collect()
+}
+
+#[tokio::test]
+async fn cors_echoes_only_the_allowed_origin() {
+    let demo = start().await;
+    let res = demo
+        .client
+        .get(demo.url("/api/health"))
+        .header("origin", CORS_ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["access-control-allow-origin"], CORS_ORIGIN);
+    assert_eq!(res.headers()["access-control-allow-credentials"], "true");
+    let vary: Vec<&str> = res
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        vary.iter()
+            .any(|v| v.to_ascii_lowercase().contains("origin")),
+        "{vary:?}"
+    );
+
+    let preflight = demo
+        .client
+        .request(reqwest::Method::OPTIONS, demo.url("/api/users/me"))
+        .header("origin", CORS_ORIGIN)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        CORS_ORIGIN
+    );
+    let methods = preflight.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap();
+    assert!(methods.contains("GET"), "{methods}");
+    let headers = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(headers.contains("authorization"), "{headers}");
+
+    for origin in [
+        "null",
+        "https://app.example.com.evil.example",
+        "https://evil-app.example.com",
+        "https://app.example.co",
+        "http://app.example.com",
+        "https://app.example.com:8443",
+        "https://APP.example.com",
+        "https://evil.example",
+        "*",
+    ] {
+        let res = demo
+            .client
+            .get(demo.url("/api/health"))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(cors_headers(&res), Vec::<String>::new(), "{origin}");
+        let res = demo
+            .client
+            .request(reqwest::Method::OPTIONS, demo.url("/api/users/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "DELETE")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            cors_headers(&res),
+            Vec::<String>::new(),
+            "preflight from {origin}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn request_shape_limits_are_problems() {
+    let demo = start().await;
+    let long = demo.url(&format!("/api/health?q={}", "a".repeat(9 * 1024)));
+    let res = demo.client.get(long).send().await.unwrap();
+    problem(res, StatusCode::URI_TOO_LONG).await;
+
+    let res = demo
+        .client
+        .get(demo.url("/api/health"))
+        .header("x-padding", "p".repeat(20 * 1024))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE).await;
+
+    let login = |body: String, content_type: &'static str| {
+        demo.client
+            .post(demo.url("/api/login"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let big = format!(r#"{{"email":"{}","password":"x"}}"#, "a".repeat(200 * 1024));
+    problem(
+        login(big, "application/json").await.unwrap(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let body = problem(
+        login(deep, "application/json").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_eq!(body["code"], "json_too_deep");
+    let form = "email=alice@example.com&password=x".to_owned();
+    problem(
+        login(form, "application/x-www-form-urlencoded")
+            .await
+            .unwrap(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    )
+    .await;
+    // The server is still there.
+    let res = demo
+        .client
+        .get(demo.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn methods_trace_head_and_override() {
+    let demo = start().await;
+    let res = demo
+        .client
+        .delete(demo.url("/api/health"))
+        .send()
+        .await
+        .unwrap();
+    let allow = res.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(
+        allow.contains("GET") && !allow.contains("DELETE"),
+        "{allow}"
+    );
+    problem(res, StatusCode::METHOD_NOT_ALLOWED).await;
+
+    let res = demo
+        .client
+        .request(reqwest::Method::TRACE, demo.url("/api/health"))
+        .header("x-trace-me", "echo-canary-7f3a")
+        .header("cookie", "session=cookie-canary-91b2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let text = res.text().await.unwrap();
+    assert!(
+        !text.contains("echo-canary") && !text.contains("cookie-canary"),
+        "{text}"
+    );
+
+    // HEAD goes through the same policy as GET.
+    let res = demo
+        .client
+        .head(demo.url("/api/users/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let token = demo.token("alice@example.com").await;
+    let res = demo
+        .client
+        .head(demo.url("/api/users/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.bytes().await.unwrap().is_empty());
+
+    // X-HTTP-Method-Override is not a way around the method table.
+    let res = demo
+        .client
+        .post(demo.url("/api/users/me"))
+        .bearer_auth(&token)
+        .header("x-http-method-override", "GET")
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::METHOD_NOT_ALLOWED).await;
+    let res = demo
+        .client
+        .get(demo.url("/api/health"))
+        .header("x-http-method-override", "DELETE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn deprecated_and_sunset_versions() {
+    let demo = start().await;
+    let token = demo.token("alice@example.com").await;
+    let res = demo.get("/api/v1/users/me", &token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["deprecation"], "@1767225600");
+    assert_eq!(res.headers()["sunset"], "Wed, 30 Jun 2027 00:00:00 GMT");
+    assert_eq!(
+        res.headers()["link"],
+        "</api/users/me>; rel=\"successor-version\""
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["email"], "alice@example.com");
+
+    // Retired: 410 for everyone, before authentication, still pointing to the successor.
+    for token in [None, Some(token.as_str())] {
+        let mut req = demo.client.get(demo.url("/api/v1/orders"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.headers()["sunset"], "Wed, 31 Dec 2025 00:00:00 GMT");
+        assert_eq!(
+            res.headers()["link"],
+            "</api/orders>; rel=\"successor-version\""
+        );
+        let body = problem(res, StatusCode::GONE).await;
+        assert_eq!(body["code"], "sunset");
+    }
 }

@@ -10,6 +10,8 @@ fn inventory() -> secure_endpoint::Inventory {
         password: String::new(),
         reports_api_key: "x".repeat(32),
         webhook_secret: "x".repeat(32),
+        cors_origins: Vec::new(),
+        trusted_proxies: Vec::new(),
     };
     app(&config).0.inventory()
 }

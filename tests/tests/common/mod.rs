@@ -269,7 +269,10 @@ pub(crate) fn verifier() -> JwtVerifier {
 
 /// The security configuration of the default test app.
 pub(crate) fn security() -> SecurityBuilder {
-    Security::builder().jwt(verifier()).body_limit(BODY_LIMIT)
+    Security::builder()
+        .allow_plain_http()
+        .jwt(verifier())
+        .body_limit(BODY_LIMIT)
 }
 
 /// Every route of the test app, under `security`.
@@ -590,8 +593,22 @@ pub(crate) fn check_problem(
         Some("application/problem+json"),
         "content-type; body: {raw}"
     );
-    assert_security_headers(&headers);
     let body: Value = serde_json::from_str(raw).unwrap_or_else(|e| panic!("not JSON ({e}): {raw}"));
+    if body["code"] == "https_required" {
+        // A refusal of plain HTTP: every header but HSTS, which only means something over TLS.
+        assert!(
+            headers.get("strict-transport-security").is_none(),
+            "HSTS on plain HTTP"
+        );
+        let mut with_hsts = headers.clone();
+        with_hsts.insert(
+            "strict-transport-security",
+            "max-age=31536000".parse().unwrap(),
+        );
+        assert_security_headers(&with_hsts);
+    } else {
+        assert_security_headers(&headers);
+    }
     let obj = body
         .as_object()
         .unwrap_or_else(|| panic!("not an object: {raw}"));
