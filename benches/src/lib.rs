@@ -46,7 +46,7 @@ pub fn verifier() -> secure_endpoint::jwt::JwtVerifier {
 }
 
 /// The small JSON every GET returns.
-#[derive(Serialize)]
+#[derive(Serialize, secure_endpoint::SafeResponse)]
 pub struct UserView {
     id: String,
     name: &'static str,
@@ -72,7 +72,7 @@ pub struct NewNote {
 }
 
 /// The POST response.
-#[derive(Serialize)]
+#[derive(Serialize, secure_endpoint::SafeResponse)]
 pub struct Note {
     owner: String,
     title: String,

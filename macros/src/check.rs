@@ -5,6 +5,7 @@ use quote::ToTokens;
 use syn::{FnArg, Ident, LitStr, Pat, Type};
 
 use crate::ctxt::Ctxt;
+use crate::exposure::{self, TopLevelArray};
 use crate::model::{
     Auth, BodyLimit, Date, Endpoint, Lifecycle, Owner, Rate, Raw, RawArg, RawValue, Scheme,
 };
@@ -447,6 +448,43 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
         }
     }
 
+    // ---- the response: every `Json<T>` is an object checked by `SafeResponse` ------------------
+    let mut responses = Vec::new();
+    if let syn::ReturnType::Type(_, ty) = &func.sig.output {
+        let mut payloads = Vec::new();
+        exposure::json_payloads(ty, &mut payloads);
+        for payload in payloads {
+            match exposure::top_level_array(payload) {
+                Some(TopLevelArray::Sequence(item)) => cx.error_spanned_by(
+                    payload,
+                    format!(
+                        "endpoint `{name}` answers with a top-level JSON array, which is refused \
+                         (JSON hijacking, and no room to add paging later); return \
+                         `Json<secure_endpoint::List<{}>>` instead, built with \
+                         `Json(List::new(items))`: it serializes as `{{\"data\": [...], \"count\": n}}`",
+                        exposure::type_text(item)
+                    ),
+                ),
+                Some(TopLevelArray::Tuple) => cx.error_spanned_by(
+                    payload,
+                    format!(
+                        "endpoint `{name}` answers with a tuple, which serializes as a top-level \
+                         JSON array and is refused; return a struct deriving `Serialize` and \
+                         `SafeResponse` instead"
+                    ),
+                ),
+                None if exposure::contains_impl_trait(payload) => cx.error_spanned_by(
+                    payload,
+                    format!(
+                        "endpoint `{name}` answers with `Json<impl ...>`, which cannot be checked \
+                         for data exposure; name a type deriving `Serialize` and `SafeResponse`"
+                    ),
+                ),
+                None => responses.push(payload.clone()),
+            }
+        }
+    }
+
     cx.check()?;
     Ok(Endpoint {
         func,
@@ -464,6 +502,7 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
             successor,
         },
         body_arg,
+        responses,
     })
 }
 
@@ -1336,6 +1375,45 @@ mod tests {
         assert!(errs
             .iter()
             .all(|e| e.contains("contradicts `auth = \"none\"`")));
+    }
+
+    #[test]
+    fn responses() {
+        let ep = check(
+            parse(
+                quote!(auth = "none"),
+                quote!(
+                    async fn f() -> Result<(StatusCode, Json<User>), Problem> {}
+                ),
+            )
+            .unwrap(),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        let texts: Vec<String> = ep.responses.iter().map(exposure::type_text).collect();
+        assert_eq!(texts, ["User"]);
+        let refused = |ret: proc_macro2::TokenStream| {
+            errors(
+                quote!(auth = "none"),
+                quote!(
+                    async fn f() -> #ret {}
+                ),
+            )
+        };
+        let errs = refused(quote!(Json<Vec<User>>));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].contains("top-level JSON array"), "{errs:?}");
+        assert!(
+            errs[0].contains("`Json<secure_endpoint::List<User>>`"),
+            "{errs:?}"
+        );
+        assert!(refused(quote!(Option<axum::Json<&'static [u8]>>))[0].contains("List<u8>"));
+        assert!(refused(quote!(Json<[User; 2]>))[0].contains("List<User>"));
+        assert!(refused(quote!(Json<(u8, u8)>))[0].contains("tuple"));
+        assert!(refused(quote!(Json<impl Serialize>))[0].contains("cannot be checked"));
+        // Not inspected: the body is not `Json`.
+        assert!(refused(quote!(impl IntoResponse)).is_empty());
+        assert!(refused(quote!(Vec<u8>)).is_empty());
     }
 
     #[test]

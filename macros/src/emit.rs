@@ -5,7 +5,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, ReturnType};
+use syn::{FnArg, Ident, ItemFn, ReturnType};
 
 use crate::model::{Auth, Date, Endpoint, Lifecycle, Scheme};
 
@@ -204,6 +204,25 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
         }
     };
 
+    // Response safety: each `Json<T>` payload must be `SafeResponse`; the assertion carries the
+    // payload's span, so the error points at `T` in the signature.
+    let responses = if ep.responses.is_empty() {
+        TokenStream::new()
+    } else {
+        let asserts = ep.responses.iter().map(|ty| {
+            quote_spanned! {ty.span()=>
+                ::secure_endpoint::__private::assert_safe_response::<#ty>();
+            }
+        });
+        let check = Ident::new("__secure_endpoint_safe_response", Span::mixed_site());
+        quote! {
+            #[allow(dead_code, clippy::all)]
+            fn #check() {
+                #(#asserts)*
+            }
+        }
+    };
+
     let doc_policy = policy_doc(&ep);
     quote! {
         #(#struct_attrs)*
@@ -233,6 +252,8 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
                     lifecycle: #lifecycle,
                 };
             }
+
+            #responses
 
             #[automatically_derived]
             impl<#s> #private::EndpointHandler<#s> for #name

@@ -5,12 +5,17 @@
 //! [`syntax`] parses the attribute (keeping spans), [`check`] applies the default-deny contract
 //! and cross-checks it with the function signature (collecting every error), and [`emit`]
 //! generates the policy constant and the thin wrapper.
+//!
+//! [`macro@SafeResponse`] (the `exposure` module) derives the marker trait of response safety:
+//! a response type whose serialized field names look secret does not compile, and
+//! `#[secure_endpoint]` asserts that every `Json<T>` a handler returns carries such a type.
 
 #![forbid(unsafe_code)]
 
 mod check;
 mod ctxt;
 mod emit;
+mod exposure;
 mod model;
 mod symbol;
 mod syntax;
@@ -124,6 +129,22 @@ use proc_macro::TokenStream;
 /// async fn delete_user() {}
 /// ```
 ///
+/// # Response safety
+/// Every `Json<T>` in the handler's return type (`Json<T>`, `Result<Json<T>, Problem>`,
+/// `(StatusCode, Json<T>)`, `Result<(StatusCode, Json<T>), Problem>`, ...) is checked:
+///
+/// - `T` must implement `SafeResponse`, usually with `#[derive(Serialize, SafeResponse)]`
+///   ([`macro@SafeResponse`]), so no field whose name looks secret is sent by accident. The
+///   error points at `T` in the signature. `serde_json::Value` is never `SafeResponse`: dynamic
+///   JSON cannot be checked.
+/// - `T` may not serialize as a top-level JSON array (`Vec<..>`, `[T; N]`, `[T]`, `&[T]`, a set,
+///   a tuple): return `Json<secure_endpoint::List<T>>`, built with `Json(List::new(items))`,
+///   which serializes as `{"data": [...], "count": n}`.
+///
+/// The check is syntactic: it sees `Json` as written in the signature. A type alias (`type
+/// Users = Vec<User>`) is not seen through, and `impl IntoResponse` and other return types are
+/// not inspected at all.
+///
 /// # Errors
 /// Compilation fails, with every error of the attribute reported at once, when: `auth` is
 /// missing; an authenticated endpoint declares no authorization (`owner`, `roles`, `scopes` or
@@ -133,7 +154,9 @@ use proc_macro::TokenStream;
 /// `body_limit` is malformed, zero, above 1 GiB, or given without `fields`; `deprecated` or
 /// `sunset` is not a real `YYYY-MM-DD` date (year 1970 to 9999), or `sunset` is before
 /// `deprecated`; `successor` is given without either date, or is not a `/` path or `https://`
-/// URL fit for a `Link` header.
+/// URL fit for a `Link` header; a `Json<T>` in the return type serializes as a top-level JSON
+/// array or names an `impl Trait`. A `Json<T>` whose `T` is not `SafeResponse` fails in type
+/// checking, at `T`.
 #[proc_macro_attribute]
 pub fn secure_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
@@ -146,4 +169,66 @@ pub fn secure_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(err) => return emit::unroutable(&item, err).into(),
     };
     emit::emit(endpoint).into()
+}
+
+/// Derives `SafeResponse`: the type may be sent to clients as `Json<T>` from a
+/// `#[secure_endpoint]` handler. Use it next to serde's: `#[derive(Serialize, SafeResponse)]`.
+///
+/// For a struct (named, tuple or unit) or every variant of an enum, each *serialized* field
+/// (one without `#[serde(skip)]` or `#[serde(skip_serializing)]`) is checked:
+///
+/// - **Its name must not look secret.** The name, and its `#[serde(rename = "...")]` if any, is
+///   split into lowercase words on `_` and camelCase; it looks secret when a word is one of
+///   `password`, `passwd`, `pwd`, `passphrase`, `passcode`, `hash`, `hashed`, `secret`, `token`,
+///   `ssn`, `mfa`, `otp`, `totp`, `salt`, `credential(s)`, `cvv`, `pin`, `privatekey`, `apikey`,
+///   or two consecutive words are `api key`, `private key`, `access key`, `signing key`,
+///   `encryption key`, `refresh token`, `recovery code(s)`, `backup code(s)`, `card number`.
+///   Whole words only: `hashtag`, `spinner` and `tokens_used` are fine. A name whose last word
+///   is `type`, `kind`, `id`, `at`, `enabled`, `expires`, `expiry`, `count` or `length`
+///   describes a secret rather than holding it (`token_type`, `api_key_id`,
+///   `password_changed_at`, `mfa_enabled`) and is fine too. A field that looks secret needs
+///   `#[serde(skip_serializing)]` (keep it out of responses; `skip_serializing_if` is not
+///   enough, it still serializes sometimes) or `#[safe(expose)]` (reviewed: sending it is the
+///   point, like the token a login endpoint returns). A `#[serde(flatten)]` field's own name
+///   is not serialized and is not checked.
+/// - **Its type must be `SafeResponse` too**, so a nested struct that was never checked does not
+///   compile; the error points at the field's type. Type parameters get a `T: SafeResponse`
+///   bound.
+///
+/// `#[safe(expose)]` is the only `#[safe]` argument, and it goes on fields.
+///
+/// ```
+/// use secure_endpoint::SafeResponse;
+/// use serde::Serialize;
+///
+/// #[derive(Serialize, SafeResponse)]
+/// struct UserView {
+///     id: String,
+///     #[serde(skip_serializing)]
+///     password_hash: String,
+/// }
+///
+/// #[derive(Serialize, SafeResponse)]
+/// struct Login {
+///     #[safe(expose)]
+///     token: String,
+///     token_type: &'static str,
+///     user: UserView,
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use secure_endpoint::SafeResponse;
+/// #[derive(serde::Serialize, SafeResponse)]
+/// struct User {
+///     // error: field `apiKey` of `User` looks secret and would be sent to clients; add
+///     // `#[serde(skip_serializing)]` to keep it out of responses, or `#[safe(expose)]` if
+///     // exposing it is intended
+///     #[allow(non_snake_case)]
+///     apiKey: String,
+/// }
+/// ```
+#[proc_macro_derive(SafeResponse, attributes(safe))]
+pub fn derive_safe_response(item: TokenStream) -> TokenStream {
+    exposure::derive(item.into()).into()
 }

@@ -108,6 +108,9 @@ pub(crate) struct Endpoint {
     pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,
+    /// Every `T` of a `Json<T>` in the return type, none a top-level array: each must be
+    /// `SafeResponse`, asserted at its own span.
+    pub(crate) responses: Vec<syn::Type>,
 }
 
 impl Endpoint {

@@ -178,6 +178,50 @@ impl Inventory {
         }
         out
     }
+
+    /// A plain-text report for reviewers: one block per endpoint, a summary at the end of what
+    /// deserves a second look (public endpoints, endpoints without their own rate, endpoints
+    /// being retired).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for e in &self.endpoints {
+            let auth = if e.public {
+                "none (public)".to_owned()
+            } else {
+                e.auth.join(" or ")
+            };
+            let rate = match &e.rate {
+                Some(r) => format!("{r} per {}", e.rate_key.replace('_', " ")),
+                None => format!("router default, per {}", e.rate_key.replace('_', " ")),
+            };
+            let body = match &e.fields {
+                Some(f) => {
+                    let limit = e
+                        .body_limit
+                        .map_or_else(|| "router limit".to_owned(), byte_size);
+                    format!("JSON with only {} ({limit})", f.join(", "))
+                }
+                None => "none accepted".to_owned(),
+            };
+            out.push_str(&format!("{} {}  [{}]\n", e.method, e.path, e.handler));
+            out.push_str(&format!("  authentication  {auth}\n"));
+            out.push_str(&format!("  authorization   {}\n", e.authorization_text()));
+            out.push_str(&format!("  rate            {rate}\n"));
+            out.push_str(&format!("  body            {body}\n"));
+            out.push_str(&format!("  lifecycle       {}\n\n", e.lifecycle_text()));
+        }
+        let count =
+            |f: &dyn Fn(&InventoryEntry) -> bool| self.endpoints.iter().filter(|e| f(e)).count();
+        out.push_str(&format!(
+            "{} endpoints: {} public, {} with their own rate, {} taking a body, {} deprecated or sunset.\n",
+            self.endpoints.len(),
+            count(&|e| e.public),
+            count(&|e| e.rate.is_some()),
+            count(&|e| e.fields.is_some()),
+            count(&|e| e.deprecated.is_some() || e.sunset.is_some()),
+        ));
+        out
+    }
 }
 
 /// `102400` → `100 KiB`: the largest binary unit that divides the size.

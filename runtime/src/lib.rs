@@ -44,6 +44,10 @@
 //! 500 problem → security headers and `Cache-Control: no-store` on every response. Every
 //! rejection is an RFC 9457 problem with an error id and nothing internal.
 //!
+//! What goes out is checked at compile time too: a handler answers with `Json<T>` only when
+//! `T` derives [`SafeResponse`](trait@SafeResponse), which refuses fields that look secret, and
+//! never with a top-level JSON array (use [`List`]); see [`exposure`].
+//!
 //! See the [`secure_endpoint`](macro@secure_endpoint) attribute for the contract's keys and the
 //! compile errors it gives.
 
@@ -56,8 +60,11 @@ pub mod body;
 pub mod config;
 pub mod cors;
 mod endpoint;
+pub mod exposure;
 pub mod inventory;
 pub mod lifecycle;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod perimeter;
 mod pipeline;
 pub mod policy;
@@ -65,6 +72,8 @@ pub mod problem;
 pub mod rate;
 pub mod response;
 pub mod router;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use auth::Principal;
 pub use auth::{api_key, hmac, jwt};
@@ -74,6 +83,7 @@ pub use config::{Security, SecurityBuilder};
 #[doc(hidden)]
 pub use endpoint::EndpointHandler;
 pub use endpoint::SecureEndpoint;
+pub use exposure::{List, SafeResponse};
 pub use inventory::{Inventory, InventoryEntry};
 pub use perimeter::{mark_https, Https};
 pub use pipeline::ClientIp;
@@ -88,12 +98,15 @@ pub mod routing {
 
 #[doc(inline)]
 pub use secure_endpoint_macros::secure_endpoint;
+/// Derives [`SafeResponse`](trait@SafeResponse); see the [`exposure`] module.
+pub use secure_endpoint_macros::SafeResponse;
 
 /// Not public API: what the macro's generated code names.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::authz::{load_owned, OwnedResource};
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
+    pub use crate::exposure::SafeResponse;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
         RateSpec,
@@ -102,4 +115,9 @@ pub mod __private {
     pub use axum::extract::{FromRequest, FromRequestParts, Request};
     pub use axum::response::{IntoResponse, Response};
     pub use http::request::Parts;
+
+    /// Compiles only when `T` is [`SafeResponse`]: the macros call it, spanned at the checked
+    /// type, so the error points at the response or field type.
+    #[doc(hidden)]
+    pub fn assert_safe_response<T: SafeResponse + ?Sized>() {}
 }

@@ -12,8 +12,8 @@ use common::{expect_json, expect_problem, now};
 use reqwest::{Method, StatusCode};
 use secure_endpoint::hmac::{HmacClient, HmacSigner, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::routing::{get, post};
-use secure_endpoint::{secure_endpoint, Json, Principal, SecureRouter, Security};
-use serde::Deserialize;
+use secure_endpoint::{secure_endpoint, Json, Principal, SafeResponse, SecureRouter, Security};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 const SECRET: &[u8] = b"webhook secret for the tests, >= 32 bytes";
@@ -28,13 +28,21 @@ struct Event {
     data: Value,
 }
 
+/// `{"from": "github", "scheme": "hmac", "event": "push"}`
+#[derive(Serialize, SafeResponse)]
+struct Receipt {
+    from: String,
+    scheme: &'static str,
+    event: String,
+}
+
 #[secure_endpoint(auth = "hmac", allow = "authenticated", fields = ["event", "data"])]
-async fn webhook(principal: Principal, Json(event): Json<Event>) -> axum::Json<Value> {
-    axum::Json(json!({
-        "from": principal.subject(),
-        "scheme": principal.scheme().as_str(),
-        "event": event.event,
-    }))
+async fn webhook(principal: Principal, Json(event): Json<Event>) -> axum::Json<Receipt> {
+    axum::Json(Receipt {
+        from: principal.subject().to_owned(),
+        scheme: principal.scheme().as_str(),
+        event: event.event,
+    })
 }
 
 #[secure_endpoint(auth = "hmac", scopes = ["deliveries:read"])]

@@ -21,7 +21,8 @@ use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::rate::FailureLimiter;
 use secure_endpoint::routing::{get, post};
 use secure_endpoint::{
-    secure_endpoint, Json, Owned, OwnedResource, Principal, Problem, Query, SecureRouter, Security,
+    secure_endpoint, Json, List, Owned, OwnedResource, Principal, Problem, Query, SafeResponse,
+    SecureRouter, Security,
 };
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +76,7 @@ struct User {
 }
 
 /// A user as the API shows it: no secret fields.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, SafeResponse)]
 pub struct UserView {
     id: String,
     email: String,
@@ -95,7 +96,7 @@ impl From<&User> for UserView {
 }
 
 /// An order, owned by a user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, SafeResponse)]
 pub struct Order {
     id: String,
     user_id: String,
@@ -104,7 +105,7 @@ pub struct Order {
 }
 
 /// An article.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, SafeResponse)]
 pub struct Article {
     id: String,
     author_id: String,
@@ -128,6 +129,8 @@ pub struct AppState {
     deliveries: Arc<RwLock<Vec<Delivery>>>,
     /// Verified against when the email is unknown, so both cases cost the same time.
     dummy_hash: Arc<str>,
+    /// The OpenAPI document of the routes, generated from their contracts.
+    openapi: Arc<str>,
 }
 
 fn hash_password(password: &str) -> String {
@@ -147,6 +150,13 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 }
 
 impl AppState {
+    /// The ids of the seeded orders (for tests that need an existing resource).
+    pub fn order_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = read(&self.orders).keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     /// Seeds users (argon2 hashes), orders and articles.
     pub fn seeded(config: &DemoConfig) -> Self {
         let mut users = HashMap::new();
@@ -209,6 +219,7 @@ impl AppState {
                 Duration::from_secs(15 * 60),
             )),
             deliveries: Arc::new(RwLock::new(Vec::new())),
+            openapi: Arc::from(""),
             dummy_hash: hash_password("not a real password").into(),
         }
     }
@@ -253,7 +264,7 @@ pub fn security(config: &DemoConfig) -> Security {
 
 /// Every route of the demo, with its state.
 pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
-    let state = AppState::seeded(config);
+    let mut state = AppState::seeded(config);
     let router = SecureRouter::new(security(config))
         .route("/api/health", get(health))
         .route("/api/login", post(login))
@@ -268,13 +279,38 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         // Version 1: one route deprecated (still served, pointing to its successor), one
         // retired (410).
         .route("/api/v1/users/me", get(me_v1))
-        .route("/api/v1/orders", get(list_orders_v1));
+        .route("/api/v1/orders", get(list_orders_v1))
+        .route("/api/admin/openapi.json", get(openapi_document));
+    state.openapi = openapi(&router).into();
     (router, state)
+}
+
+/// The OpenAPI 3.1 document of the demo, generated from the routes' contracts.
+pub fn openapi(router: &SecureRouter<AppState>) -> String {
+    router
+        .inventory()
+        .openapi(
+            "secure-endpoint demo",
+            env!("CARGO_PKG_VERSION"),
+            "https://127.0.0.1:8443",
+        )
+        .to_pretty_json()
+        .expect("an OpenAPI document serializes")
+}
+
+/// The API description, for administrators only: an inventory of every endpoint is a map for
+/// attackers too.
+#[secure_endpoint(auth = "jwt", roles = ["admin"])]
+async fn openapi_document(State(state): State<AppState>) -> axum::response::Response {
+    axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        state.openapi.to_string(),
+    ))
 }
 
 // ---- handlers -------------------------------------------------------------------------------
 
-#[derive(Serialize)]
+#[derive(Serialize, SafeResponse)]
 struct Health {
     status: &'static str,
 }
@@ -294,9 +330,12 @@ struct LoginRequest {
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, SafeResponse)]
 struct TokenResponse {
+    /// The bearer token: handing it to the client is the point of logging in.
+    #[safe(expose)]
     token: String,
+    /// `"Bearer"`: describes the token, does not hold it (so it does not look secret).
     token_type: &'static str,
     expires_in: u64,
 }
@@ -445,32 +484,16 @@ async fn update_user(
     Ok(Json(UserView::from(&*user)))
 }
 
-/// A list wrapped in an object, never a top-level array.
-#[derive(Serialize)]
-struct Page<T> {
-    data: Vec<T>,
-    count: usize,
-}
-
-impl<T> Page<T> {
-    fn of(data: Vec<T>) -> Self {
-        Page {
-            count: data.len(),
-            data,
-        }
-    }
-}
-
 /// The caller's own orders.
 #[secure_endpoint(auth = "jwt", allow = "authenticated")]
-async fn list_orders(State(state): State<AppState>, principal: Principal) -> Json<Page<Order>> {
+async fn list_orders(State(state): State<AppState>, principal: Principal) -> Json<List<Order>> {
     let mut mine: Vec<Order> = read(&state.orders)
         .values()
         .filter(|o| o.user_id == principal.subject())
         .cloned()
         .collect();
     mine.sort_by(|a, b| a.item.cmp(&b.item));
-    Json(Page::of(mine))
+    Json(List::new(mine))
 }
 
 impl OwnedResource<AppState> for Order {
@@ -557,7 +580,7 @@ fn twenty() -> u32 {
     20
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, SafeResponse)]
 struct ArticlePage {
     data: Vec<Article>,
     count: usize,
@@ -589,13 +612,13 @@ async fn list_articles(
 
 /// Every user, for administrators.
 #[secure_endpoint(auth = "jwt", roles = ["admin"])]
-async fn admin_list_users(State(state): State<AppState>) -> Json<Page<UserView>> {
+async fn admin_list_users(State(state): State<AppState>) -> Json<List<UserView>> {
     let mut users: Vec<UserView> = read(&state.users).values().map(UserView::from).collect();
     users.sort_by(|a, b| a.email.cmp(&b.email));
-    Json(Page::of(users))
+    Json(List::new(users))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, SafeResponse)]
 struct Report {
     generated_for: String,
     users: usize,
@@ -633,7 +656,7 @@ struct WebhookEvent {
     data: serde_json::Value,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, SafeResponse)]
 struct WebhookReceipt {
     received: bool,
     source: String,

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run -p demo                 # serve on https://127.0.0.1:8443
-//! cargo run -p demo -- --inventory  # print the security inventory (Markdown; `--inventory=json`)
+//! cargo run -p demo -- --inventory  # print the security inventory (Markdown; `=json`, `=text`)
+//! cargo run -p demo -- --openapi    # print the OpenAPI 3.1 document
 //! ```
 //!
 //! Environment: `DEMO_ADDR` (default `127.0.0.1:8443`), `DEMO_HTTP_ADDR` (optional plain-HTTP
@@ -105,7 +106,7 @@ async fn main() -> Result<(), BoxError> {
 
     let inventory_flag = std::env::args()
         .skip(1)
-        .find(|a| a.starts_with("--inventory"));
+        .find(|a| a.starts_with("--inventory") || a == "--openapi");
     if let Some(flag) = inventory_flag {
         let config = DemoConfig {
             jwt_secret: vec![0; 32],
@@ -118,6 +119,8 @@ async fn main() -> Result<(), BoxError> {
         let (router, _) = app(&config);
         match flag.as_str() {
             "--inventory=json" => println!("{}", router.inventory().to_json()),
+            "--inventory=text" => print!("{}", router.inventory().to_text()),
+            "--openapi" => println!("{}", demo::openapi(&router)),
             _ => print!("{}", router.inventory().to_markdown()),
         }
         return Ok(());

@@ -389,7 +389,7 @@ async fn inventory_lists_every_route_with_its_contract() {
         .iter()
         .map(|e| (e.method.clone(), e.path.clone()))
         .collect();
-    assert_eq!(rows.len(), 14, "{rows:?}");
+    assert_eq!(rows.len(), 15, "{rows:?}");
     let update = inventory
         .endpoints
         .iter()
@@ -779,4 +779,63 @@ async fn deprecated_and_sunset_versions() {
         let body = problem(res, StatusCode::GONE).await;
         assert_eq!(body["code"], "sunset");
     }
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_for_admins_and_matches_the_inventory() {
+    let demo = start().await;
+    let path = "/api/admin/openapi.json";
+    problem(
+        demo.client.get(demo.url(path)).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let alice = demo.token("alice@example.com").await;
+    problem(demo.get(path, &alice).await, StatusCode::FORBIDDEN).await;
+
+    let admin = demo.token("admin@example.com").await;
+    let res = demo.get(path, &admin).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let (router, _) = app(&config());
+    for e in router.inventory().endpoints {
+        let op = &doc["paths"][&e.path][e.method.to_ascii_lowercase()];
+        assert!(op.is_object(), "{} {} missing", e.method, e.path);
+        let security = op["security"].as_array().unwrap();
+        if e.public {
+            assert!(security.is_empty(), "{}: public", e.path);
+            assert!(op["responses"]["401"].is_null());
+        } else {
+            assert_eq!(security.len(), e.auth.len(), "{}", e.path);
+            assert_eq!(
+                op["responses"]["401"]["$ref"],
+                "#/components/responses/Unauthorized"
+            );
+        }
+        assert_eq!(
+            op["responses"]["429"]["$ref"],
+            "#/components/responses/TooManyRequests"
+        );
+        if let Some(fields) = &e.fields {
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            assert_eq!(schema["additionalProperties"], false, "{}", e.path);
+            let names: Vec<&str> = schema["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let mut expected = fields.clone();
+            expected.sort_unstable();
+            assert_eq!(names, expected, "{}", e.path);
+        }
+    }
+    let reports = &doc["paths"]["/api/reports"]["get"]["security"][0]["apiKey"];
+    assert_eq!(reports, &serde_json::json!(["reports:read"]));
+    assert_eq!(doc["paths"]["/api/v1/orders"]["get"]["deprecated"], true);
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearerJwt"]["scheme"],
+        "bearer"
+    );
 }

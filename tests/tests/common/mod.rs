@@ -18,8 +18,8 @@ use reqwest::{Client, Response, StatusCode};
 use secure_endpoint::jwt::{JwtKey, JwtVerifier};
 use secure_endpoint::routing::{get, post};
 use secure_endpoint::{
-    secure_endpoint, Json, Owned, OwnedResource, Principal, Problem, Query, SecureRouter, Security,
-    SecurityBuilder,
+    secure_endpoint, Json, Owned, OwnedResource, Principal, Problem, Query, SafeResponse,
+    SecureRouter, Security, SecurityBuilder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -50,7 +50,7 @@ pub(crate) const BODY_LIMIT: usize = 2048;
 
 // ---- the app -----------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, SafeResponse)]
 pub(crate) struct User {
     id: String,
     name: String,
@@ -58,7 +58,7 @@ pub(crate) struct User {
     role: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, SafeResponse)]
 pub(crate) struct Order {
     id: String,
     owner: String,
@@ -144,14 +144,61 @@ pub(crate) struct Search {
     page: u32,
 }
 
+// Typed responses (`SafeResponse`): `serde_json::Value` cannot be checked for exposure.
+
+/// `{"status": "ok"}`
+#[derive(Serialize, SafeResponse)]
+struct Status {
+    status: &'static str,
+}
+
+/// `{"sub": "<subject>"}`
+#[derive(Serialize, SafeResponse)]
+struct Subject {
+    sub: String,
+}
+
+/// `{"count": 3, "ids": [...]}`
+#[derive(Serialize, SafeResponse)]
+struct UserIds {
+    count: usize,
+    ids: Vec<String>,
+}
+
+/// `{"reports": []}`
+#[derive(Serialize, SafeResponse)]
+struct Reports {
+    reports: Vec<String>,
+}
+
+/// `{"length": 5}`
+#[derive(Serialize, SafeResponse)]
+struct NoteLength {
+    length: usize,
+}
+
+/// `{"id": 7}`
+#[derive(Serialize, SafeResponse)]
+struct Item {
+    id: u32,
+}
+
+/// `{"page": 2}`
+#[derive(Serialize, SafeResponse)]
+struct PageNumber {
+    page: u32,
+}
+
 #[secure_endpoint(auth = "none")]
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+async fn health() -> Json<Status> {
+    Json(Status { status: "ok" })
 }
 
 #[secure_endpoint(auth = "jwt", allow = "authenticated")]
-async fn me(principal: Principal) -> Json<Value> {
-    Json(json!({ "sub": principal.subject() }))
+async fn me(principal: Principal) -> Json<Subject> {
+    Json(Subject {
+        sub: principal.subject().to_owned(),
+    })
 }
 
 #[secure_endpoint(auth = "jwt", owner = "user_id")]
@@ -188,21 +235,28 @@ async fn show_order(Owned(order): Owned<Order>) -> Json<Order> {
 }
 
 #[secure_endpoint(auth = "jwt", roles = ["admin"])]
-async fn list_users(State(state): State<AppState>) -> Json<Value> {
+async fn list_users(State(state): State<AppState>) -> Json<UserIds> {
     let users = state.users.lock().unwrap();
-    let mut ids: Vec<&str> = users.keys().map(String::as_str).collect();
+    let mut ids: Vec<String> = users.keys().cloned().collect();
     ids.sort_unstable();
-    Json(json!({ "count": ids.len(), "ids": ids }))
+    Json(UserIds {
+        count: ids.len(),
+        ids,
+    })
 }
 
 #[secure_endpoint(auth = "jwt", scopes = ["reports:read"])]
-async fn reports() -> Json<Value> {
-    Json(json!({ "reports": [] }))
+async fn reports() -> Json<Reports> {
+    Json(Reports {
+        reports: Vec::new(),
+    })
 }
 
 #[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "3/1m")]
-async fn limited(principal: Principal) -> Json<Value> {
-    Json(json!({ "sub": principal.subject() }))
+async fn limited(principal: Principal) -> Json<Subject> {
+    Json(Subject {
+        sub: principal.subject().to_owned(),
+    })
 }
 
 #[secure_endpoint(auth = "none", rate = "2/1m")]
@@ -216,8 +270,10 @@ async fn ping() -> &'static str {
 }
 
 #[secure_endpoint(auth = "jwt", allow = "authenticated", fields = ["text"])]
-async fn create_note(Json(note): Json<NewNote>) -> Json<Value> {
-    Json(json!({ "length": note.text.len() }))
+async fn create_note(Json(note): Json<NewNote>) -> Json<NoteLength> {
+    Json(NoteLength {
+        length: note.text.len(),
+    })
 }
 
 #[secure_endpoint(auth = "none")]
@@ -226,13 +282,13 @@ async fn boom() -> &'static str {
 }
 
 #[secure_endpoint(auth = "none")]
-async fn show_item(Path(id): Path<u32>) -> Json<Value> {
-    Json(json!({ "id": id }))
+async fn show_item(Path(id): Path<u32>) -> Json<Item> {
+    Json(Item { id })
 }
 
 #[secure_endpoint(auth = "none")]
-async fn search(Query(q): Query<Search>) -> Json<Value> {
-    Json(json!({ "page": q.page }))
+async fn search(Query(q): Query<Search>) -> Json<PageNumber> {
+    Json(PageNumber { page: q.page })
 }
 
 /// Test-only asymmetric keys (tests/keys/README.md).

@@ -5,7 +5,7 @@ use axum::extract::State;
 use secure_endpoint::jwt::JwtVerifier;
 use secure_endpoint::routing::get;
 use secure_endpoint::{
-    secure_endpoint, Json, Owned, OwnedResource, Problem, SecureRouter, Security,
+    secure_endpoint, Json, Owned, OwnedResource, Problem, SafeResponse, SecureRouter, Security,
 };
 
 #[derive(Clone, Default)]
@@ -13,7 +13,7 @@ struct AppState {
     orders: Arc<HashMap<String, Order>>,
 }
 
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, serde::Serialize, SafeResponse)]
 struct Order {
     user_id: String,
     item: String,

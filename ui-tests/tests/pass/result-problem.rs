@@ -1,9 +1,9 @@
 use axum::extract::Path;
 use secure_endpoint::jwt::JwtVerifier;
 use secure_endpoint::routing::get;
-use secure_endpoint::{secure_endpoint, Json, Problem, SecureRouter, Security};
+use secure_endpoint::{secure_endpoint, Json, Problem, SafeResponse, SecureRouter, Security};
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, SafeResponse)]
 struct User {
     id: String,
 }

@@ -1,0 +1,205 @@
+//! Response safety (OWASP API3, excessive data exposure), checked at compile time.
+//!
+//! A handler of a secure endpoint answers with `Json<T>` only when `T` is [`SafeResponse`]:
+//!
+//! - Derive it next to `Serialize`: `#[derive(Serialize, SafeResponse)]`. The derive refuses a
+//!   serialized field whose name looks secret (`password_hash`, `apiKey`, `mfa_secret`,
+//!   `reset_token`, ...) unless it is kept out of responses with `#[serde(skip_serializing)]`
+//!   (or `#[serde(skip)]`), or marked `#[safe(expose)]` when sending it is the point (the token
+//!   a login endpoint returns). `skip_serializing_if` is not enough: it still serializes
+//!   sometimes. The name checked is both the Rust name and a `#[serde(rename = "...")]`.
+//! - Every serialized field's type must itself be `SafeResponse`, so a nested struct that was
+//!   never checked does not compile either.
+//! - Standard types that carry no field names are `SafeResponse`: numbers, `bool`, `char`,
+//!   strings, `Uuid`, IP addresses, and options, smart pointers, collections, maps and tuples of
+//!   `SafeResponse` types. `serde_json::Value` is deliberately not: dynamic JSON can carry
+//!   anything and cannot be checked. A foreign type can be wrapped in a newtype of your own and
+//!   `impl SafeResponse for Wrapper {}` written by hand, after review.
+//! - A handler may not answer with a top-level JSON array (`Json<Vec<T>>`): wrap the items in a
+//!   [`List`], which serializes as `{"data": [...], "count": n}`.
+//!
+//! ```
+//! use secure_endpoint::SafeResponse;
+//! use serde::Serialize;
+//!
+//! #[derive(Serialize, SafeResponse)]
+//! struct UserView {
+//!     id: String,
+//!     email: String,
+//!     /// Stored, never sent.
+//!     #[serde(skip_serializing)]
+//!     password_hash: String,
+//! }
+//!
+//! #[derive(Serialize, SafeResponse)]
+//! struct LoginResponse {
+//!     /// The whole point of the login endpoint.
+//!     #[safe(expose)]
+//!     token: String,
+//!     expires_in: u64,
+//! }
+//! ```
+//!
+//! A field that looks secret and is neither skipped nor exposed does not compile:
+//!
+//! ```compile_fail
+//! use secure_endpoint::SafeResponse;
+//!
+//! #[derive(serde::Serialize, SafeResponse)]
+//! struct User {
+//!     id: String,
+//!     // error: field `password_hash` of `User` looks secret and would be sent to clients; ...
+//!     password_hash: String,
+//! }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// A type whose serialized form has been checked for data exposure: it can be sent to clients
+/// as `Json<T>` from a `#[secure_endpoint]` handler.
+///
+/// Derive it with `#[derive(Serialize, SafeResponse)]` (the derive shares this trait's name, as
+/// serde's `Serialize` does). See the [module docs](self) for what the derive checks.
+///
+/// Implementing it by hand (`impl SafeResponse for Wrapper {}`) skips every check: do it only
+/// for a type whose serialized form a reviewer has read.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not checked for data exposure and cannot be sent in a response; add `#[derive(Serialize, SafeResponse)]` to it",
+    label = "`{Self}` is not `SafeResponse`",
+    note = "`SafeResponse` checks at compile time that no field looks secret: a field such as `password_hash` or `api_key` must be `#[serde(skip_serializing)]`, or `#[safe(expose)]` if sending it to clients is intended",
+    note = "dynamic JSON (`serde_json::Value`) cannot be checked and is never `SafeResponse`: return a typed struct"
+)]
+pub trait SafeResponse {}
+
+macro_rules! safe {
+    ($($ty:ty),* $(,)?) => {
+        $(impl SafeResponse for $ty {})*
+    };
+}
+
+safe!(bool, char, str, String, (), uuid::Uuid);
+safe!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
+safe!(std::net::IpAddr, std::net::Ipv4Addr, std::net::Ipv6Addr);
+
+impl<T: SafeResponse + ?Sized> SafeResponse for &T {}
+impl<T: SafeResponse + ?Sized> SafeResponse for &mut T {}
+impl<T: SafeResponse + ?Sized> SafeResponse for Box<T> {}
+impl<T: SafeResponse + ?Sized> SafeResponse for Arc<T> {}
+impl<T: SafeResponse + ?Sized> SafeResponse for Rc<T> {}
+impl<T: SafeResponse + ToOwned + ?Sized> SafeResponse for std::borrow::Cow<'_, T> {}
+impl<T: ?Sized> SafeResponse for std::marker::PhantomData<T> {}
+impl<T: SafeResponse> SafeResponse for Option<T> {}
+impl<T: SafeResponse> SafeResponse for [T] {}
+impl<T: SafeResponse, const N: usize> SafeResponse for [T; N] {}
+impl<T: SafeResponse> SafeResponse for Vec<T> {}
+impl<T: SafeResponse> SafeResponse for VecDeque<T> {}
+impl<T: SafeResponse> SafeResponse for BTreeSet<T> {}
+impl<T: SafeResponse, S> SafeResponse for HashSet<T, S> {}
+impl<K: SafeResponse, V: SafeResponse> SafeResponse for BTreeMap<K, V> {}
+impl<K: SafeResponse, V: SafeResponse, S> SafeResponse for HashMap<K, V, S> {}
+impl<A: SafeResponse> SafeResponse for (A,) {}
+impl<A: SafeResponse, B: SafeResponse> SafeResponse for (A, B) {}
+impl<A: SafeResponse, B: SafeResponse, C: SafeResponse> SafeResponse for (A, B, C) {}
+impl<A: SafeResponse, B: SafeResponse, C: SafeResponse, D: SafeResponse> SafeResponse
+    for (A, B, C, D)
+{
+}
+
+/// A list response: serializes as `{"data": [...], "count": n}`.
+///
+/// `#[secure_endpoint]` refuses handlers that answer with a top-level JSON array
+/// (`Json<Vec<T>>`, `Json<[T; N]>`, `Json<&[T]>`): a top-level array is the shape JSON
+/// hijacking exploited in old browsers, and it leaves no room to add paging or other metadata
+/// later without breaking clients. Wrap the items instead: `Json(List::new(items))`.
+///
+/// ```
+/// use secure_endpoint::List;
+///
+/// let list = List::new(vec!["a", "b"]);
+/// assert_eq!(serde_json::to_string(&list).unwrap(), r#"{"data":["a","b"],"count":2}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct List<T> {
+    data: Vec<T>,
+    count: usize,
+}
+
+impl<T> List<T> {
+    /// Wraps `data`; `count` is its length.
+    pub fn new(data: Vec<T>) -> Self {
+        List {
+            count: data.len(),
+            data,
+        }
+    }
+
+    /// The items.
+    pub fn data(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The number of items.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The items, unwrapped.
+    pub fn into_inner(self) -> Vec<T> {
+        self.data
+    }
+}
+
+impl<T> From<Vec<T>> for List<T> {
+    fn from(data: Vec<T>) -> Self {
+        List::new(data)
+    }
+}
+
+impl<T> FromIterator<T> for List<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        List::new(iter.into_iter().collect())
+    }
+}
+
+impl<T: SafeResponse> SafeResponse for List<T> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_safe<T: SafeResponse + ?Sized>() {}
+
+    #[test]
+    fn standard_types_are_safe() {
+        is_safe::<bool>();
+        is_safe::<&'static str>();
+        is_safe::<Option<Vec<(u8, String)>>>();
+        is_safe::<HashMap<String, BTreeSet<i64>>>();
+        is_safe::<Arc<[uuid::Uuid]>>();
+        is_safe::<std::borrow::Cow<'static, str>>();
+        is_safe::<(u8, u16, u32, u64)>();
+        is_safe::<[f64; 3]>();
+        is_safe::<List<std::net::IpAddr>>();
+    }
+
+    #[test]
+    fn list_serializes_as_an_object() {
+        let list: List<u32> = vec![1, 2, 3].into();
+        assert_eq!(
+            serde_json::to_value(&list).unwrap(),
+            serde_json::json!({ "data": [1, 2, 3], "count": 3 })
+        );
+        assert_eq!(list.count(), 3);
+        assert_eq!(list.data(), [1, 2, 3]);
+        let empty: List<String> = std::iter::empty().collect();
+        assert_eq!(
+            serde_json::to_string(&empty).unwrap(),
+            r#"{"data":[],"count":0}"#
+        );
+        assert_eq!(list.into_inner(), vec![1, 2, 3]);
+    }
+}

@@ -1,0 +1,405 @@
+//! An OpenAPI 3.1 document of the secure router, built with utoipa from the same inventory the
+//! runtime enforces (feature `openapi`).
+//!
+//! What it says comes from the contracts, not from hand-written annotations:
+//! - security schemes for the schemes the endpoints use (bearer JWT, `X-API-Key`, HMAC-signed
+//!   `Authorization`), and per operation the accepted schemes (alternatives) with the required
+//!   scopes; roles, ownership and the rate are in the description and in `x-` extensions;
+//! - path parameters; for endpoints with `fields`, a JSON request body with exactly those
+//!   properties (`additionalProperties: false`) and the body limit;
+//! - the problem+json (RFC 9457) answers the pipeline can give: 401 with `WWW-Authenticate`,
+//!   403, 404, 405, 410, 413, 415, 422, 429 with `Retry-After`, `RateLimit` and
+//!   `RateLimit-Policy`, 500;
+//! - `deprecated: true` and the sunset date for endpoints being retired.
+//!
+//! Response bodies are described as JSON without a schema: the handler's types are not known
+//! to the router.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, ComponentsBuilder, KnownFormat, ObjectBuilder,
+    SchemaFormat, Type,
+};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::server::ServerBuilder;
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{
+    Deprecated, InfoBuilder, OpenApi, OpenApiBuilder, PathItem, Paths, Ref, Required,
+};
+
+use crate::inventory::{Inventory, InventoryEntry};
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The name of each scheme's entry in `components.securitySchemes`.
+fn scheme_name(scheme: &str) -> &'static str {
+    match scheme {
+        "jwt" => "bearerJwt",
+        "api_key" => "apiKey",
+        _ => "hmacSignature",
+    }
+}
+
+fn string(max: usize) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(max))
+}
+
+fn problem_schema() -> ObjectBuilder {
+    let field_error = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("field", string(256))
+        .property("message", string(256))
+        .required("field")
+        .required("message")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "An RFC 9457 problem: the same shape for every error, with nothing internal.",
+        ))
+        .property("type", string(256))
+        .property("title", string(256))
+        .property(
+            "status",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(400))
+                .maximum(Some(599)),
+        )
+        .property("detail", string(1024))
+        .property("code", string(64))
+        .property(
+            "error_id",
+            string(64).description(Some("Quote it to support; it finds the log line.")),
+        )
+        .property("request_id", string(64))
+        .property(
+            "errors",
+            ArrayBuilder::new().items(field_error).max_items(Some(256)),
+        )
+        .required("type")
+        .required("title")
+        .required("status")
+        .required("error_id")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+}
+
+/// Every response may carry `Access-Control-Allow-Origin`, for an allowed origin only.
+fn with_cors(response: ResponseBuilder) -> ResponseBuilder {
+    response.header(
+        "Access-Control-Allow-Origin",
+        header("Sent only when CORS is configured and the request's Origin is on the allowlist: that exact origin, never `*`."),
+    )
+}
+
+fn problem_response(description: &str) -> ResponseBuilder {
+    with_cors(ResponseBuilder::new().description(description)).content(
+        PROBLEM_JSON,
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build(),
+    )
+}
+
+fn header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(string(256))
+        .description(Some(description))
+        .build()
+}
+
+fn rate_headers(response: ResponseBuilder) -> ResponseBuilder {
+    response
+        .header(
+            "RateLimit",
+            header("Remaining quota (draft-ietf-httpapi-ratelimit-headers)."),
+        )
+        .header(
+            "RateLimit-Policy",
+            header("The quota policy (draft-ietf-httpapi-ratelimit-headers)."),
+        )
+}
+
+/// Reusable responses, by status.
+fn responses() -> Vec<(&'static str, ResponseBuilder)> {
+    vec![
+        (
+            "Unauthorized",
+            problem_response("No credential, or one that was refused; the same body whatever was wrong.")
+                .header("WWW-Authenticate", header("One challenge per accepted scheme.")),
+        ),
+        ("Forbidden", problem_response("A required role or scope is missing.")),
+        (
+            "NotFound",
+            problem_response("No such resource, or one that belongs to someone else."),
+        ),
+        ("MethodNotAllowed", problem_response("The method is not routed here.").header("Allow", header("The routed methods."))),
+        ("Gone", problem_response("The endpoint is past its sunset date.")),
+        ("PayloadTooLarge", problem_response("The body is over the limit.")),
+        ("UnsupportedMediaType", problem_response("The body is not uncompressed JSON.")),
+        (
+            "BadRequest",
+            problem_response("Malformed JSON, nesting too deep, or a malformed parameter."),
+        ),
+        (
+            "UnprocessableEntity",
+            problem_response("A field that is not allowed, or a value that fails validation; `errors` names the fields."),
+        ),
+        (
+            "TooManyRequests",
+            rate_headers(problem_response("Over the rate limit."))
+                .header("Retry-After", header("Seconds until a request is admitted again.")),
+        ),
+        ("InternalServerError", problem_response("An unexpected failure; the body says nothing internal.")),
+    ]
+}
+
+fn reference(name: &str) -> Ref {
+    Ref::new(format!("#/components/responses/{name}"))
+}
+
+fn method(m: &str) -> Option<HttpMethod> {
+    Some(match m {
+        "GET" => HttpMethod::Get,
+        "POST" => HttpMethod::Post,
+        "PUT" => HttpMethod::Put,
+        "PATCH" => HttpMethod::Patch,
+        "DELETE" => HttpMethod::Delete,
+        "HEAD" => HttpMethod::Head,
+        "OPTIONS" => HttpMethod::Options,
+        _ => return None,
+    })
+}
+
+fn description(e: &InventoryEntry) -> String {
+    let mut parts = Vec::new();
+    if e.public {
+        parts.push("Public: no authentication.".to_owned());
+    } else {
+        parts.push(format!("Authentication: {}.", e.auth.join(" or ")));
+    }
+    if !e.roles.is_empty() {
+        parts.push(format!(
+            "Requires one of the roles: {}.",
+            e.roles.join(", ")
+        ));
+    }
+    if !e.scopes.is_empty() {
+        parts.push(format!("Requires the scopes: {}.", e.scopes.join(", ")));
+    }
+    if let Some(owner) = e.owner {
+        parts.push(format!(
+            "Only the owner of `{{{owner}}}` may call it; anyone else gets 404."
+        ));
+    }
+    match &e.rate {
+        Some(rate) => parts.push(format!(
+            "Rate limit: {rate} per {}.",
+            e.rate_key.replace('_', " ")
+        )),
+        None => parts.push("Rate limit: the router's default.".to_owned()),
+    }
+    if let Some(fields) = &e.fields {
+        parts.push(format!("Body fields allowed: {}.", fields.join(", ")));
+    }
+    if let Some(sunset) = &e.sunset {
+        parts.push(format!("Sunset: {sunset}."));
+    }
+    if let Some(successor) = &e.successor {
+        parts.push(format!("Successor: {successor}."));
+    }
+    parts.join(" ")
+}
+
+fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
+    let mut op = OperationBuilder::new()
+        .operation_id(Some(operation_id))
+        .summary(Some(e.handler.replace('_', " ")))
+        .description(Some(description(e)))
+        .tag(tag_of(&e.path));
+    // Path parameters.
+    for segment in e.path.split('/') {
+        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let name = name.trim_start_matches('*');
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .schema(Some(string(256))),
+            );
+        }
+    }
+    // Security: requirement objects are alternatives. Each accepted scheme is one; with roles
+    // (any of), one per scheme and role. The array lists what the principal needs: the role
+    // (OpenAPI 3.1 allows role names for non-OAuth schemes) and every scope.
+    if e.public {
+        op = op.securities(Some(Vec::<SecurityRequirement>::new()));
+    } else {
+        let mut requirements = Vec::new();
+        for scheme in &e.auth {
+            if e.roles.is_empty() {
+                requirements.push(SecurityRequirement::new(
+                    scheme_name(scheme),
+                    e.scopes.iter().copied(),
+                ));
+            }
+            for role in &e.roles {
+                requirements.push(SecurityRequirement::new(
+                    scheme_name(scheme),
+                    std::iter::once(*role).chain(e.scopes.iter().copied()),
+                ));
+            }
+        }
+        op = op.securities(Some(requirements));
+    }
+    // The body, when there is one: exactly the allowed fields.
+    if let Some(fields) = &e.fields {
+        let mut schema = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+            .max_properties(Some(fields.len()));
+        for field in fields {
+            schema = schema.property(*field, ObjectBuilder::new());
+        }
+        let limit = e
+            .body_limit
+            .map_or_else(|| "the router's limit".to_owned(), |b| format!("{b} bytes"));
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(format!(
+                    "JSON, uncompressed, at most {limit}; fields other than these are refused before deserialization."
+                )))
+                .required(Some(Required::True))
+                .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
+                .build(),
+        ));
+    }
+    // Answers.
+    let ok = with_cors(ResponseBuilder::new().description("Success."))
+        .content("application/json", ContentBuilder::new().build());
+    let mut responses = ResponsesBuilder::new().response("200", ok);
+    let mut add = |status: &str, name: &str| {
+        responses = std::mem::take(&mut responses).response(status, reference(name));
+    };
+    add("400", "BadRequest");
+    if !e.public {
+        add("401", "Unauthorized");
+    }
+    if !e.roles.is_empty() || !e.scopes.is_empty() {
+        add("403", "Forbidden");
+    }
+    add("404", "NotFound");
+    add("405", "MethodNotAllowed");
+    if e.sunset.is_some() {
+        add("410", "Gone");
+    }
+    if e.fields.is_some() {
+        add("413", "PayloadTooLarge");
+        add("415", "UnsupportedMediaType");
+        add("422", "UnprocessableEntity");
+    }
+    add("429", "TooManyRequests");
+    add("500", "InternalServerError");
+    op = op.responses(responses.build());
+    if e.deprecated.is_some() || e.sunset.is_some() {
+        op = op.deprecated(Some(Deprecated::True));
+    }
+    op
+}
+
+/// The first path segment after an `/api` prefix and a version: `/api/v1/users/me` → `users`.
+fn tag_of(path: &str) -> String {
+    path.split('/')
+        .filter(|s| !s.is_empty() && *s != "api" && !s.starts_with('{'))
+        .find(|s| !(s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit())))
+        .unwrap_or("root")
+        .to_owned()
+}
+
+impl Inventory {
+    /// The OpenAPI 3.1 document of these endpoints, titled `title` at `version`, served from
+    /// `server` (an `https://` URL).
+    pub fn openapi(&self, title: &str, version: &str, server: &str) -> OpenApi {
+        // Operation ids: the handler's name, made unique by the method when a handler is routed
+        // more than once.
+        let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in &self.endpoints {
+            *uses.entry(e.handler).or_default() += 1;
+        }
+        let mut paths = Paths::new();
+        let mut tags = std::collections::BTreeSet::new();
+        let mut schemes = std::collections::BTreeSet::new();
+        for e in &self.endpoints {
+            let Some(m) = method(&e.method) else { continue };
+            let id = if uses[e.handler] > 1 {
+                format!("{}_{}", e.handler, e.method.to_ascii_lowercase())
+            } else {
+                e.handler.to_owned()
+            };
+            tags.insert(tag_of(&e.path));
+            schemes.extend(e.auth.iter().copied());
+            let item = PathItem::new(m, operation(e, id));
+            match paths.paths.get_mut(&e.path) {
+                Some(existing) => existing.merge_operations(item),
+                None => {
+                    paths.paths.insert(e.path.clone(), item);
+                }
+            }
+        }
+        let mut components = ComponentsBuilder::new().schema("Problem", problem_schema());
+        for (name, response) in responses() {
+            components = components.response(name, response.build());
+        }
+        for scheme in schemes {
+            let definition = match scheme {
+                "jwt" => SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .description(Some("A JWT in `Authorization: Bearer`, verified per RFC8725 (JWT Best Current Practices): one algorithm per key, `none` refused, `exp`/`iss`/`aud` required, no key-carrying headers."))
+                        .build(),
+                ),
+                "api_key" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "X-API-Key",
+                    "An API key in the `X-API-Key` header; never in the URL.",
+                ))),
+                _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "Authorization",
+                    "An HMAC-SHA256 request signature: `Authorization: HMAC-SHA256 keyId=…, timestamp=…, nonce=…, signature=…` over the method, path, query, body digest, timestamp and nonce (docs/hmac.md).",
+                ))),
+            };
+            components = components.security_scheme(scheme_name(scheme), definition);
+        }
+        OpenApiBuilder::new()
+            .info(
+                InfoBuilder::new()
+                    .title(title)
+                    .version(version)
+                    .description(Some(
+                        "Generated from the endpoints' #[secure_endpoint] contracts: what is documented here is what the router enforces.",
+                    ))
+                    .build(),
+            )
+            .servers(Some([ServerBuilder::new()
+                .url(server)
+                .extensions(Some(ExtensionsBuilder::new().add("x-internal", false).build()))
+                .build()]))
+            .paths(paths)
+            .components(Some(components.build()))
+            .tags(Some(tags.into_iter().map(|t| TagBuilder::new().name(t).build())))
+            .build()
+    }
+}

@@ -1,0 +1,454 @@
+//! Generated negative tests (feature `testing`): walk a router's inventory and check, over real
+//! HTTP, what each endpoint's contract promises, so a new endpoint is covered without anyone
+//! writing its tests:
+//!
+//! - without credentials → 401 problem with `WWW-Authenticate` (authenticated endpoints);
+//! - another principal's resource → 404 (`owner` endpoints);
+//! - a principal lacking a required role or scope → 403;
+//! - a body with a field outside `fields` → 422 `unknown_fields`;
+//! - the declared `rate` + 1 requests → 429 (at the latest);
+//! - every response carries the security headers and a request id.
+//!
+//! Credentials come from the test through [`TestCredentials`]. A check that cannot be made (no
+//! credential for a scheme, no known resource id) is *skipped and reported*, never silently
+//! passed: [`ContractReport::skipped`] lists each one with its reason, for the test to assert.
+
+use std::collections::HashMap;
+
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+
+use crate::inventory::{Inventory, InventoryEntry};
+
+/// The principal a check needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestPrincipal {
+    /// Its subject.
+    pub subject: String,
+    /// Its roles.
+    pub roles: Vec<String>,
+    /// Its scopes.
+    pub scopes: Vec<String>,
+}
+
+/// A request about to be sent, for credentials that sign what they send.
+#[derive(Debug)]
+pub struct PendingRequest<'a> {
+    /// The method.
+    pub method: &'a str,
+    /// Path and query, as sent.
+    pub path_and_query: &'a str,
+    /// The body, as sent.
+    pub body: &'a [u8],
+}
+
+/// How the test authenticates: adds to `request` a credential of `scheme` (`"jwt"`,
+/// `"api_key"`, `"hmac"`) for `who`. `None` when it cannot make one (the check is skipped and
+/// reported). A credential may stand for a different subject than asked when the scheme fixes
+/// it (an API key's owner, an HMAC client): return it with [`Credential::subject`] set.
+pub trait TestCredentials: Send + Sync {
+    /// A credential of `scheme` for `who`, for `request`.
+    fn credential(
+        &self,
+        scheme: &str,
+        who: &TestPrincipal,
+        request: &PendingRequest<'_>,
+    ) -> Option<Credential>;
+}
+
+/// Headers that authenticate a request, and the subject they authenticate.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// Headers to add.
+    pub headers: Vec<(String, String)>,
+    /// The subject the server will see.
+    pub subject: String,
+}
+
+/// What the checks found.
+#[derive(Debug, Default, Clone)]
+pub struct ContractReport {
+    /// `"401 GET /api/users/me"`-style lines of the checks that passed.
+    pub passed: Vec<String>,
+    /// Checks not made, with the reason.
+    pub skipped: Vec<String>,
+    /// Checks that failed, with what was seen.
+    pub failures: Vec<String>,
+}
+
+impl ContractReport {
+    /// Panics with every failure, if any.
+    pub fn assert_ok(&self) {
+        assert!(
+            self.failures.is_empty(),
+            "{} contract check(s) failed:\n{}",
+            self.failures.len(),
+            self.failures.join("\n")
+        );
+    }
+}
+
+/// Walks an inventory and checks each endpoint's contract against a running server.
+pub struct ContractChecker<'c> {
+    base: String,
+    client: Client,
+    credentials: &'c dyn TestCredentials,
+    existing: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for ContractChecker<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContractChecker")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+const UNKNOWN_FIELD: &str = "contract_check_unknown_field";
+
+impl<'c> ContractChecker<'c> {
+    /// Checks the server at `base` (`https://127.0.0.1:8443`) with `client`.
+    pub fn new(
+        base: impl Into<String>,
+        client: Client,
+        credentials: &'c dyn TestCredentials,
+    ) -> Self {
+        ContractChecker {
+            base: base.into(),
+            client,
+            credentials,
+            existing: HashMap::new(),
+        }
+    }
+
+    /// An existing resource id for path parameter `param` (for `owner` endpoints with a loader:
+    /// a fresh principal does not own it, so it must get 404).
+    pub fn existing_resource(mut self, param: &str, id: &str) -> Self {
+        self.existing.insert(param.to_owned(), id.to_owned());
+        self
+    }
+
+    /// Runs every check on every endpoint of `inventory`.
+    pub async fn check(&self, inventory: &Inventory) -> ContractReport {
+        let mut report = ContractReport::default();
+        for e in &inventory.endpoints {
+            let name = format!("{} {}", e.method, e.path);
+            let retired = e
+                .sunset
+                .as_deref()
+                .and_then(crate::policy::LifecycleDate::parse)
+                .is_some_and(|d| d.unix <= now());
+            if retired {
+                // A retired endpoint answers 410 before anything else; check that instead.
+                let (path, _) = self.path_for(e, "probe");
+                let res = self.send(e, &path, None, None).await;
+                self.expect(&mut report, "410", &name, res, StatusCode::GONE)
+                    .await;
+                continue;
+            }
+            if e.public {
+                self.check_unknown_field(&mut report, e, &name).await;
+                self.check_quota(&mut report, e, &name).await;
+                continue;
+            }
+            // 401 without credentials.
+            let (path, _) = self.path_for(e, "probe");
+            let res = self.send(e, &path, None, None).await;
+            if let Some(challenge) = self
+                .expect(&mut report, "401", &name, res, StatusCode::UNAUTHORIZED)
+                .await
+            {
+                if challenge.is_none() {
+                    report
+                        .failures
+                        .push(format!("401 {name}: no WWW-Authenticate challenge"));
+                }
+            }
+            self.check_forbidden(&mut report, e, &name).await;
+            self.check_not_found(&mut report, e, &name).await;
+            self.check_unknown_field(&mut report, e, &name).await;
+            // Last: it uses up a quota (per principal, or per client IP when public).
+            self.check_quota(&mut report, e, &name).await;
+        }
+        report
+    }
+
+    /// A principal that satisfies the endpoint's roles and scopes.
+    fn able(e: &InventoryEntry, subject: &str) -> TestPrincipal {
+        TestPrincipal {
+            subject: subject.to_owned(),
+            roles: e.roles.iter().take(1).map(|r| (*r).to_owned()).collect(),
+            scopes: e.scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    /// The path with every parameter filled: the owner parameter with `subject`, others with
+    /// a known resource id or a placeholder. Also says whether a placeholder was used.
+    fn path_for(&self, e: &InventoryEntry, subject: &str) -> (String, bool) {
+        let mut placeholder = false;
+        let path = e
+            .path
+            .split('/')
+            .map(
+                |segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(param) => {
+                        let param = param.trim_start_matches('*');
+                        if e.owner == Some(param) && e.loader.is_none() {
+                            subject.to_owned()
+                        } else if let Some(id) = self.existing.get(param) {
+                            id.clone()
+                        } else {
+                            placeholder = true;
+                            "probe".to_owned()
+                        }
+                    }
+                    None => segment.to_owned(),
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("/");
+        (path, placeholder)
+    }
+
+    async fn send(
+        &self,
+        e: &InventoryEntry,
+        path: &str,
+        who: Option<(&str, &TestPrincipal)>,
+        body: Option<&str>,
+    ) -> Option<Response> {
+        let method = Method::from_bytes(e.method.as_bytes()).ok()?;
+        let body = body.unwrap_or(if e.fields.is_some() { "{}" } else { "" });
+        let mut req: RequestBuilder = self.client.request(method, format!("{}{path}", self.base));
+        if e.fields.is_some() {
+            req = req
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        if let Some((scheme, principal)) = who {
+            let pending = PendingRequest {
+                method: &e.method,
+                path_and_query: path,
+                body: body.as_bytes(),
+            };
+            let credential = self.credentials.credential(scheme, principal, &pending)?;
+            for (name, value) in credential.headers {
+                req = req.header(name, value);
+            }
+        }
+        req.send().await.ok()
+    }
+
+    /// Checks status and security headers; returns `Some(Some(challenge))` when the status
+    /// matched (the `WWW-Authenticate` value, if any), `None` otherwise.
+    async fn expect(
+        &self,
+        report: &mut ContractReport,
+        check: &str,
+        name: &str,
+        res: Option<Response>,
+        status: StatusCode,
+    ) -> Option<Option<String>> {
+        let Some(res) = res else {
+            report.failures.push(format!("{check} {name}: no response"));
+            return None;
+        };
+        let seen = res.status();
+        let headers = res.headers().clone();
+        let missing = missing_security_headers(&headers, self.base.starts_with("https://"));
+        let body = res.text().await.unwrap_or_default();
+        if seen != status {
+            report.failures.push(format!(
+                "{check} {name}: expected {status}, got {seen}: {body}"
+            ));
+            return None;
+        }
+        if !missing.is_empty() {
+            report.failures.push(format!(
+                "{check} {name}: missing security headers {missing:?}"
+            ));
+            return None;
+        }
+        if status.is_client_error()
+            && headers.get("content-type").and_then(|v| v.to_str().ok())
+                != Some("application/problem+json")
+        {
+            report
+                .failures
+                .push(format!("{check} {name}: {status} is not problem+json"));
+            return None;
+        }
+        report.passed.push(format!("{check} {name}"));
+        Some(
+            headers
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        )
+    }
+
+    async fn check_forbidden(&self, report: &mut ContractReport, e: &InventoryEntry, name: &str) {
+        if e.roles.is_empty() && e.scopes.is_empty() {
+            return;
+        }
+        let subject = format!("contract-{}", uuid::Uuid::new_v4());
+        let lacking = TestPrincipal {
+            subject: subject.clone(),
+            roles: Vec::new(),
+            scopes: Vec::new(),
+        };
+        for scheme in &e.auth {
+            let (path, _) = self.path_for(e, &subject);
+            let who = Some((*scheme, &lacking));
+            match self.send(e, &path, who, None).await {
+                None => report.skipped.push(format!(
+                    "403 {name} ({scheme}): no credential lacking the required roles/scopes"
+                )),
+                Some(res) => {
+                    self.expect(report, "403", name, Some(res), StatusCode::FORBIDDEN)
+                        .await;
+                }
+            }
+        }
+    }
+
+    async fn check_not_found(&self, report: &mut ContractReport, e: &InventoryEntry, name: &str) {
+        let Some(param) = e.owner else { return };
+        let scheme = e.auth[0];
+        let me = Self::able(e, &format!("contract-{}", uuid::Uuid::new_v4()));
+        // Without a loader the owner is the path value: anyone else's value is someone else's
+        // resource. With a loader, an existing resource a fresh principal cannot own.
+        let path = if e.loader.is_none() {
+            self.path_for(e, &format!("someone-else-{}", uuid::Uuid::new_v4()))
+                .0
+        } else if self.existing.contains_key(param) {
+            self.path_for(e, &me.subject).0
+        } else {
+            report.skipped.push(format!(
+                "404 {name}: no existing `{param}` given (ContractChecker::existing_resource)"
+            ));
+            return;
+        };
+        match self.send(e, &path, Some((scheme, &me)), None).await {
+            None => report
+                .skipped
+                .push(format!("404 {name} ({scheme}): no credential")),
+            Some(res) => {
+                self.expect(report, "404", name, Some(res), StatusCode::NOT_FOUND)
+                    .await;
+            }
+        }
+    }
+
+    async fn check_unknown_field(
+        &self,
+        report: &mut ContractReport,
+        e: &InventoryEntry,
+        name: &str,
+    ) {
+        if e.fields.is_none() {
+            return;
+        }
+        let body = format!(r#"{{"{UNKNOWN_FIELD}":true}}"#);
+        let subject = format!("contract-{}", uuid::Uuid::new_v4());
+        let me = Self::able(e, &subject);
+        let (path, placeholder) = self.path_for(e, &subject);
+        if e.loader.is_some() && placeholder {
+            report.skipped.push(format!(
+                "422 {name}: the principal must own a resource (loader); not generated"
+            ));
+            return;
+        }
+        let who = e.auth.first().map(|scheme| (*scheme, &me));
+        let res = self.send(e, &path, who, Some(&body)).await;
+        if res.is_none() && who.is_some() {
+            report
+                .skipped
+                .push(format!("422 {name} ({}): no credential", e.auth[0]));
+            return;
+        }
+        self.expect(report, "422", name, res, StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+    }
+
+    async fn check_quota(&self, report: &mut ContractReport, e: &InventoryEntry, name: &str) {
+        let Some(count) = e
+            .rate
+            .as_deref()
+            .and_then(|r| r.split('/').next())
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            return;
+        };
+        // A fresh principal, so the bucket is full; public endpoints count by client IP,
+        // which earlier requests of this run may have used already.
+        let subject = format!("contract-{}", uuid::Uuid::new_v4());
+        let me = Self::able(e, &subject);
+        let (path, _) = self.path_for(e, &subject);
+        for sent in 1..=count + 1 {
+            let who = e.auth.first().map(|scheme| (*scheme, &me));
+            let Some(res) = self.send(e, &path, who, None).await else {
+                report.skipped.push(format!("429 {name}: no credential"));
+                return;
+            };
+            if res.status() == StatusCode::TOO_MANY_REQUESTS {
+                let policy = res.headers().contains_key("ratelimit-policy");
+                if self
+                    .expect(
+                        report,
+                        "429",
+                        name,
+                        Some(res),
+                        StatusCode::TOO_MANY_REQUESTS,
+                    )
+                    .await
+                    .is_some()
+                    && !policy
+                {
+                    report
+                        .failures
+                        .push(format!("429 {name}: no RateLimit-Policy header"));
+                }
+                return;
+            }
+            if sent == count + 1 {
+                report.failures.push(format!(
+                    "429 {name}: request {} of a {count}-request quota got {}",
+                    count + 1,
+                    res.status()
+                ));
+            }
+        }
+    }
+}
+
+/// The security headers missing from `headers`.
+fn missing_security_headers(headers: &http::HeaderMap, https: bool) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    let expect = [
+        ("x-content-type-options", Some("nosniff")),
+        ("x-frame-options", Some("DENY")),
+        ("content-security-policy", None),
+        ("referrer-policy", Some("no-referrer")),
+        ("cache-control", Some("no-store")),
+        ("x-request-id", None),
+    ];
+    for (name, value) in expect {
+        let seen = headers.get(name).and_then(|v| v.to_str().ok());
+        if seen.is_none() || value.is_some_and(|v| seen != Some(v)) {
+            missing.push(name);
+        }
+    }
+    if https && !headers.contains_key("strict-transport-security") {
+        missing.push("strict-transport-security");
+    }
+    if headers.contains_key("server") {
+        missing.push("(no) server");
+    }
+    missing
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
