@@ -18,10 +18,11 @@ pub(crate) fn check_roles_and_scopes(
     principal: &Principal,
 ) -> Result<(), Problem> {
     if !authz.roles.is_empty() && !authz.roles.iter().any(|r| principal.has_role(r)) {
-        return Err(Problem::forbidden());
+        return Err(Problem::forbidden().with_reason("role_missing"));
     }
     if !authz.scopes.iter().all(|s| principal.has_scope(s)) {
         return Err(Problem::forbidden()
+            .with_reason("scope_missing")
             .with_code("insufficient_scope")
             .with_header(
                 http::header::WWW_AUTHENTICATE,
@@ -96,7 +97,9 @@ pub async fn load_owned<T: OwnedResource<S>, S: Send + Sync>(
     param: &'static str,
 ) -> Result<(), Response> {
     let Some(id) = with_path_param(parts, param, |v| v.map(str::to_owned)).await else {
-        return Err(Problem::not_found().into_response());
+        return Err(Problem::not_found()
+            .with_reason("not_owner")
+            .into_response());
     };
     match T::load(state, &id).await {
         Ok(Some(resource)) if resource.owner_id() == principal.subject() => {
@@ -105,7 +108,9 @@ pub async fn load_owned<T: OwnedResource<S>, S: Send + Sync>(
                 .insert(Slot(Arc::new(Mutex::new(Some(resource)))));
             Ok(())
         }
-        Ok(_) => Err(Problem::not_found().into_response()),
+        Ok(_) => Err(Problem::not_found()
+            .with_reason("not_owner")
+            .into_response()),
         Err(problem) => Err(problem.into_response()),
     }
 }

@@ -8,6 +8,7 @@ use crate::auth::hmac::HmacVerifier;
 use crate::auth::jwt::JwtVerifier;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::cors::Cors;
+use crate::events::EventSink;
 use crate::perimeter::{IpNet, Perimeter};
 use crate::policy::RateSpec;
 use crate::rate::RateLimiter;
@@ -34,6 +35,19 @@ pub(crate) struct Engine {
     pub(crate) request_timeout: Option<Duration>,
     /// Longest time reading a request body may take (408 after).
     pub(crate) body_timeout: Duration,
+    /// Where security events go besides `tracing`.
+    pub(crate) events: Option<Arc<dyn EventSink>>,
+    /// Record allowed requests too, not only refusals.
+    pub(crate) record_allowed: bool,
+}
+
+impl Engine {
+    /// `true` when a security event would go anywhere: an event sink, or a `tracing`
+    /// subscriber for [`events::TARGET`](crate::events::TARGET).
+    #[inline]
+    pub(crate) fn observing(&self) -> bool {
+        self.events.is_some() || crate::events::tracing_wants(false)
+    }
 }
 
 /// Builds a [`Security`]. Defaults are safe: a general limit of 300 requests per minute per
@@ -52,6 +66,8 @@ pub struct SecurityBuilder {
     cors: Option<Cors>,
     request_timeout: Option<Duration>,
     body_timeout: Duration,
+    events: Option<Arc<dyn EventSink>>,
+    record_allowed: bool,
 }
 
 impl Security {
@@ -68,6 +84,8 @@ impl Security {
             cors: None,
             request_timeout: Some(Duration::from_secs(30)),
             body_timeout: Duration::from_secs(10),
+            events: None,
+            record_allowed: false,
         }
     }
 }
@@ -173,6 +191,19 @@ impl SecurityBuilder {
         self
     }
 
+    /// Sends every refusal's security event to `sink` (the audit trail:
+    /// `audit::Auditor`), besides the `tracing` event every decision emits.
+    pub fn events(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.events = Some(sink);
+        self
+    }
+
+    /// Also sends allowed requests' events to the sink (default: refusals only).
+    pub fn record_allowed(mut self, all: bool) -> Self {
+        self.record_allowed = all;
+        self
+    }
+
     /// Finishes the configuration.
     pub fn build(self) -> Security {
         Security {
@@ -187,6 +218,8 @@ impl SecurityBuilder {
                 cors: self.cors,
                 request_timeout: self.request_timeout,
                 body_timeout: self.body_timeout,
+                events: self.events,
+                record_allowed: self.record_allowed,
             }),
         }
     }

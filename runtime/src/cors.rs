@@ -113,10 +113,25 @@ impl Cors {
 
 /// tower-http sends some `Access-Control-*` headers (credentials, preflight methods and
 /// headers) whatever the origin; without `Access-Control-Allow-Origin` the response was not
-/// for an allowed origin, and all of them go.
-pub(crate) async fn strip_unallowed(
-    mut response: axum::response::Response,
+/// for an allowed origin, and all of them go. A request that carried an `Origin` and got no
+/// `Access-Control-Allow-Origin` is a refused cross-origin request: a `cors_rejected` security
+/// event.
+pub(crate) async fn guard(
+    axum::extract::State(engine): axum::extract::State<std::sync::Arc<crate::config::Engine>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let origin = request.headers().contains_key(http::header::ORIGIN);
+    let context = (origin && engine.observing()).then(|| {
+        let mut ctx = crate::events::EventContext::of(
+            request.method(),
+            request.headers(),
+            request.uri().path(),
+        );
+        ctx.client_ip = Some(engine.perimeter.client_of(&request).ip);
+        ctx
+    });
+    let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(http::header::ACCESS_CONTROL_ALLOW_ORIGIN) {
         for name in [
@@ -127,6 +142,19 @@ pub(crate) async fn strip_unallowed(
             http::header::ACCESS_CONTROL_MAX_AGE,
         ] {
             headers.remove(name);
+        }
+        if let Some(ctx) = context {
+            let request_id = headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let mut event = ctx.event(&response, &request_id);
+            event.kind = crate::events::EventKind::CorsRejected;
+            event.outcome = "denied".to_owned();
+            event.reason = Some("origin_not_allowed".to_owned());
+            // The answer itself stands (the browser enforces CORS); the event is recorded.
+            let _ = crate::events::dispatch(&engine, event);
         }
     }
     response

@@ -60,6 +60,7 @@ pub mod body;
 pub mod config;
 pub mod cors;
 mod endpoint;
+pub mod events;
 pub mod exposure;
 pub mod inventory;
 pub mod lifecycle;

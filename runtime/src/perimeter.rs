@@ -160,21 +160,29 @@ impl Perimeter {
         self.trusted_proxies.iter().any(|net| net.contains(ip))
     }
 
+    /// [`client`](Self::client) for a whole request.
+    pub(crate) fn client_of<B>(&self, request: &http::Request<B>) -> Client {
+        self.client_from(request.extensions(), request.headers())
+    }
+
     /// The client behind the connection (see the module documentation).
     pub(crate) fn client(&self, parts: &Parts) -> Client {
-        let peer = parts
-            .extensions
+        self.client_from(&parts.extensions, &parts.headers)
+    }
+
+    fn client_from(&self, extensions: &http::Extensions, headers: &HeaderMap) -> Client {
+        let peer = extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ci| canonical(ci.0.ip()))
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let direct_tls = parts.extensions.get::<Https>().is_some();
+        let direct_tls = extensions.get::<Https>().is_some();
         if self.trusted_proxies.is_empty() || !self.trusted(peer) {
             return Client {
                 ip: peer,
                 https: direct_tls,
             };
         }
-        match forwarded(&parts.headers) {
+        match forwarded(headers) {
             Some(hops) => {
                 // From the nearest hop outwards: the first address that is not a trusted proxy
                 // is the client; its `proto` is what the client used.
@@ -198,8 +206,8 @@ impl Perimeter {
                 client
             }
             None => Client {
-                ip: x_forwarded_for(&parts.headers, |ip| self.trusted(ip)).unwrap_or(peer),
-                https: x_forwarded_proto(&parts.headers).unwrap_or(direct_tls),
+                ip: x_forwarded_for(headers, |ip| self.trusted(ip)).unwrap_or(peer),
+                https: x_forwarded_proto(headers).unwrap_or(direct_tls),
             },
         }
     }

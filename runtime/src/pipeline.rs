@@ -21,6 +21,13 @@ use crate::problem::Problem;
 use crate::rate::{RateKey, RateLimiter};
 use crate::EndpointHandler;
 
+/// What the pipeline learnt about a request, for its security event.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Seen {
+    pub(crate) client_ip: Option<IpAddr>,
+    pub(crate) principal: Option<Principal>,
+}
+
 /// One routed endpoint: its policy, route and limiter, shared by every request to it.
 pub(crate) struct EndpointRuntime {
     pub(crate) engine: Arc<Engine>,
@@ -32,6 +39,8 @@ pub(crate) struct EndpointRuntime {
     pub(crate) owner_segment: Option<usize>,
     /// Deprecation and sunset, when the endpoint has either.
     pub(crate) lifecycle: Option<LifecycleRuntime>,
+    /// The route template, for security events.
+    pub(crate) route: Arc<str>,
 }
 
 /// The segment index of `{param}` in a route template, if it can be read by position.
@@ -134,6 +143,7 @@ impl EndpointRuntime {
         &self,
         parts: &mut Parts,
         body: &mut Body,
+        seen: &mut Seen,
     ) -> Result<Option<Principal>, Problem> {
         let policy = self.policy;
         let perimeter = &self.engine.perimeter;
@@ -141,6 +151,7 @@ impl EndpointRuntime {
         perimeter.check(parts, &client)?;
         let ip = client.ip;
         parts.extensions.insert(ClientIp(ip));
+        seen.client_ip = Some(ip);
         if let Some(ip_limiter) = &self.engine.ip_limiter {
             ip_limiter.check(&RateKey::Ip(ip))?;
         }
@@ -174,7 +185,7 @@ impl EndpointRuntime {
                 _ => with_path_param(parts, owner.param, |v| v == Some(subject)).await,
             };
             if !owns {
-                return Err(Problem::not_found());
+                return Err(Problem::not_found().with_reason("not_owner"));
             }
         }
         Ok(Some(principal))
@@ -202,27 +213,30 @@ impl EndpointRuntime {
         E: EndpointHandler<S>,
         S: Send + Sync,
     {
-        match &self.lifecycle {
-            None => self.run(endpoint, req, state).await,
-            Some(lifecycle) => {
-                let headers = lifecycle.headers(req.uri().path());
-                let mut response = self.run(endpoint, req, state).await;
-                response.headers_mut().extend(headers);
-                response
-            }
+        let mut seen = Seen::default();
+        let lifecycle = self.lifecycle.as_ref().map(|l| l.headers(req.uri().path()));
+        let mut response = self.run(endpoint, req, state, &mut seen).await;
+        if let Some(headers) = lifecycle {
+            response.headers_mut().extend(headers);
         }
+        if self.engine.observing() {
+            // For the security event, read where the response is finished.
+            response.extensions_mut().insert(seen);
+        }
+        response
     }
 
-    async fn run<E, S>(&self, endpoint: E, req: Request, state: S) -> Response
+    async fn run<E, S>(&self, endpoint: E, req: Request, state: S, seen: &mut Seen) -> Response
     where
         E: EndpointHandler<S>,
         S: Send + Sync,
     {
         let (mut parts, mut body) = req.into_parts();
-        let principal = match self.admit(&mut parts, &mut body).await {
+        let principal = match self.admit(&mut parts, &mut body, seen).await {
             Ok(principal) => principal,
             Err(problem) => return problem.into_response(),
         };
+        seen.principal = principal.clone();
         if let Some(principal) = principal {
             if self
                 .policy

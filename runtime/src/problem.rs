@@ -40,6 +40,8 @@ struct ProblemInner {
     detail: Option<Cow<'static, str>>,
     errors: Vec<FieldError>,
     headers: HeaderMap,
+    /// Why, for security events only (never rendered): `credential_invalid`, `not_owner`, ...
+    reason: Option<&'static str>,
 }
 
 impl Problem {
@@ -52,7 +54,19 @@ impl Problem {
             detail: None,
             errors: Vec::new(),
             headers: HeaderMap::new(),
+            reason: None,
         }))
+    }
+
+    /// Records why the request was refused, for the security event (not sent to the client).
+    pub(crate) fn with_reason(mut self, reason: &'static str) -> Self {
+        self.0.reason = Some(reason);
+        self
+    }
+
+    /// The reason recorded with [`with_reason`](Self::with_reason).
+    pub(crate) fn reason(&self) -> Option<&'static str> {
+        self.0.reason
     }
 
     /// Sets a human-readable explanation. Keep it free of anything internal.

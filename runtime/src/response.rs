@@ -146,6 +146,8 @@ fn normalize_error(response: Response, request_id: &RequestId) -> Response {
         let mut out = rendered.problem.render(&rendered.error_id, rid);
         copy_protocol_headers(response.headers(), out.headers_mut());
         log_problem(&rendered.problem, &rendered.error_id, request_id);
+        // Kept for the security event, which reads the problem that was sent.
+        out.extensions_mut().insert(rendered.clone());
         return out;
     }
     let problem = Problem::new(response.status());
@@ -153,6 +155,10 @@ fn normalize_error(response: Response, request_id: &RequestId) -> Response {
     let mut out = problem.render(&error_id, rid);
     copy_protocol_headers(response.headers(), out.headers_mut());
     log_problem(&problem, &error_id, request_id);
+    out.extensions_mut().insert(RenderedProblem {
+        problem: std::sync::Arc::new(problem),
+        error_id: error_id.into(),
+    });
     out
 }
 

@@ -17,9 +17,10 @@ use http::{Method, StatusCode};
 
 use crate::config::Engine;
 use crate::config::Security;
+use crate::events::{dispatch, EventContext};
 use crate::inventory::{Inventory, InventoryEntry};
 use crate::lifecycle::{LifecycleRuntime, Version};
-use crate::pipeline::{owner_segment, EndpointRuntime};
+use crate::pipeline::{owner_segment, EndpointRuntime, Seen};
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
 use crate::rate::{RateKey, RateLimiter};
@@ -76,7 +77,14 @@ where
         req.extensions_mut().insert(request_id.clone());
         let handler = self.runtime.policy.handler;
         let timeout = self.runtime.engine.request_timeout;
+        let observed = self.runtime.engine.observing().then(|| {
+            let mut ctx = EventContext::of(req.method(), req.headers(), &self.runtime.route);
+            ctx.handler = Some(handler);
+            ctx.policy = Some(policy_summary(self.runtime.policy));
+            Box::new((ctx, self.runtime.engine.clone()))
+        });
         Guarded {
+            observed,
             inner: Box::pin(async move { self.runtime.serve(self.endpoint, req, state).await }),
             request_id: Some(request_id),
             handler,
@@ -98,6 +106,8 @@ pub struct Guarded {
     /// Armed only when the pipeline first has to wait: a request answered in one poll never
     /// touches the timer.
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The security event's context, when anyone listens for events.
+    observed: Option<Box<(EventContext, Arc<Engine>)>>,
 }
 
 impl Future for Guarded {
@@ -135,7 +145,7 @@ impl Future for Guarded {
             }
         };
         let request_id = this.request_id.take().expect("polled after completion");
-        std::task::Poll::Ready(finish(response, &request_id))
+        std::task::Poll::Ready(observe(this.observed.take(), response, &request_id))
     }
 }
 
@@ -315,6 +325,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 limiter,
                 owner_segment,
                 lifecycle,
+                route: Arc::from(path),
             });
             method_router = (pending.register)(method_router, runtime);
             let mut entry = InventoryEntry::new(&pending.method, path, policy);
@@ -388,7 +399,10 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         match cors {
             Some(cors) => router
                 .layer(cors)
-                .layer(axum::middleware::map_response(crate::cors::strip_unallowed)),
+                .layer(axum::middleware::from_fn_with_state(
+                    self.security.engine.clone(),
+                    crate::cors::guard,
+                )),
             None => router,
         }
     }
@@ -414,10 +428,61 @@ impl From<SecureRouter<()>> for Router {
     }
 }
 
+/// Finishes `response` and, when anyone listens, emits its security event (which may turn
+/// the answer into a 503 when the audit trail cannot take the event).
+fn observe(
+    observed: Option<Box<(EventContext, Arc<Engine>)>>,
+    mut response: Response,
+    request_id: &RequestId,
+) -> Response {
+    let Some(observed) = observed else {
+        return finish(response, request_id);
+    };
+    let (mut ctx, engine) = *observed;
+    if let Some(seen) = response.extensions_mut().remove::<Seen>() {
+        ctx.client_ip = seen.client_ip;
+        ctx.principal = seen
+            .principal
+            .map(|p| (p.subject().to_owned(), p.scheme().as_str()));
+    }
+    let response = finish(response, request_id);
+    let event = ctx.event(&response, request_id.as_str());
+    match dispatch(&engine, event) {
+        None => response,
+        Some(refused) => finish(refused, request_id),
+    }
+}
+
+/// `jwt | api_key; roles: admin; scopes: a + b; owner: {user_id}` or `public`.
+fn policy_summary(policy: &EndpointPolicy) -> String {
+    let mut parts = Vec::new();
+    match policy.auth {
+        Authentication::Public => parts.push("public".to_owned()),
+        Authentication::Required(schemes) => parts.push(
+            schemes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
+        ),
+    }
+    let authz = &policy.authorization;
+    if !authz.roles.is_empty() {
+        parts.push(format!("roles: {}", authz.roles.join(" | ")));
+    }
+    if !authz.scopes.is_empty() {
+        parts.push(format!("scopes: {}", authz.scopes.join(" + ")));
+    }
+    if let Some(owner) = authz.owner {
+        parts.push(format!("owner: {{{}}}", owner.param));
+    }
+    parts.join("; ")
+}
+
 /// The answer of a fallback (404, or 405 to which axum adds `Allow`), after the perimeter
 /// checks and the per-IP limit, so probing unknown routes and methods is limited like any
 /// other request.
-fn fallback(engine: &Engine, req: Request, status: StatusCode) -> Response {
+fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Response {
     let (parts, _) = req.into_parts();
     let client = engine.perimeter.client(&parts);
     let refused = engine.perimeter.check(&parts, &client).err().or_else(|| {
@@ -430,7 +495,13 @@ fn fallback(engine: &Engine, req: Request, status: StatusCode) -> Response {
         StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
         _ => Problem::new(status),
     });
-    finish(
+    let observed = engine.observing().then(|| {
+        let mut ctx = EventContext::of(&parts.method, &parts.headers, "(unrouted)");
+        ctx.client_ip = Some(client.ip);
+        Box::new((ctx, engine.clone()))
+    });
+    observe(
+        observed,
         problem.into_response(),
         &RequestId::from_request(&parts.headers),
     )

@@ -235,6 +235,13 @@ async fn no_credential_reaches_a_log_line_or_a_response() {
         "JWKS refresh failed",
         "handler panicked",
         "request failed",
+        // The typed security events (target secure_endpoint::security), refusals and successes.
+        "secure_endpoint::security: security event kind=AuthenticationFailed",
+        "reason=\"credential_invalid\"",
+        "kind=InternalError",
+        "kind=Allowed",
+        "principal=\"hook-sender\" scheme=\"hmac\"",
+        "route=/whoami",
     ] {
         assert!(
             logs.contains(expected),

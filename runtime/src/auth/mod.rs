@@ -137,8 +137,12 @@ impl AuthFailure {
     /// The 401 problem for this failure on an endpoint accepting `schemes`: the same body
     /// whatever failed, and one `WWW-Authenticate` challenge per accepted scheme.
     pub fn problem(self, schemes: &[AuthScheme]) -> Problem {
-        let mut problem =
-            Problem::new(StatusCode::UNAUTHORIZED).with_detail("Authentication is required.");
+        let mut problem = Problem::new(StatusCode::UNAUTHORIZED)
+            .with_detail("Authentication is required.")
+            .with_reason(match self {
+                AuthFailure::Missing => "credential_missing",
+                AuthFailure::Invalid => "credential_invalid",
+            });
         for scheme in schemes {
             let challenge = match (scheme, self) {
                 (AuthScheme::Jwt, AuthFailure::Missing) => "Bearer realm=\"api\"",

@@ -1,0 +1,353 @@
+//! Security events: one typed event for every decision the router makes, emitted as a
+//! `tracing` event under the target [`TARGET`] (so any subscriber, JSON or OpenTelemetry,
+//! receives them with no extra code) and, for the decisions that must be kept, written to the
+//! audit trail ([`audit`](crate::audit)).
+//!
+//! An event never carries a credential: the reason is a class (`credential_missing`,
+//! `credential_invalid`, `role_missing`, `not_owner`, ...), a validation failure names fields,
+//! never values, and an internal error carries only the error id the client saw.
+
+use std::net::IpAddr;
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// The `tracing` target of every security event.
+pub const TARGET: &str = "secure_endpoint::security";
+
+/// What was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The request passed every check (the principal, if any, was authenticated).
+    Allowed,
+    /// No credential, or a refused one.
+    AuthenticationFailed,
+    /// A required role or scope is missing.
+    AuthorizationDenied,
+    /// The resource belongs to someone else (answered 404).
+    OwnershipDenied,
+    /// Over a rate limit.
+    RateLimited,
+    /// The body or query was refused: unknown or duplicate fields, malformed, too deep, invalid.
+    ValidationRejected,
+    /// The body was over the limit.
+    BodyTooLarge,
+    /// The body was not uncompressed JSON.
+    UnsupportedMediaType,
+    /// The request did not come over HTTPS.
+    HttpsRequired,
+    /// A cross-origin request from an origin that is not allowed.
+    CorsRejected,
+    /// The endpoint is past its sunset date.
+    VersionSunset,
+    /// The request target or headers were too large.
+    RequestTooLarge,
+    /// The body or the whole request took too long.
+    Timeout,
+    /// No such route, or a method that is not routed.
+    NotRouted,
+    /// Refused for another reason (any other 4xx).
+    Rejected,
+    /// The server failed (a 5xx; `error_id` is the one the client saw).
+    InternalError,
+}
+
+/// One decision, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    /// When, as RFC 3339 UTC with milliseconds.
+    pub time: String,
+    /// What was decided.
+    pub kind: EventKind,
+    /// `allowed`, `denied` (a 4xx) or `error` (a 5xx).
+    pub outcome: String,
+    /// The status sent.
+    pub status: u16,
+    /// The problem code sent (`unauthenticated`, `rate_limited`, ...).
+    pub code: Option<String>,
+    /// Why, as a class: never a credential or a value.
+    pub reason: Option<String>,
+    /// The request id (also in the response and its problem body).
+    pub request_id: String,
+    /// The error id of the problem the client received.
+    pub error_id: Option<String>,
+    /// The method.
+    pub method: String,
+    /// The route template (`/api/users/{user_id}`), or `(unrouted)`.
+    pub route: String,
+    /// The handler, when routed.
+    pub handler: Option<String>,
+    /// The endpoint's contract in short: schemes, roles, scopes, owner.
+    pub policy: Option<String>,
+    /// The authenticated principal's subject, when known.
+    pub principal: Option<String>,
+    /// The scheme that authenticated it.
+    pub scheme: Option<String>,
+    /// The client's address (as resolved through trusted proxies).
+    pub client_ip: Option<String>,
+    /// The `User-Agent`, cut to 256 characters.
+    pub user_agent: Option<String>,
+    /// Field names of a validation failure (never values).
+    pub fields: Vec<String>,
+}
+
+impl SecurityEvent {
+    /// `true` for a refusal or a failure (what the audit trail keeps by default).
+    pub fn is_rejection(&self) -> bool {
+        self.kind != EventKind::Allowed
+    }
+
+    /// Emits the event as a `tracing` event under [`TARGET`]: refusals at `INFO`, allowed
+    /// requests at `DEBUG`, server errors at `ERROR`.
+    pub fn emit(&self) {
+        macro_rules! event {
+            ($level:expr) => {
+                tracing::event!(
+                    target: TARGET,
+                    $level,
+                    kind = ?self.kind,
+                    outcome = %self.outcome,
+                    status = self.status,
+                    code = self.code.as_deref(),
+                    reason = self.reason.as_deref(),
+                    request_id = %self.request_id,
+                    error_id = self.error_id.as_deref(),
+                    method = %self.method,
+                    route = %self.route,
+                    handler = self.handler.as_deref(),
+                    policy = self.policy.as_deref(),
+                    principal = self.principal.as_deref(),
+                    scheme = self.scheme.as_deref(),
+                    client_ip = self.client_ip.as_deref(),
+                    user_agent = self.user_agent.as_deref(),
+                    fields = ?self.fields,
+                    "security event"
+                )
+            };
+        }
+        match self.kind {
+            EventKind::Allowed => event!(tracing::Level::DEBUG),
+            EventKind::InternalError => event!(tracing::Level::ERROR),
+            _ => event!(tracing::Level::INFO),
+        }
+    }
+}
+
+/// Receives the router's security events (the audit trail implements it).
+pub trait EventSink: Send + Sync + std::fmt::Debug + 'static {
+    /// Takes one event. `Err` refuses the request it describes (an audit trail that must not
+    /// lose events and cannot take more): the client then gets 503.
+    fn record(&self, event: SecurityEvent) -> Result<(), SinkFull>;
+}
+
+/// An [`EventSink`] that cannot take the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SinkFull;
+
+impl std::fmt::Display for SinkFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the security event sink is full")
+    }
+}
+
+impl std::error::Error for SinkFull {}
+
+/// Emits `event` to `tracing` and, when it is kept, to the engine's sink. Returns the 503 to
+/// send instead when the sink refuses it.
+pub(crate) fn dispatch(
+    engine: &crate::config::Engine,
+    event: SecurityEvent,
+) -> Option<axum::response::Response> {
+    event.emit();
+    let sink = engine.events.as_ref()?;
+    if !event.is_rejection() && !engine.record_allowed {
+        return None;
+    }
+    match sink.record(event) {
+        Ok(()) => None,
+        Err(SinkFull) => Some(axum::response::IntoResponse::into_response(
+            crate::problem::Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                .with_code("audit_unavailable")
+                .with_detail("The request cannot be recorded now; try again later."),
+        )),
+    }
+}
+
+/// `true` when somebody listens: a subscriber for [`TARGET`] at `level`.
+pub(crate) fn tracing_wants(allowed: bool) -> bool {
+    if allowed {
+        tracing::enabled!(target: TARGET, tracing::Level::DEBUG)
+    } else {
+        tracing::enabled!(target: TARGET, tracing::Level::ERROR)
+    }
+}
+
+/// The kind of a refusal, from what was sent.
+pub(crate) fn classify(status: StatusCode, code: Option<&str>, reason: Option<&str>) -> EventKind {
+    match (status.as_u16(), code.unwrap_or(""), reason.unwrap_or("")) {
+        (s, _, _) if s < 400 => EventKind::Allowed,
+        (_, "https_required", _) => EventKind::HttpsRequired,
+        (_, "sunset", _) => EventKind::VersionSunset,
+        (_, "timeout" | "body_timeout", _) => EventKind::Timeout,
+        (401, _, _) => EventKind::AuthenticationFailed,
+        (403, _, _) => EventKind::AuthorizationDenied,
+        (404, _, "not_owner") => EventKind::OwnershipDenied,
+        (404 | 405, _, _) => EventKind::NotRouted,
+        (408, _, _) => EventKind::Timeout,
+        (413, _, _) => EventKind::BodyTooLarge,
+        (414 | 431, _, _) => EventKind::RequestTooLarge,
+        (415, _, _) => EventKind::UnsupportedMediaType,
+        (400 | 422, _, _) => EventKind::ValidationRejected,
+        (429, _, _) => EventKind::RateLimited,
+        (s, _, _) if s >= 500 => EventKind::InternalError,
+        _ => EventKind::Rejected,
+    }
+}
+
+/// What the router knows about a request when its answer is decided.
+#[derive(Debug, Default)]
+pub(crate) struct EventContext {
+    pub(crate) method: String,
+    pub(crate) route: String,
+    pub(crate) handler: Option<&'static str>,
+    pub(crate) policy: Option<String>,
+    pub(crate) principal: Option<(String, &'static str)>,
+    pub(crate) client_ip: Option<IpAddr>,
+    pub(crate) user_agent: Option<String>,
+}
+
+impl EventContext {
+    /// The context of a request, from its head.
+    pub(crate) fn of(method: &http::Method, headers: &http::HeaderMap, route: &str) -> Self {
+        EventContext {
+            method: method.as_str().to_owned(),
+            route: route.to_owned(),
+            handler: None,
+            policy: None,
+            principal: None,
+            client_ip: None,
+            user_agent: headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(256).collect()),
+        }
+    }
+
+    /// The event for `response`.
+    pub(crate) fn event(
+        self,
+        response: &axum::response::Response,
+        request_id: &str,
+    ) -> SecurityEvent {
+        let status = response.status();
+        let rendered = response
+            .extensions()
+            .get::<crate::problem::RenderedProblem>();
+        let code = rendered.map(|r| r.problem.code());
+        let reason = rendered.and_then(|r| r.problem.reason());
+        let kind = classify(status, code, reason);
+        let fields = rendered
+            .map(|r| r.problem.errors().iter().map(|e| e.field.clone()).collect())
+            .unwrap_or_default();
+        SecurityEvent {
+            time: rfc3339_now(),
+            kind,
+            outcome: match kind {
+                EventKind::Allowed => "allowed",
+                EventKind::InternalError => "error",
+                _ => "denied",
+            }
+            .to_owned(),
+            status: status.as_u16(),
+            code: code.map(str::to_owned),
+            reason: reason.map(str::to_owned),
+            request_id: request_id.to_owned(),
+            error_id: rendered.map(|r| r.error_id.to_string()),
+            method: self.method,
+            route: self.route,
+            handler: self.handler.map(str::to_owned),
+            policy: self.policy,
+            scheme: self.principal.as_ref().map(|(_, s)| (*s).to_owned()),
+            principal: self.principal.map(|(p, _)| p),
+            client_ip: self.client_ip.map(|ip| ip.to_string()),
+            user_agent: self.user_agent,
+            fields,
+        }
+    }
+}
+
+/// Now, as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub(crate) fn rfc3339_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        let t = rfc3339_now();
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
+        assert!(t.starts_with("20"), "{t}");
+    }
+
+    #[test]
+    fn kinds_from_answers() {
+        let k = |s: u16, c: Option<&str>, r: Option<&str>| {
+            classify(StatusCode::from_u16(s).unwrap(), c, r)
+        };
+        assert_eq!(k(200, None, None), EventKind::Allowed);
+        assert_eq!(
+            k(401, Some("unauthenticated"), Some("credential_invalid")),
+            EventKind::AuthenticationFailed
+        );
+        assert_eq!(
+            k(403, Some("insufficient_scope"), None),
+            EventKind::AuthorizationDenied
+        );
+        assert_eq!(
+            k(404, Some("not_found"), Some("not_owner")),
+            EventKind::OwnershipDenied
+        );
+        assert_eq!(k(404, Some("not_found"), None), EventKind::NotRouted);
+        assert_eq!(k(429, Some("rate_limited"), None), EventKind::RateLimited);
+        assert_eq!(
+            k(422, Some("unknown_fields"), None),
+            EventKind::ValidationRejected
+        );
+        assert_eq!(
+            k(403, Some("https_required"), None),
+            EventKind::HttpsRequired
+        );
+        assert_eq!(k(410, Some("sunset"), None), EventKind::VersionSunset);
+        assert_eq!(k(503, Some("timeout"), None), EventKind::Timeout);
+        assert_eq!(
+            k(500, Some("internal_error"), None),
+            EventKind::InternalError
+        );
+    }
+}
