@@ -174,6 +174,12 @@ pub(crate) fn dispatch(
     }
 }
 
+impl EventSink for crate::audit::Auditor<SecurityEvent> {
+    fn record(&self, event: SecurityEvent) -> Result<(), SinkFull> {
+        crate::audit::Auditor::record(self, event).map_err(|_| SinkFull)
+    }
+}
+
 /// `true` when somebody listens: a subscriber for [`TARGET`] at `level`.
 pub(crate) fn tracing_wants(allowed: bool) -> bool {
     if allowed {

@@ -164,6 +164,7 @@ impl EndpointRuntime {
                 Some(self.authenticate(parts, body, schemes).await?)
             }
         };
+        seen.principal = principal.clone();
         let key = match &principal {
             Some(p) => RateKey::Principal(p.rate_key()),
             None => RateKey::Ip(ip),
@@ -236,7 +237,6 @@ impl EndpointRuntime {
             Ok(principal) => principal,
             Err(problem) => return problem.into_response(),
         };
-        seen.principal = principal.clone();
         if let Some(principal) = principal {
             if self
                 .policy

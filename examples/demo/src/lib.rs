@@ -6,23 +6,25 @@
 pub mod server;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use secure_endpoint::api_key::{ApiKeyRecord, InMemoryApiKeys};
+use secure_endpoint::audit::{AuditConfig, Auditor, FsyncPolicy, JsonLinesSink};
 use secure_endpoint::cors::Cors;
+use secure_endpoint::events::SecurityEvent;
 use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::rate::FailureLimiter;
 use secure_endpoint::routing::{get, post};
 use secure_endpoint::{
-    secure_endpoint, Json, List, Owned, OwnedResource, Principal, Problem, Query, SafeResponse,
-    SecureRouter, Security,
+    secure_endpoint, ClientIp, Json, List, Owned, OwnedResource, Principal, Problem, Query,
+    SafeResponse, SecureRouter, Security,
 };
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +56,8 @@ pub struct DemoConfig {
     pub cors_origins: Vec<String>,
     /// Networks of reverse proxies whose `X-Forwarded-*`/`Forwarded` headers are believed.
     pub trusted_proxies: Vec<String>,
+    /// The audit trail: one JSON line per refused request (rotated at 64 MiB, 5 files kept).
+    pub audit_file: Option<std::path::PathBuf>,
 }
 
 /// The key id webhook senders sign with (docs/hmac.md).
@@ -131,6 +135,8 @@ pub struct AppState {
     dummy_hash: Arc<str>,
     /// The OpenAPI document of the routes, generated from their contracts.
     openapi: Arc<str>,
+    /// The audit trail, when configured.
+    audit: Option<Auditor<SecurityEvent>>,
 }
 
 fn hash_password(password: &str) -> String {
@@ -150,6 +156,13 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 }
 
 impl AppState {
+    /// Waits until every audit event so far is written (for shutdown and tests).
+    pub async fn flush_audit(&self) {
+        if let Some(audit) = &self.audit {
+            audit.flush().await;
+        }
+    }
+
     /// The ids of the seeded orders (for tests that need an existing resource).
     pub fn order_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = read(&self.orders).keys().cloned().collect();
@@ -220,13 +233,14 @@ impl AppState {
             )),
             deliveries: Arc::new(RwLock::new(Vec::new())),
             openapi: Arc::from(""),
+            audit: None,
             dummy_hash: hash_password("not a real password").into(),
         }
     }
 }
 
 /// The security configuration: HS256 tokens from this demo, 100 KiB bodies.
-pub fn security(config: &DemoConfig) -> Security {
+pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> Security {
     let verifier = JwtVerifier::hs256(&config.jwt_secret)
         .expect("the demo's JWT secret is at least 32 bytes")
         .issuer(ISSUER)
@@ -253,19 +267,37 @@ pub fn security(config: &DemoConfig) -> Security {
     if !config.cors_origins.is_empty() {
         builder = builder.cors(Cors::allow_origins(&config.cors_origins).allow_credentials(true));
     }
-    builder
+    let builder = builder
         .trusted_proxies(&config.trusted_proxies)
         .jwt(verifier)
         .api_keys(Arc::new(keys))
         .hmac(HmacVerifier::new(Arc::new(webhook_senders)))
-        .body_limit(100 * 1024)
-        .build()
+        .body_limit(100 * 1024);
+    match audit {
+        Some(auditor) => builder.events(Arc::new(auditor)).build(),
+        None => builder.build(),
+    }
+}
+
+/// Starts the audit trail writing to `path` (its spill file next to it, `<path>.spill`).
+///
+/// # Panics
+/// If the file cannot be opened: the demo does not run without its audit trail.
+pub fn start_audit(path: &std::path::Path) -> Auditor<SecurityEvent> {
+    let sink = JsonLinesSink::open(path, 64 * 1024 * 1024, 5, FsyncPolicy::EveryBatch)
+        .unwrap_or_else(|e| panic!("the audit file {} cannot be opened: {e}", path.display()));
+    let mut spill = path.as_os_str().to_owned();
+    spill.push(".spill");
+    Auditor::start(sink, AuditConfig::new(std::path::PathBuf::from(spill)))
+        .unwrap_or_else(|e| panic!("the audit trail cannot start: {e}"))
 }
 
 /// Every route of the demo, with its state.
 pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
     let mut state = AppState::seeded(config);
-    let router = SecureRouter::new(security(config))
+    let audit = config.audit_file.as_deref().map(start_audit);
+    state.audit = audit.clone();
+    let router = SecureRouter::new(security(config, audit))
         .route("/api/health", get(health))
         .route("/api/login", post(login))
         .route("/api/users/me", get(me))
@@ -355,11 +387,12 @@ fn invalid_credentials() -> Problem {
 #[secure_endpoint(auth = "none", rate = "20/1m", fields = ["email", "password"])]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<TokenResponse>, Problem> {
     let email = req.email.trim().to_ascii_lowercase();
-    let key = (peer.ip(), email.clone());
+    // The client as the perimeter resolved it (behind trusted proxies too), not the peer.
+    let key = (ip, email.clone());
     state.login_failures.check(&key)?;
     let user = read(&state.users)
         .values()
@@ -395,7 +428,7 @@ async fn login(
         }
         _ => {
             state.login_failures.record_failure(&key);
-            tracing::info!(target: "demo::auth", ip = %peer.ip(), "login failed");
+            tracing::info!(target: "demo::auth", ip = %ip, "login failed");
             Err(invalid_credentials())
         }
     }

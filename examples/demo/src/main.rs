@@ -15,7 +15,8 @@
 //! `demo-webhooks`; generated and printed when unset), `DEMO_CORS_ORIGINS` (comma-separated
 //! origins allowed by CORS; default `https://localhost:5173`), `DEMO_TRUSTED_PROXIES`
 //! (comma-separated CIDRs of reverse proxies whose forwarding headers are believed; none by
-//! default).
+//! default), `DEMO_AUDIT_FILE` (the audit trail of refused requests, JSON lines; default
+//! `./audit.jsonl`).
 
 use std::net::SocketAddr;
 
@@ -93,6 +94,11 @@ fn config_from_env() -> DemoConfig {
         webhook_secret,
         cors_origins: list("DEMO_CORS_ORIGINS", "https://localhost:5173"),
         trusted_proxies: list("DEMO_TRUSTED_PROXIES", ""),
+        audit_file: Some(
+            std::env::var("DEMO_AUDIT_FILE")
+                .unwrap_or_else(|_| "./audit.jsonl".into())
+                .into(),
+        ),
     }
 }
 
@@ -115,6 +121,7 @@ async fn main() -> Result<(), BoxError> {
             webhook_secret: "x".repeat(32),
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            audit_file: None,
         };
         let (router, _) = app(&config);
         match flag.as_str() {

@@ -72,6 +72,7 @@ async fn every_endpoint_keeps_its_contract() {
         webhook_secret: WEBHOOK_SECRET.into(),
         cors_origins: Vec::new(),
         trusted_proxies: Vec::new(),
+        audit_file: None,
     };
     let (router, state) = app(&config);
     let inventory = router.inventory();

@@ -26,6 +26,7 @@ fn config() -> DemoConfig {
         webhook_secret: WEBHOOK_SECRET.into(),
         cors_origins: vec![CORS_ORIGIN.into()],
         trusted_proxies: Vec::new(),
+        audit_file: None,
     }
 }
 

@@ -13,6 +13,7 @@ fn config() -> DemoConfig {
         webhook_secret: "x".repeat(32),
         cors_origins: Vec::new(),
         trusted_proxies: Vec::new(),
+        audit_file: None,
     }
 }
 
