@@ -9,13 +9,15 @@ use crate::exposure::{self, TopLevelArray};
 use crate::model::{
     Auth, BodyLimit, Date, Endpoint, Lifecycle, Owner, Rate, Raw, RawArg, RawValue, Scheme,
 };
+use crate::policy_file::{self, PolicyFile};
 use crate::symbol::*;
 
 /// Largest allowlist the runtime tracks (duplicates are detected with a 64-bit mask).
 const MAX_FIELDS: usize = 64;
 
-/// Checks the attribute against the contract and the function; returns the validated endpoint.
-pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
+/// Checks the attribute against the contract, the function and the organisation's policy file
+/// (if one applies); returns the validated endpoint.
+pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoint> {
     let cx = Ctxt::new();
     let Raw {
         attr_span,
@@ -485,6 +487,73 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
         }
     }
 
+    // ---- waivers and the organisation's policy ----------------------------------------------------
+    let waivers: Vec<LitStr> = get(WAIVE)
+        .map(|arg| {
+            let list = string_list(&cx, arg, "rule");
+            for (i, rule) in list.iter().enumerate() {
+                if !policy_file::RULES.contains(&rule.value().as_str()) {
+                    cx.error_spanned_by(
+                        rule,
+                        unknown(&rule.value(), "policy rule", policy_file::RULES),
+                    );
+                } else if list[..i].iter().any(|r| r.value() == rule.value()) {
+                    cx.error_spanned_by(rule, format!("rule `{}` is waived twice", rule.value()));
+                }
+            }
+            list
+        })
+        .unwrap_or_default();
+    let reason = get(REASON).and_then(|arg| match &arg.value {
+        RawValue::Str(s) if !s.value().trim().is_empty() => Some(s.clone()),
+        RawValue::Str(s) => {
+            cx.error_spanned_by(
+                s,
+                "`reason` is empty; say why this endpoint is an exception, for reviewers and the \
+                 inventory",
+            );
+            None
+        }
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`reason` takes a string such as \"status page, polled by the load balancer\"",
+            );
+            None
+        }
+    });
+    if let (Some(arg), None) = (get(WAIVE), get(REASON)) {
+        cx.error_spanned_by(
+            &arg.key,
+            "a waiver needs a `reason`: add `reason = \"...\"` saying why this endpoint is an \
+             exception to the policy",
+        );
+    }
+    if let (Some(arg), None, Some(Auth::Schemes(_))) = (get(REASON), get(WAIVE), &auth) {
+        cx.error_spanned_by(
+            &arg.key,
+            format!(
+                "`reason` explains a waiver or a public endpoint, and endpoint `{name}` has \
+                 neither; add `waive = [\"<rule>\"]` or remove `reason`"
+            ),
+        );
+    }
+    if let Some(policy) = policy {
+        check_policy(
+            &cx,
+            policy,
+            &PolicyInput {
+                name: &name,
+                auth: auth.as_ref(),
+                get: &get,
+                rate: rate.as_ref(),
+                body_limit: body_limit.as_ref(),
+                inputs: &inputs,
+                waivers: &waivers,
+            },
+        );
+    }
+
     cx.check()?;
     Ok(Endpoint {
         func,
@@ -503,7 +572,209 @@ pub(crate) fn check(raw: Raw) -> syn::Result<Endpoint> {
         },
         body_arg,
         responses,
+        waivers,
+        reason,
     })
+}
+
+/// What the policy rules look at.
+struct PolicyInput<'a, 'r> {
+    name: &'a Ident,
+    auth: Option<&'a Auth>,
+    get: &'a dyn Fn(&str) -> Option<&'r RawArg>,
+    rate: Option<&'a Rate>,
+    body_limit: Option<&'a BodyLimit>,
+    inputs: &'a [&'a syn::PatType],
+    waivers: &'a [LitStr],
+}
+
+/// The rules of the organisation's policy file; each violation is an error at the offending
+/// token (or the fn name when a key is missing) naming the rule, the file and the fix.
+fn check_policy(cx: &Ctxt, policy: &PolicyFile, ep: &PolicyInput<'_, '_>) {
+    use policy_file::{
+        ALLOWED_SCHEMES, API_KEY_REQUIRES_SCOPES, MAX_BODY_LIMIT as MAX_BODY, MAX_RATE, PUBLIC,
+        REQUIRE_OWNER_FOR_IDS, REQUIRE_RATE,
+    };
+    let rules = &policy.rules;
+    let file = policy.display();
+    let name = ep.name;
+    let get = ep.get;
+    let waived = |rule: &str| ep.waivers.iter().any(|w| w.value() == rule);
+    let rule = |rule: &str| format!("the policy rule `{rule}` (in {file})");
+    let waive = |rule: &str| format!("or waive it: `waive = [\"{rule}\"], reason = \"...\"`");
+    let public = matches!(ep.auth, Some(Auth::None));
+
+    if rules.require_rate && get(RATE).is_none() && !waived(REQUIRE_RATE) {
+        cx.error_spanned_by(
+            name,
+            format!(
+                "endpoint `{name}` has no `rate`, which {} requires; add `rate = \"100/1m\"`, {}",
+                rule(REQUIRE_RATE),
+                waive(REQUIRE_RATE)
+            ),
+        );
+    }
+
+    if let (true, Some(auth_arg), false) = (public, get(AUTH), waived(PUBLIC)) {
+        let at = value_tokens(&auth_arg.value);
+        if let Some(allow) = &rules.public_allow {
+            if !allow.iter().any(|a| name == a) {
+                let listed = if allow.is_empty() {
+                    "no endpoint".to_owned()
+                } else {
+                    format!(
+                        "only {}",
+                        allow
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                cx.error_spanned_by(
+                    at.clone(),
+                    format!(
+                        "endpoint `{name}` is public (`auth = \"none\"`), but {} lets {listed} be \
+                         public; require authentication (`auth = \"jwt\"`), add `{name}` to \
+                         `public.allow` in that file, {}",
+                        rule(PUBLIC),
+                        waive(PUBLIC)
+                    ),
+                );
+            }
+        }
+        if rules.public_require_reason && get(REASON).is_none() {
+            cx.error_spanned_by(
+                at,
+                format!(
+                    "endpoint `{name}` is public (`auth = \"none\"`) without a `reason`, which {} \
+                     requires; add `reason = \"...\"` saying why anyone may call it, or require \
+                     authentication (`auth = \"jwt\"`)",
+                    rule(PUBLIC)
+                ),
+            );
+        }
+    }
+
+    if let (Some((max, max_count, max_period)), Some(rate), false) =
+        (&rules.max_rate, ep.rate, waived(MAX_RATE))
+    {
+        // count / period > max_count / max_period, without division.
+        if u128::from(rate.count) * u128::from(*max_period)
+            > u128::from(*max_count) * u128::from(rate.period_secs)
+        {
+            let per_sec = |count: u32, period: u64| f64::from(count) / period as f64;
+            cx.error_spanned_by(
+                value_tokens(&get(RATE).expect("a rate was checked").value),
+                format!(
+                    "rate `{}` of endpoint `{name}` ({:.2} requests/s) is above `{max}` ({:.2}/s), \
+                     the most {} allows; lower it, {}",
+                    rate.text,
+                    per_sec(rate.count, rate.period_secs),
+                    per_sec(*max_count, *max_period),
+                    rule(MAX_RATE),
+                    waive(MAX_RATE)
+                ),
+            );
+        }
+    }
+
+    if rules.require_owner_for_ids
+        && matches!(ep.auth, Some(Auth::Schemes(_)))
+        && get(OWNER).is_none()
+        && !waived(REQUIRE_OWNER_FOR_IDS)
+    {
+        let ids: Vec<Ident> = path_binding_idents(ep.inputs)
+            .into_iter()
+            .filter(|id| {
+                let id = id.to_string();
+                id == "id" || id.ends_with("_id")
+            })
+            .collect();
+        if let Some(first) = ids.first() {
+            cx.error_spanned_by(
+                first,
+                format!(
+                    "endpoint `{name}` binds the id-like path parameter `{first}` but declares no \
+                     `owner`, which {} requires; add `owner = \"{first}\"` so only its owner gets \
+                     the resource (with `loader = <type>` when the id names a resource, not a \
+                     user), {}",
+                    rule(REQUIRE_OWNER_FOR_IDS),
+                    waive(REQUIRE_OWNER_FOR_IDS)
+                ),
+            );
+        }
+    }
+
+    if let (Some(allowed), Some(auth_arg), false) =
+        (&rules.allowed_schemes, get(AUTH), waived(ALLOWED_SCHEMES))
+    {
+        let named: Vec<&LitStr> = match &auth_arg.value {
+            RawValue::Str(s) => vec![s],
+            RawValue::List { items, .. } => items.iter().collect(),
+            _ => Vec::new(),
+        };
+        for scheme in named {
+            let value = scheme.value();
+            if value != "none" && !allowed.contains(&value) {
+                cx.error_spanned_by(
+                    scheme,
+                    format!(
+                        "auth scheme `{value}` of endpoint `{name}` is not allowed by {}, which \
+                         allows {}; use one of those, {}",
+                        rule(ALLOWED_SCHEMES),
+                        if allowed.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            allowed
+                                .iter()
+                                .map(|a| format!("`{a}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        },
+                        waive(ALLOWED_SCHEMES)
+                    ),
+                );
+            }
+        }
+    }
+
+    if let (true, Some(Auth::Schemes(schemes)), None, false) = (
+        rules.api_key_requires_scopes,
+        ep.auth,
+        get(SCOPES),
+        waived(API_KEY_REQUIRES_SCOPES),
+    ) {
+        if schemes.contains(&Scheme::ApiKey) {
+            cx.error_spanned_by(
+                name,
+                format!(
+                    "endpoint `{name}` accepts `api_key` but declares no `scopes`, which {} \
+                     requires; add `scopes = [\"...\"]` naming what a key needs for it (instead of \
+                     `allow = \"authenticated\"`), {}",
+                    rule(API_KEY_REQUIRES_SCOPES),
+                    waive(API_KEY_REQUIRES_SCOPES)
+                ),
+            );
+        }
+    }
+
+    if let (Some((max, max_bytes)), Some(limit), false) =
+        (&rules.max_body_limit, ep.body_limit, waived(MAX_BODY))
+    {
+        if limit.bytes > *max_bytes {
+            cx.error_spanned_by(
+                value_tokens(&get(BODY_LIMIT).expect("a body limit was checked").value),
+                format!(
+                    "body limit `{}` of endpoint `{name}` is above `{max}`, the most {} allows; \
+                     lower it, {}",
+                    limit.text,
+                    rule(MAX_BODY),
+                    waive(MAX_BODY)
+                ),
+            );
+        }
+    }
 }
 
 fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
@@ -623,7 +894,7 @@ fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
 }
 
 /// "unknown key `atuh`; did you mean `auth`?" (or the list of what is accepted).
-fn unknown(got: &str, what: &str, known: &[&str]) -> String {
+pub(crate) fn unknown(got: &str, what: &str, known: &[&str]) -> String {
     let best = known
         .iter()
         .map(|k| (edit_distance(got, k), *k))
@@ -707,7 +978,7 @@ pub(crate) enum BodyLimitError {
 }
 
 impl BodyLimitError {
-    fn message(&self, text: &str) -> String {
+    pub(crate) fn message(&self, text: &str) -> String {
         match self {
             BodyLimitError::Malformed(why) => format!(
                 "malformed body limit `{}`: {why}; write `<number><unit>` such as \"100kb\", \
@@ -1020,6 +1291,14 @@ fn is_body_type(ty: &Type) -> bool {
 
 /// Identifiers bound by `Path(x)` or `Path((a, b))` patterns.
 fn path_bindings(inputs: &[&syn::PatType]) -> Vec<String> {
+    path_binding_idents(inputs)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// [`path_bindings`], with their spans.
+fn path_binding_idents(inputs: &[&syn::PatType]) -> Vec<Ident> {
     let mut out = Vec::new();
     for arg in inputs {
         let Pat::TupleStruct(ts) = &*arg.pat else {
@@ -1035,9 +1314,9 @@ fn path_bindings(inputs: &[&syn::PatType]) -> Vec<String> {
     out
 }
 
-fn collect_idents(pat: &Pat, out: &mut Vec<String>) {
+fn collect_idents(pat: &Pat, out: &mut Vec<Ident>) {
     match pat {
-        Pat::Ident(id) => out.push(id.ident.to_string()),
+        Pat::Ident(id) => out.push(id.ident.clone()),
         Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_idents(p, out)),
         Pat::Paren(p) => collect_idents(&p.pat, out),
         Pat::Struct(s) => {
@@ -1054,6 +1333,11 @@ mod tests {
     use super::*;
     use crate::syntax::parse;
     use quote::quote;
+
+    /// The check without a policy file.
+    fn check(raw: Raw) -> syn::Result<Endpoint> {
+        super::check(raw, None)
+    }
 
     fn errors(args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> Vec<String> {
         match check(parse(args, item).unwrap()) {
@@ -1292,6 +1576,158 @@ mod tests {
         assert_eq!(
             ep.lifecycle.successor.map(|s| s.value()).as_deref(),
             Some("https://x.example/v2")
+        );
+    }
+
+    fn strict_policy() -> PolicyFile {
+        PolicyFile {
+            path: "/org/secure-endpoint.toml".into(),
+            rules: policy_file::parse(
+                r#"
+                [rules]
+                require_rate = true
+                public = { allow = ["health"], require_reason = true }
+                max_rate = "1000/1m"
+                require_owner_for_ids = true
+                allowed_schemes = ["jwt", "api_key"]
+                api_key_requires_scopes = true
+                max_body_limit = "1mb"
+                "#,
+            )
+            .unwrap(),
+        }
+    }
+
+    fn policy_errors(
+        args: proc_macro2::TokenStream,
+        item: proc_macro2::TokenStream,
+    ) -> Vec<String> {
+        match super::check(parse(args, item).unwrap(), Some(&strict_policy())) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn policy_rules() {
+        let f = quote!(
+            async fn f() {}
+        );
+        let errs = policy_errors(quote!(auth = "jwt", allow = "authenticated"), f.clone());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].starts_with("endpoint `f` has no `rate`, which the policy rule `require_rate` (in /org/secure-endpoint.toml) requires; add `rate = \"100/1m\"`, or waive it: `waive = [\"require_rate\"], reason = \"...\"`"), "{errs:?}");
+        let errs = policy_errors(quote!(auth = "none", rate = "1/s"), f.clone());
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(errs[0].contains("lets only `health` be public"), "{errs:?}");
+        assert!(errs[1].contains("without a `reason`"), "{errs:?}");
+        let errs = policy_errors(
+            quote!(auth = "jwt", allow = "authenticated", rate = "1001/1m"),
+            f.clone(),
+        );
+        assert!(
+            errs[0].contains(
+                "rate `1001/1m` of endpoint `f` (16.68 requests/s) is above `1000/1m` (16.67/s)"
+            ),
+            "{errs:?}"
+        );
+        assert!(policy_errors(
+            quote!(auth = "jwt", allow = "authenticated", rate = "16/1s"),
+            f.clone()
+        )
+        .is_empty());
+        let errs = policy_errors(
+            quote!(auth = "jwt", roles = ["admin"], rate = "1/s"),
+            quote!(
+                async fn f(Path((org, doc_id)): Path<(u32, u32)>) {}
+            ),
+        );
+        assert!(
+            errs[0].contains("binds the id-like path parameter `doc_id`"),
+            "{errs:?}"
+        );
+        let errs = policy_errors(
+            quote!(auth = ["jwt", "hmac"], roles = ["a"], rate = "1/s"),
+            f.clone(),
+        );
+        assert!(
+            errs[0].contains("auth scheme `hmac` of endpoint `f` is not allowed"),
+            "{errs:?}"
+        );
+        let errs = policy_errors(
+            quote!(auth = "api_key", allow = "authenticated", rate = "1/s"),
+            f.clone(),
+        );
+        assert!(
+            errs[0].contains("accepts `api_key` but declares no `scopes`"),
+            "{errs:?}"
+        );
+        let errs = policy_errors(
+            quote!(
+                auth = "jwt",
+                roles = ["a"],
+                rate = "1/s",
+                fields = ["a"],
+                body_limit = "2mb"
+            ),
+            quote!(
+                async fn f(Json(b): Json<B>) {}
+            ),
+        );
+        assert!(
+            errs[0].contains("body limit `2mb` of endpoint `f` is above `1mb`"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn waivers() {
+        let f = quote!(
+            async fn f() {}
+        );
+        let ep = super::check(
+            parse(
+                quote!(
+                    auth = "jwt",
+                    allow = "authenticated",
+                    waive = ["require_rate"],
+                    reason = "internal"
+                ),
+                f.clone(),
+            )
+            .unwrap(),
+            Some(&strict_policy()),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        assert_eq!(ep.waivers[0].value(), "require_rate");
+        assert_eq!(ep.reason.unwrap().value(), "internal");
+        assert!(policy_errors(
+            quote!(
+                auth = "none",
+                rate = "1/s",
+                waive = ["public"],
+                reason = "status"
+            ),
+            f.clone()
+        )
+        .is_empty());
+        let errs = errors(quote!(auth = "none", waive = ["require_rate"]), f.clone());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].starts_with("a waiver needs a `reason`"), "{errs:?}");
+        let errs = errors(
+            quote!(auth = "none", waive = ["require_rates"], reason = "x"),
+            f.clone(),
+        );
+        assert_eq!(
+            errs,
+            ["unknown policy rule `require_rates`; did you mean `require_rate`?"]
+        );
+        let errs = errors(quote!(auth = "none", reason = " "), f.clone());
+        assert!(errs[0].starts_with("`reason` is empty"), "{errs:?}");
+        let errs = errors(quote!(auth = "jwt", roles = ["a"], reason = "x"), f);
+        assert!(
+            errs[0].contains("explains a waiver or a public endpoint"),
+            "{errs:?}"
         );
     }
 

@@ -2,6 +2,8 @@
 //! `const` policy and an extraction wrapper; everything that enforces the policy is runtime code
 //! under `::secure_endpoint::__private`.
 
+use std::path::Path;
+
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -12,8 +14,13 @@ use crate::model::{Auth, Date, Endpoint, Lifecycle, Scheme};
 /// The item emitted when the attribute is wrong: the errors, plus a unit struct of the same
 /// name that implements nothing, so the handler can never be routed unenforced and uses of
 /// the name do not cascade into unrelated "cannot find value" errors.
-pub(crate) fn unroutable(item: &TokenStream, err: syn::Error) -> TokenStream {
+pub(crate) fn unroutable(
+    item: &TokenStream,
+    err: syn::Error,
+    policy: Option<&Path>,
+) -> TokenStream {
     let errors = err.to_compile_error();
+    let track = track(policy);
     match syn::parse2::<ItemFn>(item.clone()) {
         // A method: the macro's error alone (a struct cannot stand in an impl block).
         Ok(func) if func.sig.receiver().is_some() => errors,
@@ -33,6 +40,7 @@ pub(crate) fn unroutable(item: &TokenStream, err: syn::Error) -> TokenStream {
             func.vis = syn::Visibility::Inherited;
             quote! {
                 #errors
+                #track
                 #(#cfgs)*
                 #[allow(non_camel_case_types, dead_code)]
                 #vis struct #name;
@@ -44,7 +52,18 @@ pub(crate) fn unroutable(item: &TokenStream, err: syn::Error) -> TokenStream {
     }
 }
 
-pub(crate) fn emit(ep: Endpoint) -> TokenStream {
+/// `include_bytes!` of the policy file, so that editing it recompiles the crate.
+fn track(policy: Option<&Path>) -> TokenStream {
+    match policy.and_then(Path::to_str) {
+        None => TokenStream::new(),
+        Some(path) => quote! {
+            const _: &[u8] = ::core::include_bytes!(#path);
+        },
+    }
+}
+
+pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
+    let track = track(policy);
     let private = quote!(::secure_endpoint::__private);
     let func = &ep.func;
     let vis = &func.vis;
@@ -118,6 +137,11 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
         }
     };
     let lifecycle = lifecycle(&ep.lifecycle, &private);
+    let waivers = &ep.waivers;
+    let reason = match &ep.reason {
+        None => quote!(::core::option::Option::None),
+        Some(reason) => quote!(::core::option::Option::Some(#reason)),
+    };
 
     // ---- extraction, as axum's `impl_handler!` does it, with the argument types as written ----
     let s = format_ident!("__S", span = Span::mixed_site());
@@ -250,8 +274,12 @@ pub(crate) fn emit(ep: Endpoint) -> TokenStream {
                     fields: #fields,
                     body_limit: #body_limit,
                     lifecycle: #lifecycle,
+                    waivers: &[#(#waivers),*],
+                    reason: #reason,
                 };
             }
+
+            #track
 
             #responses
 
@@ -370,6 +398,12 @@ fn policy_doc(ep: &Endpoint) -> String {
     }
     if let Some(url) = successor {
         parts.push(format!("successor `{}`", url.value()));
+    }
+    if !ep.waivers.is_empty() {
+        parts.push(format!("waives {}", list(&ep.waivers)));
+    }
+    if let Some(reason) = &ep.reason {
+        parts.push(format!("reason: {}", reason.value()));
     }
     parts.join("; ")
 }

@@ -17,6 +17,7 @@ mod ctxt;
 mod emit;
 mod exposure;
 mod model;
+mod policy_file;
 mod symbol;
 mod syntax;
 
@@ -44,6 +45,14 @@ use proc_macro::TokenStream;
 /// | `deprecated` | `"2026-06-30"` (`YYYY-MM-DD`) | deprecated from that date: responses carry `Deprecation` (RFC 9745) |
 /// | `sunset` | `"2026-12-31"` (`YYYY-MM-DD`) | removed on that date: `Sunset` header (RFC 8594), then 410; not before `deprecated` |
 /// | `successor` | `"/api/v2/users/{user_id}"` or an `https://` URL | with `deprecated` or `sunset`: `Link: <...>; rel="successor-version"` |
+/// | `waive` | `["require_rate", ...]` | rules of the organisation's policy file this endpoint is a reviewed exception to; needs `reason` |
+/// | `reason` | `"internal dashboard"` | why: for a waiver, or a public endpoint; shown in the inventory |
+///
+/// # The organisation's policy file
+/// The nearest `secure-endpoint.toml` from the attribute's source file up to the crate root adds
+/// rules (`require_rate`, `public`, `max_rate`, `require_owner_for_ids`, `allowed_schemes`,
+/// `api_key_requires_scopes`, `max_body_limit`) that every endpoint is checked against; a
+/// violation is a compile error naming the rule and the file. See `docs/policy.md`.
 ///
 /// Rate limits use GCRA (governor): `"100/15m"` admits a burst of 100, refilled evenly (one
 /// request every 9 s). Authenticated endpoints count per principal, public ones per client IP;
@@ -160,15 +169,29 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn secure_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
+    let lookup = policy_file::load();
+    let tracked = lookup.path();
     let parsed = match syntax::parse(args.into(), item.clone()) {
         Ok(parsed) => parsed,
-        Err(err) => return emit::unroutable(&item, err).into(),
+        Err(err) => return emit::unroutable(&item, err, tracked).into(),
     };
-    let endpoint = match check::check(parsed) {
-        Ok(endpoint) => endpoint,
-        Err(err) => return emit::unroutable(&item, err).into(),
+    let (policy, broken) = match &lookup {
+        policy_file::Lookup::None => (None, None),
+        policy_file::Lookup::Found(file) => (Some(&**file), None),
+        // Reported at the attribute, together with the endpoint's own errors.
+        policy_file::Lookup::Broken(_, message) => {
+            (None, Some(syn::Error::new(parsed.attr_span, message)))
+        }
     };
-    emit::emit(endpoint).into()
+    match (check::check(parsed, policy), broken) {
+        (Ok(endpoint), None) => emit::emit(endpoint, tracked).into(),
+        (Ok(_), Some(err)) => emit::unroutable(&item, err, tracked).into(),
+        (Err(err), None) => emit::unroutable(&item, err, tracked).into(),
+        (Err(err), Some(mut broken)) => {
+            broken.combine(err);
+            emit::unroutable(&item, broken, tracked).into()
+        }
+    }
 }
 
 /// Derives `SafeResponse`: the type may be sent to clients as `Json<T>` from a

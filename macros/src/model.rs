@@ -111,6 +111,10 @@ pub(crate) struct Endpoint {
     /// Every `T` of a `Json<T>` in the return type, none a top-level array: each must be
     /// `SafeResponse`, asserted at its own span.
     pub(crate) responses: Vec<syn::Type>,
+    /// `waive = [...]`: policy rules this endpoint is an exception to.
+    pub(crate) waivers: Vec<LitStr>,
+    /// `reason = "..."`: why (a waiver, or a public endpoint).
+    pub(crate) reason: Option<LitStr>,
 }
 
 impl Endpoint {

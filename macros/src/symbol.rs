@@ -12,11 +12,13 @@ pub(crate) const BODY_LIMIT: &str = "body_limit";
 pub(crate) const DEPRECATED: &str = "deprecated";
 pub(crate) const SUNSET: &str = "sunset";
 pub(crate) const SUCCESSOR: &str = "successor";
+pub(crate) const WAIVE: &str = "waive";
+pub(crate) const REASON: &str = "reason";
 
 /// Every key the attribute accepts, in the order the reference documents them.
 pub(crate) const ALL_KEYS: &[&str] = &[
     AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
-    SUCCESSOR,
+    SUCCESSOR, WAIVE, REASON,
 ];
 
 /// Values of `auth`.

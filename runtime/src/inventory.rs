@@ -42,6 +42,10 @@ pub struct InventoryEntry {
     pub sunset: Option<String>,
     /// The successor version's URL.
     pub successor: Option<String>,
+    /// Rules of the organisation's policy file this endpoint waives (`waive = [...]`).
+    pub waivers: Vec<&'static str>,
+    /// Why the endpoint waives rules or is public (`reason = "..."`).
+    pub reason: Option<&'static str>,
 }
 
 impl InventoryEntry {
@@ -72,6 +76,8 @@ impl InventoryEntry {
             deprecated: p.lifecycle.deprecated.map(|d| d.to_string()),
             sunset: p.lifecycle.sunset.map(|d| d.to_string()),
             successor: p.lifecycle.successor.map(str::to_owned),
+            waivers: p.waivers.to_vec(),
+            reason: p.reason,
         }
     }
 
@@ -94,7 +100,22 @@ impl InventoryEntry {
         text
     }
 
+    /// The authorization, then the waivers and the reason: `public (status page)`,
+    /// `roles: admin; waived: require_rate (internal tool)`.
     fn authorization_text(&self) -> String {
+        let mut text = self.authorization_only();
+        match (self.waivers.is_empty(), self.reason) {
+            (false, Some(reason)) => {
+                text.push_str(&format!("; waived: {} ({reason})", self.waivers.join(", ")));
+            }
+            (false, None) => text.push_str(&format!("; waived: {}", self.waivers.join(", "))),
+            (true, Some(reason)) => text.push_str(&format!(" ({reason})")),
+            (true, None) => {}
+        }
+        text
+    }
+
+    fn authorization_only(&self) -> String {
         if self.public {
             return "public".into();
         }
@@ -256,6 +277,8 @@ mod tests {
         fields: Some(&["name", "email"]),
         body_limit: None,
         lifecycle: Lifecycle::NONE,
+        waivers: &[],
+        reason: None,
     };
 
     static LIMITED_AND_DEPRECATED: EndpointPolicy = EndpointPolicy {
@@ -314,6 +337,47 @@ mod tests {
             lines[3],
             "| PATCH | `/api/users/me` | `update_user` | jwt | any authenticated | default | \
              `name`, `email` | — |"
+        );
+    }
+
+    static WAIVED: EndpointPolicy = EndpointPolicy {
+        waivers: &["require_rate"],
+        reason: Some("internal tool"),
+        ..PLAIN
+    };
+    static PUBLIC_WITH_REASON: EndpointPolicy = EndpointPolicy {
+        auth: Authentication::Public,
+        reason: Some("status page"),
+        ..PLAIN
+    };
+
+    #[test]
+    fn waivers_and_reason_in_json_markdown_and_text() {
+        let inventory = Inventory::new(vec![
+            InventoryEntry::new(&http::Method::PUT, "/api/users/me", &WAIVED),
+            InventoryEntry::new(&http::Method::GET, "/health", &PUBLIC_WITH_REASON),
+            InventoryEntry::new(&http::Method::PATCH, "/api/users/me", &PLAIN_STATIC),
+        ]);
+        let json: serde_json::Value = serde_json::from_str(&inventory.to_json()).unwrap();
+        assert_eq!(
+            json["endpoints"][0]["waivers"],
+            serde_json::json!(["require_rate"])
+        );
+        assert_eq!(json["endpoints"][0]["reason"], "internal tool");
+        assert_eq!(json["endpoints"][2]["waivers"], serde_json::json!([]));
+        assert!(json["endpoints"][2]["reason"].is_null());
+        let md = inventory.to_markdown();
+        assert!(
+            md.contains("| any authenticated; waived: require_rate (internal tool) |"),
+            "{md}"
+        );
+        assert!(md.contains("| public (status page) |"), "{md}");
+        let text = inventory.to_text();
+        assert!(
+            text.contains(
+                "  authorization   any authenticated; waived: require_rate (internal tool)\n"
+            ),
+            "{text}"
         );
     }
 

@@ -120,6 +120,11 @@ pub struct EndpointPolicy {
     pub body_limit: Option<usize>,
     /// `deprecated`, `sunset` and `successor`.
     pub lifecycle: Lifecycle,
+    /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)
+    /// this endpoint is a reviewed exception to, such as `require_rate`.
+    pub waivers: &'static [&'static str],
+    /// `reason = "..."`: why the endpoint waives rules or is public.
+    pub reason: Option<&'static str>,
 }
 
 /// A date of an endpoint's lifecycle, checked at compile time (or parsed at start-up).

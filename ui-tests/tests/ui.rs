@@ -9,4 +9,9 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/fail/*.rs");
     t.pass("tests/pass/*.rs");
+    // Under the organisation policy file of each directory (`secure-endpoint.toml`, every
+    // rule enabled); the cases above have no policy file on their way up to this crate.
+    t.compile_fail("tests/fail/policy/*.rs");
+    t.pass("tests/pass/policy/*.rs");
+    t.compile_fail("tests/fail/policy-malformed/*.rs");
 }

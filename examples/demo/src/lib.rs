@@ -348,7 +348,7 @@ struct Health {
 }
 
 /// Liveness probe.
-#[secure_endpoint(auth = "none")]
+#[secure_endpoint(auth = "none", reason = "liveness probe, polled by the load balancer")]
 async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
@@ -384,7 +384,12 @@ fn invalid_credentials() -> Problem {
 
 /// Exchanges email and password for a JWT. At most 5 failed attempts per client IP and email
 /// every 15 minutes (successes are not counted), on top of 20 attempts per minute per IP.
-#[secure_endpoint(auth = "none", rate = "20/1m", fields = ["email", "password"])]
+#[secure_endpoint(
+    auth = "none",
+    rate = "20/1m",
+    fields = ["email", "password"],
+    reason = "exchanges credentials for a token"
+)]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

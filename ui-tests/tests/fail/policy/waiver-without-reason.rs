@@ -1,0 +1,8 @@
+use secure_endpoint::secure_endpoint;
+
+#[secure_endpoint(auth = "jwt", allow = "authenticated", waive = ["require_rate"])]
+async fn export() -> &'static str {
+    "export"
+}
+
+fn main() {}
