@@ -300,6 +300,27 @@ mod tests {
         assert_eq!(limiter.len(), 1);
     }
 
+    /// A spray of a million client addresses (the per-IP limiter's default quota, 6000 a
+    /// minute): the sweep keeps the table near one sweep interval of keys, not a million.
+    #[test]
+    fn a_million_address_spray_stays_bounded() {
+        let limiter = RateLimiter::new("ip", RateSpec::new(6000, Duration::from_secs(60)));
+        let started = Instant::now();
+        let mut most = 0;
+        for i in 0..1_000_000u32 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            limiter.check(&RateKey::Ip(ip)).unwrap();
+            most = most.max(limiter.len());
+        }
+        let elapsed = started.elapsed();
+        eprintln!("1 000 000 addresses: at most {most} keys held, {elapsed:?}");
+        // Each key is back to fresh 10 ms after its one request, two intervals later it goes
+        // at the next sweep (every 65 536 decisions): the table never holds much more than the
+        // keys of two sweep intervals.
+        assert!(most <= 3 * SWEEP_EVERY as usize, "{most} keys held at most");
+        assert!(elapsed < Duration::from_secs(120), "{elapsed:?}");
+    }
+
     #[test]
     fn failure_limiter_counts_only_failures() {
         let limiter = FailureLimiter::new("login", 2, Duration::from_secs(60));
