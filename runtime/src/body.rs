@@ -499,3 +499,71 @@ mod tests {
         assert!(err.2.iter().all(|n| n.len() <= 64));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    use super::check_fields;
+
+    const ALLOWED: [&str; 3] = ["name", "email", "tags"];
+
+    /// Keys: the allowed ones, near misses (case, spacing, escapes), and others.
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(ALLOWED.to_vec()).prop_map(str::to_owned),
+            prop::sample::select(vec![
+                "Name",
+                "name ",
+                "e-mail",
+                "role",
+                "is_admin",
+                "__proto__",
+                ""
+            ])
+            .prop_map(str::to_owned),
+            "[a-z_]{1,8}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Accepted exactly when every top-level key is allowed (values, at any depth, are the
+        /// typed deserializer's business); never a panic.
+        #[test]
+        fn accepts_exactly_the_allowlisted_objects(
+            members in prop::collection::vec((key(), value()), 0..6)
+        ) {
+            let object: Map<String, Value> = members.into_iter().collect();
+            let all_allowed = object.keys().all(|k| ALLOWED.contains(&k.as_str()));
+            let body = serde_json::to_vec(&Value::Object(object)).unwrap();
+            prop_assert_eq!(check_fields(&body, &ALLOWED).is_ok(), all_allowed);
+        }
+
+        /// Arbitrary bytes: a problem or an acceptance, never a panic; accepted bytes are a
+        /// JSON object whose keys are all allowed.
+        #[test]
+        fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..256)) {
+            if check_fields(&body, &ALLOWED).is_ok() {
+                let parsed: Map<String, Value> = serde_json::from_slice(&body).unwrap();
+                prop_assert!(parsed.keys().all(|k| ALLOWED.contains(&k.as_str())));
+            }
+        }
+    }
+}
