@@ -1041,3 +1041,29 @@ mod tests {
         assert!(format!("{signer:?}").contains(KEY_ID));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{parse_authorization, HmacSigner};
+
+    proptest! {
+        /// Any `Authorization` bytes: parsed or refused, never a panic.
+        #[test]
+        fn arbitrary_headers_never_panic(value in prop::collection::vec(any::<u8>(), 0..400)) {
+            let _ = parse_authorization(&value);
+        }
+
+        /// Headers close to valid ones (parameters shuffled, duplicated, cut): never a panic.
+        #[test]
+        fn near_valid_headers_never_panic(cut in 0usize..200, extra in "[ ,=\"a-zA-Z0-9]{0,40}") {
+            let signed = HmacSigner::new("client-1", b"0123456789abcdef0123456789abcdef")
+                .sign_at("POST", "/x?y=1", b"{}", 1_764_000_000, "0123456789abcdef0123");
+            let mut value = signed.into_bytes();
+            value.truncate(cut.min(value.len()));
+            value.extend_from_slice(extra.as_bytes());
+            let _ = parse_authorization(&value);
+        }
+    }
+}
