@@ -87,10 +87,21 @@ impl std::str::FromStr for IpNet {
         if prefix > max {
             return Err(invalid());
         }
-        Ok(IpNet {
-            addr: canonical(addr),
-            prefix,
-        })
+        // An IPv4-mapped network (`::ffff:10.0.0.0/104`) is the IPv4 network it maps, with
+        // the prefix counted in IPv4 bits (found by the fuzz corpus: the IPv6 prefix was kept
+        // with the IPv4 address, and matching overflowed).
+        match addr {
+            IpAddr::V6(v6) if prefix >= 96 => {
+                if let Some(v4) = v6.to_ipv4_mapped() {
+                    return Ok(IpNet {
+                        addr: IpAddr::V4(v4),
+                        prefix: prefix - 96,
+                    });
+                }
+            }
+            _ => {}
+        }
+        Ok(IpNet { addr, prefix })
     }
 }
 
@@ -106,10 +117,11 @@ impl IpNet {
     /// `true` if `ip` is in the network.
     pub fn contains(&self, ip: IpAddr) -> bool {
         fn masked(bits: u128, prefix: u8, width: u8) -> u128 {
-            if prefix == 0 {
-                0
-            } else {
-                bits >> (width - prefix)
+            match width.checked_sub(prefix) {
+                Some(shift) if prefix > 0 => bits >> shift,
+                Some(_) => 0,
+                // Not reachable: parsing keeps the prefix within the address width.
+                None => bits,
             }
         }
         match (self.addr, canonical(ip)) {
@@ -335,6 +347,11 @@ mod tests {
         assert!(net("2001:db8::/32").contains("2001:db8:1::5".parse().unwrap()));
         assert!(!net("2001:db8::/32").contains("2001:db9::5".parse().unwrap()));
         assert!(net("192.0.2.7").contains("192.0.2.7".parse().unwrap()));
+        // IPv4-mapped networks are their IPv4 network (regression from the fuzz corpus).
+        assert!(net("::ffff:10.0.0.1/128").contains("10.0.0.1".parse().unwrap()));
+        assert!(!net("::ffff:10.0.0.1/128").contains("10.0.0.2".parse().unwrap()));
+        assert!(net("::ffff:10.0.0.0/104").contains("::ffff:10.9.9.9".parse().unwrap()));
+        assert!(!net("::ffff:0:0/95").contains("10.0.0.1".parse().unwrap()));
         assert!(!net("192.0.2.7").contains("192.0.2.8".parse().unwrap()));
         for bad in [
             "10.0.0.0/33",

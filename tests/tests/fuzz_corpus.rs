@@ -1,0 +1,104 @@
+//! Replays the fuzz corpora (fuzz/corpus/<target>, seeds and every input a fuzzing run kept,
+//! crash reproducers included) through the same checks as the fuzz targets, on stable Rust,
+//! in the normal test suite. FUZZING.md says how the corpora were grown.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use secure_endpoint::body::check_fields;
+use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
+use secure_endpoint::jwt::{JwtKey, JwtVerifier};
+use secure_endpoint::perimeter::IpNet;
+use secure_endpoint::policy::LifecycleDate;
+
+fn corpus(target: &str) -> Vec<Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let mut inputs: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the corpus {} is missing: {e}", dir.display()))
+        .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
+        .collect();
+    assert!(!inputs.is_empty(), "empty corpus {}", dir.display());
+    inputs.sort();
+    inputs
+}
+
+#[test]
+fn allowlist_corpus() {
+    const ALLOWED: [&str; 3] = ["name", "email", "tags"];
+    for data in corpus("allowlist") {
+        if check_fields(&data, &ALLOWED).is_ok() {
+            let parsed: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(&data).expect("accepted bodies are JSON objects");
+            assert!(parsed.keys().all(|k| ALLOWED.contains(&k.as_str())));
+        }
+    }
+}
+
+#[test]
+fn jwt_corpus() {
+    let verifier = JwtVerifier::hs256(b"fuzzing secret, at least 32 bytes long")
+        .unwrap()
+        .key(
+            JwtKey::hs256(b"a second fuzzing secret, 32+ bytes")
+                .unwrap()
+                .kid("k2"),
+        )
+        .issuer("iss")
+        .audience("aud")
+        .token_cache(0)
+        .build()
+        .unwrap();
+    for data in corpus("jwt") {
+        assert!(verifier.verify(&String::from_utf8_lossy(&data)).is_err());
+    }
+}
+
+#[test]
+fn hmac_header_corpus() {
+    let keys = InMemoryHmacKeys::new();
+    keys.insert(
+        "client-1",
+        HmacClient::new("client", b"fuzzing secret, at least 32 bytes long").unwrap(),
+    );
+    let verifier = HmacVerifier::new(Arc::new(keys));
+    for data in corpus("hmac_header") {
+        let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
+        let (target, header) = data.split_at(split);
+        let target = String::from_utf8_lossy(target);
+        let uri = http::Uri::try_from(format!("/{}", target.trim_start_matches('/')))
+            .unwrap_or_else(|_| http::Uri::from_static("/"));
+        let Ok(value) = http::HeaderValue::from_bytes(header) else {
+            continue;
+        };
+        let (parts, ()) = http::Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(http::header::AUTHORIZATION, value)
+            .body(())
+            .unwrap()
+            .into_parts();
+        if let Ok(pending) = verifier.begin(&parts, 1_764_000_000) {
+            assert!(pending.finish(header).is_err());
+        }
+    }
+}
+
+#[test]
+fn networks_and_dates_corpus() {
+    for data in corpus("networks_and_dates") {
+        let Ok(text) = std::str::from_utf8(&data) else {
+            continue;
+        };
+        if let Ok(net) = text.parse::<IpNet>() {
+            let _ = net.contains("10.1.2.3".parse().unwrap());
+            let _ = net.contains("2001:db8::1".parse().unwrap());
+        }
+        if let Some(date) = LifecycleDate::parse(text) {
+            assert_eq!(date.to_string(), text);
+            assert_eq!(date.unix % 86_400, 0);
+            let _ = date.http_date();
+        }
+    }
+}
