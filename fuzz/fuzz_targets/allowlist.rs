@@ -9,7 +9,10 @@ const ALLOWED: [&str; 3] = ["name", "email", "tags"];
 
 fuzz_target!(|data: &[u8]| {
     if check_fields(data, &ALLOWED).is_ok() {
-        let parsed: serde_json::Map<String, serde_json::Value> =
+        // Keys only: values are the typed deserializer's business (an out-of-range number in
+        // a value passes the key scan and is refused by the deserializer, as the hostile-input
+        // tests show).
+        let parsed: std::collections::BTreeMap<String, serde::de::IgnoredAny> =
             serde_json::from_slice(data).expect("accepted bodies are JSON objects");
         assert!(parsed.keys().all(|k| ALLOWED.contains(&k.as_str())));
     }

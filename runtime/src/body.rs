@@ -157,8 +157,9 @@ pub fn check_fields(body: &[u8], fields: &[&str]) -> Result<(), Problem> {
     // JSON is UTF-8 (RFC 8259 §8.1). Skipped values are not decoded by the scan below, so
     // invalid UTF-8 inside one would pass it (found by fuzzing): check the whole body first.
     if std::str::from_utf8(body).is_err() {
-        return Err(Problem::bad_request("The request body is not valid JSON.")
-            .with_code("malformed_json"));
+        return Err(
+            Problem::bad_request("The request body is not valid JSON.").with_code("malformed_json")
+        );
     }
     if nested_deeper_than(body, MAX_JSON_DEPTH) {
         return Err(

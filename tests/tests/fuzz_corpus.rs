@@ -29,7 +29,8 @@ fn allowlist_corpus() {
     const ALLOWED: [&str; 3] = ["name", "email", "tags"];
     for data in corpus("allowlist") {
         if check_fields(&data, &ALLOWED).is_ok() {
-            let parsed: serde_json::Map<String, serde_json::Value> =
+            // Keys only: values are the typed deserializer's business.
+            let parsed: std::collections::BTreeMap<String, serde::de::IgnoredAny> =
                 serde_json::from_slice(&data).expect("accepted bodies are JSON objects");
             assert!(parsed.keys().all(|k| ALLOWED.contains(&k.as_str())));
         }
