@@ -672,7 +672,15 @@ mod api_keys {
         );
         let reference = missing.without_ids();
 
-        let wrong = format!("{}0", &keys.reader[..keys.reader.len() - 1]);
+        // Change the last character to a different one (a fixed replacement
+        // would equal the real key whenever the key already ends in it).
+        let last = keys.reader.chars().last().unwrap();
+        let wrong = format!(
+            "{}{}",
+            &keys.reader[..keys.reader.len() - 1],
+            if last == '0' { '1' } else { '0' }
+        );
+        assert_ne!(wrong, keys.reader);
         for (name, key, path) in [
             ("wrong key", wrong.as_str(), "/reports".to_owned()),
             ("revoked key", keys.revoked.as_str(), "/reports".to_owned()),
