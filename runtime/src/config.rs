@@ -11,7 +11,8 @@ use crate::cors::Cors;
 use crate::events::EventSink;
 use crate::perimeter::{IpNet, Perimeter};
 use crate::policy::RateSpec;
-use crate::rate::RateLimiter;
+use crate::rate::{RateLimiter, RateStore};
+use crate::store::Outage;
 
 /// Shared, immutable security configuration. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -39,9 +40,16 @@ pub(crate) struct Engine {
     pub(crate) events: Option<Arc<dyn EventSink>>,
     /// Record allowed requests too, not only refusals.
     pub(crate) record_allowed: bool,
+    /// Where rate limits are counted when not in this instance's memory.
+    pub(crate) rate_store: Option<(Arc<dyn RateStore>, Outage)>,
 }
 
 impl Engine {
+    /// The limiter for one limit: in memory, or in the shared store under `id`.
+    pub(crate) fn limiter(&self, name: &'static str, id: &str, spec: RateSpec) -> RateLimiter {
+        shared_limiter(&self.rate_store, name, id, spec)
+    }
+
     /// `true` when a security event would go anywhere: an event sink, or a `tracing`
     /// subscriber for [`events::TARGET`](crate::events::TARGET).
     #[inline]
@@ -68,6 +76,20 @@ pub struct SecurityBuilder {
     body_timeout: Duration,
     events: Option<Arc<dyn EventSink>>,
     record_allowed: bool,
+    rate_store: Option<(Arc<dyn RateStore>, Outage)>,
+}
+
+fn shared_limiter(
+    store: &Option<(Arc<dyn RateStore>, Outage)>,
+    name: &'static str,
+    id: &str,
+    spec: RateSpec,
+) -> RateLimiter {
+    let limiter = RateLimiter::new(name, spec);
+    match store {
+        Some((store, outage)) => limiter.shared(id, store.clone(), *outage),
+        None => limiter,
+    }
 }
 
 impl Security {
@@ -86,6 +108,7 @@ impl Security {
             body_timeout: Duration::from_secs(10),
             events: None,
             record_allowed: false,
+            rate_store: None,
         }
     }
 }
@@ -204,15 +227,30 @@ impl SecurityBuilder {
         self
     }
 
+    /// Counts every rate limit (the endpoints' own, the default and the per-IP one) in
+    /// `store`, shared by every instance that uses it (a `RedisStore`, feature `redis`),
+    /// instead of in this instance's memory. `outage` says what a limit does while the store
+    /// cannot answer: [`Outage::FailClosed`] (503, the safe choice) or
+    /// [`Outage::FallBackToLocal`].
+    pub fn rate_store(mut self, store: Arc<dyn RateStore>, outage: Outage) -> Self {
+        self.rate_store = Some((store, outage));
+        self
+    }
+
     /// Finishes the configuration.
     pub fn build(self) -> Security {
+        let default_limiter =
+            shared_limiter(&self.rate_store, "default", "default", self.default_rate);
+        let ip_limiter = self
+            .ip_rate
+            .map(|r| shared_limiter(&self.rate_store, "ip", "ip", r));
         Security {
             engine: Arc::new(Engine {
                 jwt: self.jwt,
                 api_keys: self.api_keys,
                 hmac: self.hmac,
-                default_limiter: Arc::new(RateLimiter::new("default", self.default_rate)),
-                ip_limiter: self.ip_rate.map(|r| Arc::new(RateLimiter::new("ip", r))),
+                default_limiter: Arc::new(default_limiter),
+                ip_limiter: ip_limiter.map(Arc::new),
                 body_limit: self.body_limit,
                 perimeter: self.perimeter,
                 cors: self.cors,
@@ -220,6 +258,7 @@ impl SecurityBuilder {
                 body_timeout: self.body_timeout,
                 events: self.events,
                 record_allowed: self.record_allowed,
+                rate_store: self.rate_store,
             }),
         }
     }

@@ -49,6 +49,8 @@ pub enum EventKind {
     NotRouted,
     /// Refused for another reason (any other 4xx).
     Rejected,
+    /// A shared store (Redis) the request needed could not answer: refused with 503.
+    StoreUnavailable,
     /// The server failed (a 5xx; `error_id` is the one the client saw).
     InternalError,
 }
@@ -92,7 +94,17 @@ pub struct SecurityEvent {
     pub fields: Vec<String>,
 }
 
+/// The reason of an event whose rate limit was decided by the instance's own limiter because
+/// the shared store could not answer ([`Outage::FallBackToLocal`](crate::store::Outage)).
+pub const RATE_FALLBACK: &str = "rate_store_fallback";
+
 impl SecurityEvent {
+    /// `true` when a safeguard ran degraded for this request (its rate limit was decided
+    /// locally during a store outage): recorded by the sink even when allowed.
+    pub fn is_degraded(&self) -> bool {
+        self.reason.as_deref() == Some(RATE_FALLBACK)
+    }
+
     /// `true` for a refusal or a failure (what the audit trail keeps by default).
     pub fn is_rejection(&self) -> bool {
         self.kind != EventKind::Allowed
@@ -127,8 +139,10 @@ impl SecurityEvent {
             };
         }
         match self.kind {
+            EventKind::Allowed if self.is_degraded() => event!(tracing::Level::WARN),
             EventKind::Allowed => event!(tracing::Level::DEBUG),
             EventKind::InternalError => event!(tracing::Level::ERROR),
+            EventKind::StoreUnavailable => event!(tracing::Level::WARN),
             _ => event!(tracing::Level::INFO),
         }
     }
@@ -161,7 +175,7 @@ pub(crate) fn dispatch(
 ) -> Option<axum::response::Response> {
     event.emit();
     let sink = engine.events.as_ref()?;
-    if !event.is_rejection() && !engine.record_allowed {
+    if !event.is_rejection() && !engine.record_allowed && !event.is_degraded() {
         return None;
     }
     match sink.record(event) {
@@ -196,6 +210,7 @@ pub(crate) fn classify(status: StatusCode, code: Option<&str>, reason: Option<&s
         (_, "https_required", _) => EventKind::HttpsRequired,
         (_, "sunset", _) => EventKind::VersionSunset,
         (_, "timeout" | "body_timeout", _) => EventKind::Timeout,
+        (503, "store_unavailable", _) => EventKind::StoreUnavailable,
         (401, _, _) => EventKind::AuthenticationFailed,
         (403, _, _) => EventKind::AuthorizationDenied,
         (404, _, "not_owner") => EventKind::OwnershipDenied,
@@ -221,6 +236,8 @@ pub(crate) struct EventContext {
     pub(crate) principal: Option<(String, &'static str)>,
     pub(crate) client_ip: Option<IpAddr>,
     pub(crate) user_agent: Option<String>,
+    /// A rate limit was decided locally because its shared store could not answer.
+    pub(crate) rate_fallback: bool,
 }
 
 impl EventContext {
@@ -233,6 +250,7 @@ impl EventContext {
             policy: None,
             principal: None,
             client_ip: None,
+            rate_fallback: false,
             user_agent: headers
                 .get(http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
@@ -267,7 +285,9 @@ impl EventContext {
             .to_owned(),
             status: status.as_u16(),
             code: code.map(str::to_owned),
-            reason: reason.map(str::to_owned),
+            reason: reason
+                .map(str::to_owned)
+                .or_else(|| self.rate_fallback.then(|| RATE_FALLBACK.to_owned())),
             request_id: request_id.to_owned(),
             error_id: rendered.map(|r| r.error_id.to_string()),
             method: self.method,

@@ -72,8 +72,11 @@ mod pipeline;
 pub mod policy;
 pub mod problem;
 pub mod rate;
+#[cfg(feature = "redis")]
+pub mod redis;
 pub mod response;
 pub mod router;
+pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -18,7 +18,7 @@ use crate::config::Engine;
 use crate::lifecycle::LifecycleRuntime;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
-use crate::rate::{RateKey, RateLimiter};
+use crate::rate::{RateLimiter, RateSubject};
 use crate::EndpointHandler;
 
 /// What the pipeline learnt about a request, for its security event.
@@ -26,6 +26,8 @@ use crate::EndpointHandler;
 pub(crate) struct Seen {
     pub(crate) client_ip: Option<IpAddr>,
     pub(crate) principal: Option<Principal>,
+    /// A rate limit was decided locally because its shared store could not answer.
+    pub(crate) rate_fallback: bool,
 }
 
 /// One routed endpoint: its policy, route and limiter, shared by every request to it.
@@ -104,7 +106,7 @@ impl EndpointRuntime {
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::ApiKey => match &self.engine.api_keys {
-                    Some(store) => crate::auth::api_key::authenticate(store.as_ref(), parts),
+                    Some(store) => crate::auth::api_key::authenticate(store.as_ref(), parts).await,
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::Hmac => match &self.engine.hmac {
@@ -119,7 +121,7 @@ impl EndpointRuntime {
                                 self.engine.body_timeout,
                             )
                             .await?;
-                            let outcome = pending.finish(&bytes);
+                            let outcome = pending.finish(&bytes).await;
                             *body = Body::from(bytes);
                             outcome
                         }
@@ -132,6 +134,7 @@ impl EndpointRuntime {
                 Ok(principal) => return Ok(principal),
                 Err(AuthFailure::Invalid) => failure = AuthFailure::Invalid,
                 Err(AuthFailure::Missing) => {}
+                Err(AuthFailure::Unavailable) => return Err(crate::store::unavailable()),
             }
         }
         Err(failure.problem(schemes))
@@ -153,7 +156,9 @@ impl EndpointRuntime {
         parts.extensions.insert(ClientIp(ip));
         seen.client_ip = Some(ip);
         if let Some(ip_limiter) = &self.engine.ip_limiter {
-            ip_limiter.check(&RateKey::Ip(ip))?;
+            ip_limiter
+                .check_noting(RateSubject::Ip(ip), &mut seen.rate_fallback)
+                .await?;
         }
         if let Some(lifecycle) = &self.lifecycle {
             lifecycle.check()?;
@@ -165,11 +170,13 @@ impl EndpointRuntime {
             }
         };
         seen.principal = principal.clone();
-        let key = match &principal {
-            Some(p) => RateKey::Principal(p.rate_key()),
-            None => RateKey::Ip(ip),
+        let subject = match &principal {
+            Some(p) => RateSubject::Principal(p),
+            None => RateSubject::Ip(ip),
         };
-        self.limiter.check(&key)?;
+        self.limiter
+            .check_noting(subject, &mut seen.rate_fallback)
+            .await?;
         let Some(principal) = principal else {
             return Ok(None);
         };

@@ -60,7 +60,7 @@ pub struct Owner {
 }
 
 /// `count` requests per `period_secs` seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RateSpec {
     /// Requests admitted per period (also the burst).
     pub count: u32,

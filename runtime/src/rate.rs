@@ -1,46 +1,280 @@
-//! Rate limiting: GCRA from governor, keyed by principal (or client IP when unauthenticated),
-//! and a failure counter for credential endpoints (`FailureLimiter`).
+//! Rate limiting: GCRA, keyed by principal (or client IP when unauthenticated), and a
+//! failure counter for credential endpoints (`FailureLimiter`).
 //!
 //! A rejection is a 429 problem with `Retry-After` (seconds) and the IETF header fields of
 //! draft-ietf-httpapi-ratelimit-headers-10: `RateLimit-Policy: "<name>";q=<quota>;w=<window>`
 //! and `RateLimit: "<name>";r=0;t=<seconds until a request is admitted>`.
+//!
+//! # Where the state lives
+//!
+//! By default each instance counts in its own memory (governor's GCRA). With a shared
+//! [`RateStore`] (Redis, feature `redis`), every instance asks the store, so a limit is one
+//! limit across all instances. Both run the same algorithm on the same parameters
+//! ([`Limit::interval`], [`Limit::burst`]): a burst of `count` requests, then one more every
+//! `period / count`. In any stretch of time `d` a key is admitted at most
+//! `count + d / (period / count)` requests, and never more than `count` at once.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DashMapStateStore;
 use governor::Quota;
 use http::{HeaderName, HeaderValue, StatusCode};
+use sha2::{Digest, Sha256};
 
+use crate::auth::Principal;
 use crate::policy::RateSpec;
 use crate::problem::Problem;
+use crate::store::{Health, Outage, StoreError, StoreFuture};
 
-/// What a rate limit counts by.
+/// What a rate limit counts by, in this instance's memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RateKey {
     /// An unauthenticated caller, by client address.
     Ip(IpAddr),
-    /// An authenticated principal, by a keyed hash of its subject.
+    /// An authenticated principal, by a keyed hash of its subject (the key is random per
+    /// process, so these values mean nothing to another instance).
     Principal(u64),
+}
+
+/// Who a request is counted for.
+#[derive(Debug, Clone, Copy)]
+pub enum RateSubject<'a> {
+    /// An unauthenticated caller, by client address.
+    Ip(IpAddr),
+    /// An authenticated principal.
+    Principal(&'a Principal),
+}
+
+impl RateSubject<'_> {
+    fn local(&self) -> RateKey {
+        match self {
+            RateSubject::Ip(ip) => RateKey::Ip(*ip),
+            RateSubject::Principal(p) => RateKey::Principal(p.rate_key()),
+        }
+    }
+
+    /// The key a shared store counts by, the same on every instance: `ip:<address>`, or
+    /// `sub:<first 128 bits of SHA-256(subject), hex>` (the subject itself is not stored).
+    pub fn shared_key(&self) -> String {
+        match self {
+            RateSubject::Ip(ip) => format!("ip:{ip}"),
+            RateSubject::Principal(p) => {
+                let digest = Sha256::digest(p.subject().as_bytes());
+                let mut key = String::with_capacity(36);
+                key.push_str("sub:");
+                for b in &digest[..16] {
+                    key.push_str(&format!("{b:02x}"));
+                }
+                key
+            }
+        }
+    }
+}
+
+/// One limit: a name that is the same on every instance (the route, for an endpoint's own
+/// limit) and its quota.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Limit {
+    id: Arc<str>,
+    spec: RateSpec,
+}
+
+impl Limit {
+    /// The limit `id` admitting `spec`.
+    pub fn new(id: impl Into<Arc<str>>, spec: RateSpec) -> Self {
+        Limit {
+            id: id.into(),
+            spec,
+        }
+    }
+
+    /// Its name, the same on every instance.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its quota.
+    pub fn spec(&self) -> RateSpec {
+        self.spec
+    }
+
+    /// The emission interval: `period / count`, in whole microseconds (at least 1).
+    pub fn interval(&self) -> Duration {
+        let count = u64::from(self.spec.count.max(1));
+        let period_us = self.spec.period_secs.max(1).saturating_mul(1_000_000);
+        Duration::from_micros((period_us / count).max(1))
+    }
+
+    /// The burst: `count` requests at once.
+    pub fn burst(&self) -> u32 {
+        self.spec.count.max(1)
+    }
+
+    /// The governor quota with exactly these parameters.
+    fn quota(&self) -> Quota {
+        Quota::with_period(self.interval())
+            .expect("the interval is at least 1 µs")
+            .allow_burst(NonZeroU32::new(self.burst()).unwrap_or(NonZeroU32::MIN))
+    }
+}
+
+/// A store's answer for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Admitted (and counted).
+    Admit,
+    /// Refused; the earliest a request of this key can be admitted is this far away.
+    Refuse {
+        /// Time until the next admission.
+        retry_after: Duration,
+    },
+}
+
+/// Where rate-limit state is kept, behind one decision per request.
+///
+/// [`MemoryRateStore`] keeps it in this process; `RedisStore` (feature `redis`) in Redis,
+/// shared by every instance. A store answers for `key` (see [`RateSubject::shared_key`]) under
+/// `limit`, and counts the request when it admits it.
+pub trait RateStore: Send + Sync + fmt::Debug + 'static {
+    /// One decision, counted if admitted.
+    fn decide<'a>(
+        &'a self,
+        limit: &'a Limit,
+        key: &'a str,
+    ) -> StoreFuture<'a, Result<Decision, StoreError>>;
+}
+
+type LocalGcra<K, C> = governor::RateLimiter<
+    K,
+    DashMapStateStore<K>,
+    C,
+    governor::middleware::NoOpMiddleware<<C as Clock>::Instant>,
+>;
+
+/// One limit's keyed limiter and its decisions since the last sweep.
+type Counted<C> = (LocalGcra<String, C>, AtomicU32);
+
+/// A [`RateStore`] in this process's memory: governor's GCRA, one keyed limiter per
+/// [`Limit`], generic over governor's clock (tests use `FakeRelativeClock`). Keys whose state
+/// is back to fresh are dropped every 65 536 decisions of a limit.
+///
+/// The router's embedded limiter is the same algorithm keyed by a hash rather than a string;
+/// this type is for sharing a store between several routers in one process and for comparing
+/// stores.
+pub struct MemoryRateStore<C: Clock = DefaultClock> {
+    clock: C,
+    limiters: Mutex<HashMap<Limit, Arc<Counted<C>>>>,
+}
+
+impl<C: Clock> fmt::Debug for MemoryRateStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.limiters.lock().map(|m| m.len()).unwrap_or(0);
+        f.debug_struct("MemoryRateStore")
+            .field("limits", &n)
+            .finish()
+    }
+}
+
+impl Default for MemoryRateStore<DefaultClock> {
+    fn default() -> Self {
+        Self::with_clock(DefaultClock::default())
+    }
+}
+
+impl MemoryRateStore<DefaultClock> {
+    /// An empty store on the system clock.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<C: Clock + Clone> MemoryRateStore<C> {
+    /// An empty store reading `clock`.
+    pub fn with_clock(clock: C) -> Self {
+        MemoryRateStore {
+            clock,
+            limiters: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The decision for `key` under `limit`, now.
+    pub fn decide_now(&self, limit: &Limit, key: &str) -> Decision {
+        let limiter = {
+            let mut map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(limit.clone())
+                .or_insert_with(|| {
+                    Arc::new((
+                        governor::RateLimiter::new(
+                            limit.quota(),
+                            DashMapStateStore::default(),
+                            self.clock.clone(),
+                        ),
+                        AtomicU32::new(0),
+                    ))
+                })
+                .clone()
+        };
+        let (gcra, decisions) = &*limiter;
+        if decisions
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1)
+            .is_multiple_of(SWEEP_EVERY)
+        {
+            gcra.retain_recent();
+        }
+        match gcra.check_key(&key.to_owned()) {
+            Ok(()) => Decision::Admit,
+            Err(not_until) => Decision::Refuse {
+                retry_after: not_until.wait_time_from(self.clock.now()),
+            },
+        }
+    }
+}
+
+impl<C> RateStore for MemoryRateStore<C>
+where
+    C: Clock + Clone + Send + Sync + fmt::Debug + 'static,
+    C::Instant: Send + Sync,
+{
+    fn decide<'a>(
+        &'a self,
+        limit: &'a Limit,
+        key: &'a str,
+    ) -> StoreFuture<'a, Result<Decision, StoreError>> {
+        StoreFuture::ready(Ok(self.decide_now(limit, key)))
+    }
 }
 
 const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
-/// A keyed GCRA limiter: `count` requests per period per key, with a burst of `count`.
+/// One limit as the router enforces it: `count` requests per period per key, with a burst of
+/// `count`, in this instance's memory or in a shared [`RateStore`].
 pub struct RateLimiter {
     name: &'static str,
     spec: RateSpec,
-    limiter: governor::RateLimiter<RateKey, DashMapStateStore<RateKey>, DefaultClock>,
+    limiter: LocalGcra<RateKey, DefaultClock>,
     policy_header: HeaderValue,
     /// Decisions since the last sweep of fresh keys.
-    decisions: std::sync::atomic::AtomicU32,
+    decisions: AtomicU32,
     sweep_every: u32,
+    shared: Option<Shared>,
+}
+
+/// The shared store a limiter asks, and what to do when it cannot answer.
+struct Shared {
+    store: Arc<dyn RateStore>,
+    limit: Limit,
+    outage: Outage,
+    health: Health,
 }
 
 /// Every this many decisions, keys whose state is back to fresh are dropped (governor's
@@ -48,33 +282,51 @@ pub struct RateLimiter {
 /// within about one rate period, and an address spray cannot grow it for ever.
 const SWEEP_EVERY: u32 = 1 << 16;
 
-impl std::fmt::Debug for RateLimiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimiter")
             .field("name", &self.name)
             .field("spec", &self.spec)
             .field("keys", &self.limiter.len())
+            .field(
+                "shared",
+                &self.shared.as_ref().map(|s| (&s.store, s.outage)),
+            )
             .finish()
     }
 }
 
 impl RateLimiter {
-    /// A limiter named `name` (shown in the `RateLimit` headers) admitting `spec`.
+    /// A limiter named `name` (shown in the `RateLimit` headers) admitting `spec`, in memory.
     pub fn new(name: &'static str, spec: RateSpec) -> Self {
-        let count = NonZeroU32::new(spec.count).unwrap_or(NonZeroU32::MIN);
-        let period = Duration::from_secs(spec.period_secs.max(1));
-        let quota = Quota::with_period(period / count.get())
-            .unwrap_or_else(|| Quota::per_second(count))
-            .allow_burst(count);
+        let quota = Limit::new(name, spec).quota();
         let policy_header = policy_header(name, spec.count, spec.period_secs);
         RateLimiter {
             name,
             spec,
             limiter: governor::RateLimiter::dashmap(quota),
             policy_header,
-            decisions: std::sync::atomic::AtomicU32::new(0),
+            decisions: AtomicU32::new(0),
             sweep_every: SWEEP_EVERY,
+            shared: None,
         }
+    }
+
+    /// The same limit kept in `store` under the name `id` (the same on every instance), with
+    /// `outage` deciding what happens while the store cannot answer.
+    pub fn shared(
+        mut self,
+        id: impl Into<Arc<str>>,
+        store: Arc<dyn RateStore>,
+        outage: Outage,
+    ) -> Self {
+        self.shared = Some(Shared {
+            store,
+            limit: Limit::new(id, self.spec),
+            outage,
+            health: Health::default(),
+        });
+        self
     }
 
     /// The quota.
@@ -82,12 +334,48 @@ impl RateLimiter {
         self.spec
     }
 
-    /// Admits one request for `key`, or returns the 429 problem to send.
+    /// Admits one request of `subject`, or returns the problem to send: 429 over the limit,
+    /// 503 when the shared store cannot answer and the limiter fails closed.
+    pub async fn check(&self, subject: RateSubject<'_>) -> Result<(), Problem> {
+        self.check_noting(subject, &mut false).await
+    }
+
+    /// [`check`](Self::check), setting `fell_back` when the local limiter decided because the
+    /// shared store could not answer (the request's security event says so).
+    pub(crate) async fn check_noting(
+        &self,
+        subject: RateSubject<'_>,
+        fell_back: &mut bool,
+    ) -> Result<(), Problem> {
+        let Some(shared) = &self.shared else {
+            return self.check_local(&subject.local());
+        };
+        let key = subject.shared_key();
+        match shared.store.decide(&shared.limit, &key).await {
+            Ok(decision) => {
+                shared.health.succeeded("rate");
+                match decision {
+                    Decision::Admit => Ok(()),
+                    Decision::Refuse { retry_after } => Err(self.rejection(retry_after)),
+                }
+            }
+            Err(error) => {
+                shared.health.failed("rate", &error);
+                match shared.outage {
+                    Outage::FailClosed => Err(crate::store::unavailable()),
+                    Outage::FallBackToLocal => {
+                        *fell_back = true;
+                        self.check_local(&subject.local())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Admits one request for `key` in this instance's memory, or returns the 429 to send.
     #[inline]
-    pub fn check(&self, key: &RateKey) -> Result<(), Problem> {
-        let n = self
-            .decisions
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    pub fn check_local(&self, key: &RateKey) -> Result<(), Problem> {
+        let n = self.decisions.fetch_add(1, Ordering::Relaxed);
         if n.wrapping_add(1).is_multiple_of(self.sweep_every) {
             self.retain_recent();
         }
@@ -109,12 +397,12 @@ impl RateLimiter {
         )
     }
 
-    /// Number of keys held (for memory bounds and tests).
+    /// Number of keys held in memory (for memory bounds and tests).
     pub fn len(&self) -> usize {
         self.limiter.len()
     }
 
-    /// `true` when no key is held.
+    /// `true` when no key is held in memory.
     pub fn is_empty(&self) -> bool {
         self.limiter.is_empty()
     }
@@ -263,9 +551,9 @@ mod tests {
         );
         let key = RateKey::Ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
         for _ in 0..3 {
-            limiter.check(&key).unwrap();
+            limiter.check_local(&key).unwrap();
         }
-        let problem = limiter.check(&key).unwrap_err();
+        let problem = limiter.check_local(&key).unwrap_err();
         assert_eq!(problem.status(), StatusCode::TOO_MANY_REQUESTS);
         let retry: u64 = problem.headers()["retry-after"]
             .to_str()
@@ -275,7 +563,7 @@ mod tests {
         assert!((1..=20).contains(&retry), "{retry}");
         assert_eq!(problem.headers()["ratelimit-policy"], "\"test\";q=3;w=60");
         // Another key is unaffected.
-        limiter.check(&RateKey::Principal(7)).unwrap();
+        limiter.check_local(&RateKey::Principal(7)).unwrap();
     }
 
     #[test]
@@ -289,14 +577,14 @@ mod tests {
         );
         limiter.sweep_every = 1_000;
         for i in 0..999 {
-            limiter.check(&RateKey::Principal(i)).unwrap();
+            limiter.check_local(&RateKey::Principal(i)).unwrap();
         }
         assert_eq!(limiter.len(), 999);
         // governor drops a key one emission interval after its state is back to fresh: with
         // one request per second, two seconds after its last request.
         std::thread::sleep(Duration::from_millis(2_100));
         // The 1000th decision sweeps first.
-        limiter.check(&RateKey::Principal(5_000)).unwrap();
+        limiter.check_local(&RateKey::Principal(5_000)).unwrap();
         assert_eq!(limiter.len(), 1);
     }
 
@@ -309,7 +597,7 @@ mod tests {
         let mut most = 0;
         for i in 0..1_000_000u32 {
             let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
-            limiter.check(&RateKey::Ip(ip)).unwrap();
+            limiter.check_local(&RateKey::Ip(ip)).unwrap();
             most = most.max(limiter.len());
         }
         let elapsed = started.elapsed();
@@ -319,6 +607,50 @@ mod tests {
         // keys of two sweep intervals.
         assert!(most <= 3 * SWEEP_EVERY as usize, "{most} keys held at most");
         assert!(elapsed < Duration::from_secs(120), "{elapsed:?}");
+    }
+
+    proptest::proptest! {
+        /// GCRA's bound, for arbitrary arrival schedules: within any stretch of time `d`, at
+        /// most `burst + floor(d / interval)` requests are admitted; and a refused request's
+        /// wait is positive and at most the whole burst's worth of intervals.
+        #[test]
+        fn never_more_than_the_quota_in_any_window(
+            count in 1u32..10,
+            secs in 1u64..5,
+            gaps in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(0u64),
+                    0u64..20_000,
+                    0u64..3_000_000
+                ],
+                1..200,
+            ),
+        ) {
+            let spec = RateSpec::new(count, Duration::from_secs(secs));
+            let limit = Limit::new("quota", spec);
+            let clock = governor::clock::FakeRelativeClock::default();
+            let store = MemoryRateStore::with_clock(clock.clone());
+            let interval = limit.interval().as_micros() as u64;
+            let mut now = 0u64;
+            let mut admitted = Vec::new();
+            for gap in gaps {
+                now += gap;
+                clock.advance(Duration::from_micros(gap));
+                match store.decide_now(&limit, "k") {
+                    Decision::Admit => admitted.push(now),
+                    Decision::Refuse { retry_after } => {
+                        proptest::prop_assert!(retry_after > Duration::ZERO);
+                        proptest::prop_assert!(retry_after <= limit.interval() * count);
+                    }
+                }
+            }
+            for (i, start) in admitted.iter().enumerate() {
+                for (j, end) in admitted.iter().enumerate().skip(i) {
+                    let bound = u64::from(count) + (end - start) / interval;
+                    proptest::prop_assert!((j - i + 1) as u64 <= bound);
+                }
+            }
+        }
     }
 
     #[test]

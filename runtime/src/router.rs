@@ -23,7 +23,7 @@ use crate::lifecycle::{LifecycleRuntime, Version};
 use crate::pipeline::{owner_segment, EndpointRuntime, Seen};
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
-use crate::rate::{RateKey, RateLimiter};
+use crate::rate::RateSubject;
 use crate::response::{finish, RequestId};
 use crate::{EndpointHandler, SecureEndpoint};
 
@@ -305,7 +305,11 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 }
             }
             let limiter = match policy.rate {
-                Some(rate) => Arc::new(RateLimiter::new("endpoint", rate)),
+                Some(rate) => Arc::new(engine.limiter(
+                    "endpoint",
+                    &format!("{} {path}", pending.method),
+                    rate,
+                )),
                 None => engine.default_limiter.clone(),
             };
             let owner_segment = policy
@@ -384,12 +388,12 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         let engine = self.security.engine.clone();
         let not_found = move |req: Request| {
             let engine = engine.clone();
-            async move { fallback(&engine, req, StatusCode::NOT_FOUND) }
+            async move { fallback(&engine, req, StatusCode::NOT_FOUND).await }
         };
         let engine = self.security.engine.clone();
         let method_not_allowed = move |req: Request| {
             let engine = engine.clone();
-            async move { fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED) }
+            async move { fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED).await }
         };
         let cors = self.security.engine.cors.as_ref().map(|c| c.layer());
         let router = self
@@ -444,6 +448,7 @@ fn observe(
         ctx.principal = seen
             .principal
             .map(|p| (p.subject().to_owned(), p.scheme().as_str()));
+        ctx.rate_fallback = seen.rate_fallback;
     }
     let response = finish(response, request_id);
     let event = ctx.event(&response, request_id.as_str());
@@ -482,15 +487,15 @@ fn policy_summary(policy: &EndpointPolicy) -> String {
 /// The answer of a fallback (404, or 405 to which axum adds `Allow`), after the perimeter
 /// checks and the per-IP limit, so probing unknown routes and methods is limited like any
 /// other request.
-fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Response {
+async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Response {
     let (parts, _) = req.into_parts();
     let client = engine.perimeter.client(&parts);
-    let refused = engine.perimeter.check(&parts, &client).err().or_else(|| {
-        engine
-            .ip_limiter
-            .as_ref()
-            .and_then(|l| l.check(&RateKey::Ip(client.ip)).err())
-    });
+    let mut refused = engine.perimeter.check(&parts, &client).err();
+    if refused.is_none() {
+        if let Some(limiter) = &engine.ip_limiter {
+            refused = limiter.check(RateSubject::Ip(client.ip)).await.err();
+        }
+    }
     let problem = refused.unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
         _ => Problem::new(status),

@@ -22,7 +22,7 @@ fn main() {
     let limiter = RateLimiter::new("mem", RateSpec::new(100, Duration::from_secs(900)));
     let before = rss_bytes();
     for i in 0..KEYS {
-        let _ = limiter.check(&RateKey::Principal(i));
+        let _ = limiter.check_local(&RateKey::Principal(i));
     }
     let per_key = (rss_bytes() - before) as f64 / KEYS as f64;
     println!(

@@ -21,7 +21,9 @@ use secure_endpoint::events::SecurityEvent;
 use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::rate::FailureLimiter;
+use secure_endpoint::redis::{RedisApiKeys, RedisStore};
 use secure_endpoint::routing::{get, post};
+use secure_endpoint::store::Outage;
 use secure_endpoint::{
     secure_endpoint, ClientIp, Json, List, Owned, OwnedResource, Principal, Problem, Query,
     SafeResponse, SecureRouter, Security,
@@ -58,6 +60,10 @@ pub struct DemoConfig {
     pub trusted_proxies: Vec<String>,
     /// The audit trail: one JSON line per refused request (rotated at 64 MiB, 5 files kept).
     pub audit_file: Option<std::path::PathBuf>,
+    /// A Redis server shared by several instances (`redis://` or `rediss://`): rate limits,
+    /// webhook nonces and API-key revocations are then kept there, and the limits hold across
+    /// instances. `None`: everything in this process's memory.
+    pub redis_url: Option<String>,
 }
 
 /// The key id webhook senders sign with (docs/hmac.md).
@@ -247,16 +253,13 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
         .audience(AUDIENCE)
         .build()
         .expect("issuer and audience are set");
-    let keys = InMemoryApiKeys::new();
-    keys.insert(
-        ApiKeyRecord::from_key(
-            "demo-reports",
-            "reports-service",
-            &["reports:read"],
-            &config.reports_api_key,
-        )
-        .expect("the demo's API key is at least 32 bytes"),
-    );
+    let reports_key = ApiKeyRecord::from_key(
+        "demo-reports",
+        "reports-service",
+        &["reports:read"],
+        &config.reports_api_key,
+    )
+    .expect("the demo's API key is at least 32 bytes");
     let webhook_senders = InMemoryHmacKeys::new();
     webhook_senders.insert(
         WEBHOOK_KEY_ID,
@@ -267,11 +270,29 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
     if !config.cors_origins.is_empty() {
         builder = builder.cors(Cors::allow_origins(&config.cors_origins).allow_credentials(true));
     }
+    let webhooks = HmacVerifier::new(Arc::new(webhook_senders));
+    let builder = match &config.redis_url {
+        // Shared by every instance: limits, nonces and revocations. While Redis is down,
+        // requests that need it are refused with 503 (fail closed).
+        Some(url) => {
+            let redis =
+                Arc::new(RedisStore::open(url).unwrap_or_else(|e| panic!("DEMO_REDIS_URL: {e}")));
+            let keys = RedisApiKeys::new(redis.clone());
+            keys.insert(reports_key);
+            builder
+                .rate_store(redis.clone(), Outage::FailClosed)
+                .api_keys(Arc::new(keys))
+                .hmac(webhooks.nonce_store(redis))
+        }
+        None => {
+            let keys = InMemoryApiKeys::new();
+            keys.insert(reports_key);
+            builder.api_keys(Arc::new(keys)).hmac(webhooks)
+        }
+    };
     let builder = builder
         .trusted_proxies(&config.trusted_proxies)
         .jwt(verifier)
-        .api_keys(Arc::new(keys))
-        .hmac(HmacVerifier::new(Arc::new(webhook_senders)))
         .body_limit(100 * 1024);
     match audit {
         Some(auditor) => builder.events(Arc::new(auditor)).build(),

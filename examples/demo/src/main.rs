@@ -16,7 +16,8 @@
 //! origins allowed by CORS; default `https://localhost:5173`), `DEMO_TRUSTED_PROXIES`
 //! (comma-separated CIDRs of reverse proxies whose forwarding headers are believed; none by
 //! default), `DEMO_AUDIT_FILE` (the audit trail of refused requests, JSON lines; default
-//! `./audit.jsonl`).
+//! `./audit.jsonl`), `DEMO_REDIS_URL` (`redis://…` or `rediss://…`: rate limits, webhook nonces
+//! and API-key revocations shared through Redis by every instance; unset: in memory).
 
 use std::net::SocketAddr;
 
@@ -99,6 +100,9 @@ fn config_from_env() -> DemoConfig {
                 .unwrap_or_else(|_| "./audit.jsonl".into())
                 .into(),
         ),
+        redis_url: std::env::var("DEMO_REDIS_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
     }
 }
 
@@ -122,6 +126,7 @@ async fn main() -> Result<(), BoxError> {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             audit_file: None,
+            redis_url: None,
         };
         let (router, _) = app(&config);
         match flag.as_str() {

@@ -27,6 +27,7 @@ async fn the_audit_trail_holds_one_event_per_refused_request_and_no_secret() {
         cors_origins: vec!["https://app.example.com".into()],
         trusted_proxies: Vec::new(),
         audit_file: Some(audit_file.clone()),
+        redis_url: None,
     };
     let (router, state) = app(&config);
     let order_ids = state.order_ids();

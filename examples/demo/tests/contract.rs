@@ -73,6 +73,7 @@ async fn every_endpoint_keeps_its_contract() {
         cors_origins: Vec::new(),
         trusted_proxies: Vec::new(),
         audit_file: None,
+        redis_url: None,
     };
     let (router, state) = app(&config);
     let inventory = router.inventory();

@@ -27,6 +27,7 @@ fn config() -> DemoConfig {
         cors_origins: vec![CORS_ORIGIN.into()],
         trusted_proxies: Vec::new(),
         audit_file: None,
+        redis_url: None,
     }
 }
 

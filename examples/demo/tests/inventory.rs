@@ -14,6 +14,7 @@ fn config() -> DemoConfig {
         cors_origins: Vec::new(),
         trusted_proxies: Vec::new(),
         audit_file: None,
+        redis_url: None,
     }
 }
 

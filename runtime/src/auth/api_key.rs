@@ -19,6 +19,7 @@ use subtle::ConstantTimeEq;
 
 use super::{AuthFailure, Principal};
 use crate::policy::AuthScheme;
+use crate::store::{StoreError, StoreFuture};
 
 /// The header API keys are read from.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -133,10 +134,15 @@ impl ApiKeyRecord {
     }
 }
 
-/// Where key records live. [`InMemoryApiKeys`] is the embedded default.
+/// Where key records live. [`InMemoryApiKeys`] is the embedded default; `RedisApiKeys`
+/// (feature `redis`) keeps revocations in Redis, shared by every instance.
 pub trait ApiKeyStore: Send + Sync + fmt::Debug + 'static {
-    /// The record whose hash is `hash`, unless revoked.
-    fn find(&self, hash: &[u8; 32]) -> Option<ApiKeyRecord>;
+    /// The record whose hash is `hash`, unless revoked; an error when the store cannot tell
+    /// (the request is then refused with 503).
+    fn find<'a>(
+        &'a self,
+        hash: &'a [u8; 32],
+    ) -> StoreFuture<'a, Result<Option<ApiKeyRecord>, StoreError>>;
 }
 
 /// Key records in memory, by hash.
@@ -176,16 +182,26 @@ impl InMemoryApiKeys {
     }
 }
 
-impl ApiKeyStore for InMemoryApiKeys {
-    fn find(&self, hash: &[u8; 32]) -> Option<ApiKeyRecord> {
+impl InMemoryApiKeys {
+    /// The record whose hash is `hash`, unless revoked here.
+    pub fn find_now(&self, hash: &[u8; 32]) -> Option<ApiKeyRecord> {
         let map = self.by_hash.read().unwrap_or_else(|p| p.into_inner());
         let (record, revoked) = map.get(hash)?;
         (!revoked).then(|| record.clone())
     }
 }
 
+impl ApiKeyStore for InMemoryApiKeys {
+    fn find<'a>(
+        &'a self,
+        hash: &'a [u8; 32],
+    ) -> StoreFuture<'a, Result<Option<ApiKeyRecord>, StoreError>> {
+        StoreFuture::ready(Ok(self.find_now(hash)))
+    }
+}
+
 /// Authenticates `X-API-Key` against `store`.
-pub(crate) fn authenticate(
+pub(crate) async fn authenticate(
     store: &dyn ApiKeyStore,
     parts: &Parts,
 ) -> Result<Principal, AuthFailure> {
@@ -199,7 +215,11 @@ pub(crate) fn authenticate(
     }
     let key = value.to_str().map_err(|_| AuthFailure::Invalid)?;
     let hash = sha256(key);
-    let record = store.find(&hash).ok_or(AuthFailure::Invalid)?;
+    let record = store
+        .find(&hash)
+        .await
+        .map_err(|_| AuthFailure::Unavailable)?
+        .ok_or(AuthFailure::Invalid)?;
     if !bool::from(record.hash.ct_eq(&hash)) {
         return Err(AuthFailure::Invalid);
     }
@@ -234,8 +254,8 @@ mod tests {
         b.body(()).unwrap().into_parts().0
     }
 
-    #[test]
-    fn generated_keys_hash_lookup_revocation() {
+    #[tokio::test]
+    async fn generated_keys_hash_lookup_revocation() {
         let store = InMemoryApiKeys::new();
         let new = NewApiKey::generate("sk_test", "svc-reports", &["reports:read"]);
         assert!(new.key.starts_with("sk_test_") && new.key.len() == "sk_test_".len() + 64);
@@ -245,28 +265,36 @@ mod tests {
         );
         let id = new.record.id.clone();
         store.insert(new.record);
-        let p = authenticate(&store, &parts("/r", Some(&new.key))).unwrap();
+        let p = authenticate(&store, &parts("/r", Some(&new.key)))
+            .await
+            .unwrap();
         assert_eq!(
             (p.subject(), p.scheme()),
             ("svc-reports", AuthScheme::ApiKey)
         );
         assert!(p.has_scope("reports:read"));
         assert_eq!(
-            authenticate(&store, &parts("/r", Some("sk_test_wrong"))).unwrap_err(),
+            authenticate(&store, &parts("/r", Some("sk_test_wrong")))
+                .await
+                .unwrap_err(),
             AuthFailure::Invalid
         );
         assert_eq!(
-            authenticate(&store, &parts("/r", None)).unwrap_err(),
+            authenticate(&store, &parts("/r", None)).await.unwrap_err(),
             AuthFailure::Missing
         );
         assert_eq!(
-            authenticate(&store, &parts("/r?api_key=x", Some(&new.key))).unwrap_err(),
+            authenticate(&store, &parts("/r?api_key=x", Some(&new.key)))
+                .await
+                .unwrap_err(),
             AuthFailure::Invalid,
             "a key-like query parameter refuses the request"
         );
         assert!(store.revoke(&id));
         assert_eq!(
-            authenticate(&store, &parts("/r", Some(&new.key))).unwrap_err(),
+            authenticate(&store, &parts("/r", Some(&new.key)))
+                .await
+                .unwrap_err(),
             AuthFailure::Invalid
         );
     }

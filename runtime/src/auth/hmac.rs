@@ -34,6 +34,7 @@ use sha2::{Digest, Sha256};
 use super::jwt::ConfigError;
 use super::{AuthFailure, Principal};
 use crate::policy::AuthScheme;
+use crate::store::{StoreError, StoreFuture};
 
 /// The `Authorization` scheme, and the first line of the canonical request.
 pub const SCHEME: &str = "HMAC-SHA256";
@@ -172,18 +173,20 @@ pub enum NonceOutcome {
     Full,
 }
 
-/// Remembers the nonces of accepted requests, to refuse replays.
+/// Remembers the nonces of accepted requests, to refuse replays. [`InMemoryNonces`] is the
+/// embedded default; `RedisStore` (feature `redis`) shares them between instances.
 pub trait NonceStore: Send + Sync + fmt::Debug + 'static {
-    /// Remembers (key_id, nonce) until `expires_at` (unix secs); says whether it was new.
+    /// Remembers (key_id, nonce) until `expires_at` (unix secs); says whether it was new, or
+    /// fails when the store cannot answer (the request is then refused with 503).
     ///
     /// An entry is live while `now < expires_at`; an expired entry counts as not seen.
-    fn check_and_insert(
-        &self,
-        key_id: &str,
-        nonce: &str,
+    fn check_and_insert<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
         expires_at: u64,
         now: u64,
-    ) -> NonceOutcome;
+    ) -> StoreFuture<'a, Result<NonceOutcome, StoreError>>;
 }
 
 /// Nonces in memory, up to a fixed number of entries.
@@ -239,7 +242,8 @@ impl InMemoryNonces {
     }
 }
 
-fn nonce_key(key_id: &str, nonce: &str) -> [u8; 16] {
+/// The first 16 bytes of SHA-256(key id ‖ 0x00 ‖ nonce): what the stores keep.
+pub(crate) fn nonce_key(key_id: &str, nonce: &str) -> [u8; 16] {
     let digest = Sha256::new()
         .chain_update(key_id.as_bytes())
         .chain_update([0u8])
@@ -251,7 +255,20 @@ fn nonce_key(key_id: &str, nonce: &str) -> [u8; 16] {
 }
 
 impl NonceStore for InMemoryNonces {
-    fn check_and_insert(
+    fn check_and_insert<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
+        expires_at: u64,
+        now: u64,
+    ) -> StoreFuture<'a, Result<NonceOutcome, StoreError>> {
+        StoreFuture::ready(Ok(self.check_and_insert_now(key_id, nonce, expires_at, now)))
+    }
+}
+
+impl InMemoryNonces {
+    /// [`NonceStore::check_and_insert`], answered at once.
+    pub fn check_and_insert_now(
         &self,
         key_id: &str,
         nonce: &str,
@@ -417,15 +434,17 @@ impl PendingHmac {
     /// Checks the signature over the canonical request with `body` (the exact bytes received,
     /// empty if none), then records the nonce; a replayed nonce, or a full nonce store, is
     /// refused.
-    pub fn finish(self, body: &[u8]) -> Result<Principal, AuthFailure> {
+    pub async fn finish(self, body: &[u8]) -> Result<Principal, AuthFailure> {
         let mut mac = self.mac;
         mac.update(hex(&Sha256::digest(body)).as_bytes());
         mac.verify_slice(&self.signature)
             .map_err(|_| AuthFailure::Invalid)?;
-        match self
+        let outcome = self
             .nonces
             .check_and_insert(&self.key_id, &self.nonce, self.expires_at, self.now)
-        {
+            .await
+            .map_err(|_| AuthFailure::Unavailable)?;
+        match outcome {
             NonceOutcome::Fresh => Ok(Principal::new(
                 self.subject,
                 self.roles,
@@ -661,6 +680,26 @@ fn parse_signature(hex: &str) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
 
+    use std::future::Future as _;
+
+    /// The in-memory nonce store answers at once: the future is ready on its first poll.
+    trait FinishNow {
+        fn finish_now(self, body: &[u8]) -> Result<Principal, AuthFailure>;
+    }
+
+    impl FinishNow for PendingHmac {
+        fn finish_now(self, body: &[u8]) -> Result<Principal, AuthFailure> {
+            let mut future = std::pin::pin!(self.finish(body));
+            match future
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+            {
+                std::task::Poll::Ready(result) => result,
+                std::task::Poll::Pending => panic!("the in-memory store answers at once"),
+            }
+        }
+    }
+
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
     const KEY_ID: &str = "demo-webhooks";
     const NONCE: &str = "4f9c2b7e1d3a4c5b8e6f7a9b0c1d2e3f";
@@ -701,7 +740,8 @@ mod tests {
         body: &[u8],
         now: u64,
     ) -> Result<Principal, AuthFailure> {
-        v.begin(&parts(method, uri, &[header]), now)?.finish(body)
+        v.begin(&parts(method, uri, &[header]), now)?
+            .finish_now(body)
     }
 
     fn header_with(replace: &str, with: &str) -> String {
@@ -754,7 +794,7 @@ mod tests {
         let pending = v.begin(&parts("POST", URI, &[&header]), TS + 10).unwrap();
         let debug = format!("{pending:?}");
         assert!(!debug.contains(NONCE) && !debug.contains("46be6fff"));
-        let p = pending.finish(BODY).unwrap();
+        let p = pending.finish_now(BODY).unwrap();
         assert_eq!((p.subject(), p.scheme()), ("github", AuthScheme::Hmac));
         assert!(p.has_role("webhook") && p.has_scope("hooks:write"));
 
@@ -955,45 +995,45 @@ mod tests {
         let store = InMemoryNonces::new(2);
         assert!(store.is_empty());
         assert_eq!(
-            store.check_and_insert("k", "n1", 100, 10),
+            store.check_and_insert_now("k", "n1", 100, 10),
             NonceOutcome::Fresh
         );
         assert_eq!(
-            store.check_and_insert("k", "n1", 100, 99),
+            store.check_and_insert_now("k", "n1", 100, 99),
             NonceOutcome::Replayed
         );
         assert_eq!(
-            store.check_and_insert("j", "n1", 100, 10),
+            store.check_and_insert_now("j", "n1", 100, 10),
             NonceOutcome::Fresh
         );
         assert_eq!(store.len(), 2);
         // Full of live entries: refused, and nothing forgotten.
         assert_eq!(
-            store.check_and_insert("k", "n2", 100, 50),
+            store.check_and_insert_now("k", "n2", 100, 50),
             NonceOutcome::Full
         );
         assert_eq!(
-            store.check_and_insert("k", "n1", 100, 50),
+            store.check_and_insert_now("k", "n1", 100, 50),
             NonceOutcome::Replayed
         );
         // At `expires_at` the entries are expired: swept to make room, and a seen pair is new.
         assert_eq!(
-            store.check_and_insert("k", "n2", 300, 100),
+            store.check_and_insert_now("k", "n2", 300, 100),
             NonceOutcome::Fresh
         );
         assert_eq!(store.len(), 1);
         assert_eq!(
-            store.check_and_insert("k", "n1", 300, 100),
+            store.check_and_insert_now("k", "n1", 300, 100),
             NonceOutcome::Fresh
         );
         assert_eq!(
-            store.check_and_insert("k", "n1", 300, 200),
+            store.check_and_insert_now("k", "n1", 300, 200),
             NonceOutcome::Replayed
         );
         // `key_id ‖ 0x00 ‖ nonce`: the split between them matters.
         assert_ne!(nonce_key("ab", "c"), nonce_key("a", "bc"));
         assert_eq!(
-            InMemoryNonces::new(0).check_and_insert("k", "n", 1, 0),
+            InMemoryNonces::new(0).check_and_insert_now("k", "n", 1, 0),
             NonceOutcome::Full
         );
     }

@@ -120,6 +120,8 @@ pub enum AuthFailure {
     Missing,
     /// A credential was presented and refused.
     Invalid,
+    /// A store the check needs (nonces, revocations) could not answer: 503, not 401.
+    Unavailable,
 }
 
 /// 401 with `WWW-Authenticate: Bearer` (RFC 6750): no credentials.
@@ -137,16 +139,19 @@ impl AuthFailure {
     /// The 401 problem for this failure on an endpoint accepting `schemes`: the same body
     /// whatever failed, and one `WWW-Authenticate` challenge per accepted scheme.
     pub fn problem(self, schemes: &[AuthScheme]) -> Problem {
+        if self == AuthFailure::Unavailable {
+            return crate::store::unavailable();
+        }
         let mut problem = Problem::new(StatusCode::UNAUTHORIZED)
             .with_detail("Authentication is required.")
             .with_reason(match self {
                 AuthFailure::Missing => "credential_missing",
-                AuthFailure::Invalid => "credential_invalid",
+                AuthFailure::Invalid | AuthFailure::Unavailable => "credential_invalid",
             });
         for scheme in schemes {
             let challenge = match (scheme, self) {
                 (AuthScheme::Jwt, AuthFailure::Missing) => "Bearer realm=\"api\"",
-                (AuthScheme::Jwt, AuthFailure::Invalid) => {
+                (AuthScheme::Jwt, AuthFailure::Invalid | AuthFailure::Unavailable) => {
                     "Bearer realm=\"api\", error=\"invalid_token\""
                 }
                 (AuthScheme::ApiKey, _) => "ApiKey realm=\"api\", header=\"X-API-Key\"",
