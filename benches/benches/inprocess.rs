@@ -96,13 +96,19 @@ fn primitives(c: &mut Criterion) {
         RateSpec::new(1_000_000_000, Duration::from_secs(1)),
     );
     group.bench_function("rate_decision_hot_key", |b| {
-        b.iter(|| limiter.check_local(black_box(&RateKey::Principal(1))).unwrap())
+        b.iter(|| {
+            limiter
+                .check_local(black_box(&RateKey::Principal(1)))
+                .unwrap()
+        })
     });
     let mut i = 0u64;
     group.bench_function("rate_decision_100k_keys", |b| {
         b.iter(|| {
             i = (i + 1) % 100_000;
-            limiter.check_local(black_box(&RateKey::Principal(i))).unwrap()
+            limiter
+                .check_local(black_box(&RateKey::Principal(i)))
+                .unwrap()
         })
     });
 

@@ -95,29 +95,76 @@ impl fmt::Debug for RedisStore {
 /// Default deadline of one operation, and of one connection attempt.
 const DEFAULT_DEADLINE: Duration = Duration::from_millis(250);
 
-impl RedisStore {
-    /// A store at `url` (`redis://[user:password@]host:port/db`, or `rediss://` for TLS),
-    /// with a 250 ms deadline per operation.
-    ///
-    /// Connects lazily: a server that is down now is not an error here; requests then get
-    /// the outage behaviour until it is up. Must be called within a Tokio runtime.
-    pub fn open(url: &str) -> Result<Self, ConfigError> {
-        Self::open_with_deadline(url, DEFAULT_DEADLINE)
+/// Builds a [`RedisStore`]: [`RedisStore::builder`].
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    deadline: Duration,
+    root_certificate: Option<Vec<u8>>,
+    prefix: String,
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("deadline", &self.deadline)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStoreBuilder {
+    /// The deadline of one operation and of one connection attempt (default 250 ms): past
+    /// it, the store counts as out.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
     }
 
-    /// As [`open`](Self::open), with another deadline per operation.
-    pub fn open_with_deadline(url: &str, deadline: Duration) -> Result<Self, ConfigError> {
-        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+    /// For `rediss://`: trust only this CA (PEM) for the server's certificate, for a private
+    /// PKI. Without it, the web PKI's roots (`webpki-roots`) are trusted.
+    pub fn root_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.root_certificate = Some(pem.to_vec());
+        self
+    }
+
+    /// Prefixes every key with `prefix` instead of `se` (to share a server between
+    /// applications).
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.replace(['{', '}'], "");
+        self
+    }
+
+    /// The store. Connects lazily: a server that is down now is not an error here; requests
+    /// then get the outage behaviour until it is up. Must be called within a Tokio runtime.
+    pub fn open(self) -> Result<RedisStore, ConfigError> {
+        let url = self.url.as_str();
+        let tls = url.starts_with("rediss://");
+        if !(tls || url.starts_with("redis://")) {
             return Err(ConfigError::new(
                 "a Redis URL starts with redis:// or rediss://",
             ));
         }
-        // The error of `open` may quote the URL (and its password): not passed on.
-        let client = redis::Client::open(url)
-            .map_err(|_| ConfigError::new("the Redis URL could not be parsed"))?;
+        // The errors of the redis crate may quote the URL (and its password): not passed on.
+        let client = match self.root_certificate {
+            Some(_) if !tls => {
+                return Err(ConfigError::new(
+                    "a root certificate is only for rediss:// URLs",
+                ))
+            }
+            Some(pem) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                },
+            ),
+            None => redis::Client::open(url),
+        }
+        .map_err(|_| ConfigError::new("the Redis URL or certificate could not be used"))?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(deadline))
-            .set_response_timeout(Some(deadline))
+            .set_connection_timeout(Some(self.deadline))
+            .set_response_timeout(Some(self.deadline))
             // Reconnection: a few quick attempts; after that, the next request tries again.
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(20))
@@ -127,16 +174,30 @@ impl RedisStore {
         Ok(RedisStore {
             connection,
             gcra: Script::new(GCRA),
-            deadline,
-            prefix: Arc::from("se"),
+            deadline: self.deadline,
+            prefix: Arc::from(self.prefix),
         })
     }
+}
 
-    /// Prefixes every key with `prefix` instead of `se` (to share a server between
-    /// applications).
-    pub fn prefix(mut self, prefix: &str) -> Self {
-        self.prefix = Arc::from(prefix.replace(['{', '}'], ""));
-        self
+impl RedisStore {
+    /// A store at `url` (`redis://[user:password@]host:port/db`, or `rediss://` for TLS),
+    /// with the defaults: a 250 ms deadline, the web PKI's roots, keys under `se:`.
+    ///
+    /// Connects lazily: a server that is down now is not an error here. Must be called within
+    /// a Tokio runtime.
+    pub fn open(url: &str) -> Result<Self, ConfigError> {
+        Self::builder(url).open()
+    }
+
+    /// A store at `url` with other settings.
+    pub fn builder(url: &str) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.to_owned(),
+            deadline: DEFAULT_DEADLINE,
+            root_certificate: None,
+            prefix: "se".to_owned(),
+        }
     }
 
     /// Checks the server answers.

@@ -25,7 +25,7 @@ use secure_endpoint::policy::RateSpec;
 use secure_endpoint::rate::{Decision, Limit, MemoryRateStore};
 use secure_endpoint::redis::{RedisApiKeys, RedisStore};
 use secure_endpoint::routing::{get, post};
-use secure_endpoint::store::Outage;
+use secure_endpoint::store::{Outage, StoreErrorKind};
 use secure_endpoint::{secure_endpoint, Principal, SecureRouter, Security};
 
 // ---- the server ----------------------------------------------------------------------------
@@ -33,29 +33,61 @@ use secure_endpoint::{secure_endpoint, Principal, SecureRouter, Security};
 /// A `redis-server` on a free loopback port, without persistence; killed on drop.
 struct RedisServer {
     port: u16,
+    /// With TLS only: the directory holding its certificate and key.
+    tls: Option<TempDir>,
     child: Option<Child>,
 }
 
 impl RedisServer {
     fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    fn start_with(tls: Option<TempDir>) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let mut server = RedisServer { port, child: None };
+        let mut server = RedisServer {
+            port,
+            tls,
+            child: None,
+        };
         server.restart();
         server
     }
 
     fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}/", self.port)
     }
 
     /// Starts the server (again) on the same port and waits until it accepts connections.
     fn restart(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
+        let port = self.port.to_string();
+        let mut command = Command::new("redis-server");
+        match &self.tls {
+            None => command.args(["--port", &port]),
+            Some(dir) => command
+                .args([
+                    "--port",
+                    "0",
+                    "--tls-port",
+                    &port,
+                    "--tls-auth-clients",
+                    "no",
+                ])
+                .arg("--tls-cert-file")
+                .arg(dir.path().join("server.pem"))
+                .arg("--tls-key-file")
+                .arg(dir.path().join("server.key")),
+        };
+        let child = command
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -91,6 +123,48 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A directory under the system's temporary one, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("se-redis-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A CA, and a certificate for 127.0.0.1 signed by it written with its key into a new
+/// directory: `(CA PEM, directory)`.
+fn tls_material() -> (String, TempDir) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "secure-endpoint Redis test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let dir = TempDir::new();
+    std::fs::write(dir.path().join("server.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("server.key"), key.serialize_pem()).unwrap();
+    (ca.pem(), dir)
 }
 
 fn store(server: &RedisServer) -> Arc<RedisStore> {
@@ -295,6 +369,39 @@ async fn a_key_revoked_on_one_instance_is_refused_by_the_other() {
     }
 }
 
+#[tokio::test]
+async fn rediss_verifies_the_server_certificate() {
+    let (ca_pem, dir) = tls_material();
+    let server = RedisServer::start_with(Some(dir));
+    let limit = Limit::new("tls", RateSpec::new(1, Duration::from_secs(60)));
+
+    let trusted = RedisStore::builder(&server.url())
+        .root_certificate_pem(ca_pem.as_bytes())
+        .open()
+        .unwrap();
+    trusted
+        .ping()
+        .await
+        .expect("rediss:// with the server's CA");
+    assert_eq!(trusted.decide_at(&limit, "k", 1).await, Ok(Decision::Admit));
+    assert!(matches!(
+        trusted.decide_at(&limit, "k", 2).await,
+        Ok(Decision::Refuse { .. })
+    ));
+
+    // The web PKI's roots do not include the test CA: no connection, an outage.
+    let untrusted = RedisStore::open(&server.url()).unwrap();
+    assert_eq!(
+        untrusted.ping().await.unwrap_err().kind(),
+        StoreErrorKind::Unreachable
+    );
+    // A root certificate makes no sense without TLS.
+    assert!(RedisStore::builder("redis://127.0.0.1:1/")
+        .root_certificate_pem(ca_pem.as_bytes())
+        .open()
+        .is_err());
+}
+
 // ---- outages -------------------------------------------------------------------------------
 
 /// Retries `check` every 100 ms until it is true or 15 s have passed.
@@ -381,7 +488,10 @@ async fn redis_down_fails_closed_then_recovers_on_its_own() {
 async fn a_slow_redis_is_an_outage_too() {
     let server = RedisServer::start();
     let redis = Arc::new(
-        RedisStore::open_with_deadline(&server.url(), Duration::from_millis(200)).unwrap(),
+        RedisStore::builder(&server.url())
+            .deadline(Duration::from_millis(200))
+            .open()
+            .unwrap(),
     );
     let app = instance(redis.clone(), Outage::FailClosed).await;
     let token = alice();
