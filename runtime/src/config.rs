@@ -42,12 +42,14 @@ pub(crate) struct Engine {
     pub(crate) record_allowed: bool,
     /// Where rate limits are counted when not in this instance's memory.
     pub(crate) rate_store: Option<(Arc<dyn RateStore>, Outage)>,
+    /// Keys each in-memory limiter holds at most.
+    pub(crate) rate_max_keys: usize,
 }
 
 impl Engine {
     /// The limiter for one limit: in memory, or in the shared store under `id`.
     pub(crate) fn limiter(&self, name: &'static str, id: &str, spec: RateSpec) -> RateLimiter {
-        shared_limiter(&self.rate_store, name, id, spec)
+        shared_limiter(&self.rate_store, self.rate_max_keys, name, id, spec)
     }
 
     /// `true` when a security event would go anywhere: an event sink, or a `tracing`
@@ -77,15 +79,17 @@ pub struct SecurityBuilder {
     events: Option<Arc<dyn EventSink>>,
     record_allowed: bool,
     rate_store: Option<(Arc<dyn RateStore>, Outage)>,
+    rate_max_keys: usize,
 }
 
 fn shared_limiter(
     store: &Option<(Arc<dyn RateStore>, Outage)>,
+    max_keys: usize,
     name: &'static str,
     id: &str,
     spec: RateSpec,
 ) -> RateLimiter {
-    let limiter = RateLimiter::new(name, spec);
+    let limiter = RateLimiter::new(name, spec).max_keys(max_keys);
     match store {
         Some((store, outage)) => limiter.shared(id, store.clone(), *outage),
         None => limiter,
@@ -109,6 +113,7 @@ impl Security {
             events: None,
             record_allowed: false,
             rate_store: None,
+            rate_max_keys: crate::rate::DEFAULT_MAX_KEYS,
         }
     }
 }
@@ -237,13 +242,26 @@ impl SecurityBuilder {
         self
     }
 
+    /// The most keys (principals or client addresses) each limiter holds in memory (default
+    /// 1 000 000, about 70 MB): when that many are live, requests of new keys are refused with
+    /// 429 until some expire. A spray of addresses or identities cannot grow memory past it.
+    pub fn rate_max_keys(mut self, max_keys: usize) -> Self {
+        self.rate_max_keys = max_keys.max(1);
+        self
+    }
+
     /// Finishes the configuration.
     pub fn build(self) -> Security {
-        let default_limiter =
-            shared_limiter(&self.rate_store, "default", "default", self.default_rate);
+        let default_limiter = shared_limiter(
+            &self.rate_store,
+            self.rate_max_keys,
+            "default",
+            "default",
+            self.default_rate,
+        );
         let ip_limiter = self
             .ip_rate
-            .map(|r| shared_limiter(&self.rate_store, "ip", "ip", r));
+            .map(|r| shared_limiter(&self.rate_store, self.rate_max_keys, "ip", "ip", r));
         Security {
             engine: Arc::new(Engine {
                 jwt: self.jwt,
@@ -259,6 +277,7 @@ impl SecurityBuilder {
                 events: self.events,
                 record_allowed: self.record_allowed,
                 rate_store: self.rate_store,
+                rate_max_keys: self.rate_max_keys,
             }),
         }
     }

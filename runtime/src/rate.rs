@@ -253,6 +253,47 @@ where
     }
 }
 
+/// governor's DashMap store behind an `Arc`, so that the limiter can also ask whether a key
+/// is held (for the cap on keys) without going through governor.
+struct SharedMap(Arc<DashMapStateStore<RateKey>>);
+
+impl governor::state::StateStore for SharedMap {
+    type Key = RateKey;
+
+    #[inline]
+    fn measure_and_replace<T, F, E>(&self, key: &RateKey, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<governor::nanos::Nanos>) -> Result<(T, governor::nanos::Nanos), E>,
+    {
+        self.0.measure_and_replace(key, f)
+    }
+}
+
+impl governor::state::keyed::ShrinkableKeyedStateStore<RateKey> for SharedMap {
+    fn retain_recent(&self, drop_below: governor::nanos::Nanos) {
+        governor::state::keyed::ShrinkableKeyedStateStore::retain_recent(&*self.0, drop_below);
+    }
+
+    fn shrink_to_fit(&self) {
+        self.0.shrink_to_fit();
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Keys a limiter holds in memory at most, by default: about 70 MB (70 bytes per key,
+/// BENCHMARKS.md).
+pub const DEFAULT_MAX_KEYS: usize = 1_000_000;
+
+/// Every this many decisions, the number of keys held is compared with the cap.
+const CAP_CHECK_EVERY: u32 = 1 << 10;
+
 const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 
@@ -261,7 +302,17 @@ const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy")
 pub struct RateLimiter {
     name: &'static str,
     spec: RateSpec,
-    limiter: LocalGcra<RateKey, DefaultClock>,
+    limiter: governor::RateLimiter<
+        RateKey,
+        SharedMap,
+        DefaultClock,
+        governor::middleware::NoOpMiddleware<<DefaultClock as Clock>::Instant>,
+    >,
+    /// The limiter's keys (the same map governor holds).
+    keys: Arc<DashMapStateStore<RateKey>>,
+    max_keys: usize,
+    /// Set when the map held `max_keys` live keys at the last count: new keys are refused.
+    full: std::sync::atomic::AtomicBool,
     policy_header: HeaderValue,
     /// Decisions since the last sweep of fresh keys.
     decisions: AtomicU32,
@@ -301,10 +352,18 @@ impl RateLimiter {
     pub fn new(name: &'static str, spec: RateSpec) -> Self {
         let quota = Limit::new(name, spec).quota();
         let policy_header = policy_header(name, spec.count, spec.period_secs);
+        let keys = Arc::new(DashMapStateStore::default());
         RateLimiter {
             name,
             spec,
-            limiter: governor::RateLimiter::dashmap(quota),
+            limiter: governor::RateLimiter::new(
+                quota,
+                SharedMap(keys.clone()),
+                DefaultClock::default(),
+            ),
+            keys,
+            max_keys: DEFAULT_MAX_KEYS,
+            full: std::sync::atomic::AtomicBool::new(false),
             policy_header,
             decisions: AtomicU32::new(0),
             sweep_every: SWEEP_EVERY,
@@ -326,6 +385,16 @@ impl RateLimiter {
             outage,
             health: Health::default(),
         });
+        self
+    }
+
+    /// Holds at most about `max_keys` keys in memory (default [`DEFAULT_MAX_KEYS`]): when
+    /// that many are live (not yet back to fresh), requests of keys not held are refused with
+    /// 429 until some expire, rather than memory growing without bound under a key spray.
+    /// The count is taken every 1 024 decisions, so the map may briefly exceed the cap by
+    /// the keys of that many decisions.
+    pub fn max_keys(mut self, max_keys: usize) -> Self {
+        self.max_keys = max_keys.max(1);
         self
     }
 
@@ -375,9 +444,15 @@ impl RateLimiter {
     /// Admits one request for `key` in this instance's memory, or returns the 429 to send.
     #[inline]
     pub fn check_local(&self, key: &RateKey) -> Result<(), Problem> {
-        let n = self.decisions.fetch_add(1, Ordering::Relaxed);
-        if n.wrapping_add(1).is_multiple_of(self.sweep_every) {
-            self.retain_recent();
+        let n = self
+            .decisions
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
+        if n.is_multiple_of(CAP_CHECK_EVERY) {
+            self.count_keys(n);
+        }
+        if self.full.load(Ordering::Relaxed) && !self.keys.contains_key(key) {
+            return Err(self.rejection(Limit::new(self.name, self.spec).interval()));
         }
         match self.limiter.check_key(key) {
             Ok(()) => Ok(()),
@@ -411,6 +486,25 @@ impl RateLimiter {
     pub fn retain_recent(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+
+    /// Every 1 024 decisions: sweeps when due (every `sweep_every`) or when the cap is
+    /// reached, then notes whether the map is full.
+    #[cold]
+    fn count_keys(&self, decisions: u32) {
+        if decisions.is_multiple_of(self.sweep_every) || self.keys.len() >= self.max_keys {
+            self.retain_recent();
+        }
+        let full = self.keys.len() >= self.max_keys;
+        if full != self.full.swap(full, Ordering::Relaxed) && full {
+            tracing::warn!(
+                target: crate::events::TARGET,
+                kind = "rate_keys_full",
+                limiter = self.name,
+                max_keys = self.max_keys,
+                "rate limiter holds its maximum of live keys: new keys are refused until some expire"
+            );
+        }
     }
 }
 
@@ -575,15 +669,15 @@ mod tests {
                 period_secs: 1,
             },
         );
-        limiter.sweep_every = 1_000;
-        for i in 0..999 {
+        limiter.sweep_every = CAP_CHECK_EVERY;
+        for i in 0..1023 {
             limiter.check_local(&RateKey::Principal(i)).unwrap();
         }
-        assert_eq!(limiter.len(), 999);
+        assert_eq!(limiter.len(), 1023);
         // governor drops a key one emission interval after its state is back to fresh: with
         // one request per second, two seconds after its last request.
         std::thread::sleep(Duration::from_millis(2_100));
-        // The 1000th decision sweeps first.
+        // The 1024th decision sweeps first.
         limiter.check_local(&RateKey::Principal(5_000)).unwrap();
         assert_eq!(limiter.len(), 1);
     }
@@ -651,6 +745,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A spray of a million addresses at a limiter whose keys stay live for 9 s (100 per 15
+    /// minutes), capped at 10 000 keys: the map never holds more than the cap and one count
+    /// interval, new keys are refused while it is full, and keys already held are decided as
+    /// before.
+    #[test]
+    fn the_key_cap_holds_under_a_spray_of_live_keys() {
+        let limiter =
+            RateLimiter::new("cap", RateSpec::new(100, Duration::from_secs(900))).max_keys(10_000);
+        let early = RateKey::Ip(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+        limiter.check_local(&early).unwrap();
+        let (mut most, mut refused) = (0, 0u32);
+        for i in 0..1_000_000u32 {
+            let ip = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i));
+            if let Err(problem) = limiter.check_local(&RateKey::Ip(ip)) {
+                assert_eq!(problem.status(), StatusCode::TOO_MANY_REQUESTS);
+                refused += 1;
+            }
+            if i % 128 == 0 {
+                most = most.max(limiter.len());
+            }
+        }
+        most = most.max(limiter.len());
+        eprintln!("cap 10 000: at most {most} keys held, {refused} of 1 000 000 refused");
+        assert!(
+            most <= 10_000 + CAP_CHECK_EVERY as usize,
+            "{most} keys held"
+        );
+        assert!(refused >= 1_000_000 - 10_000 - CAP_CHECK_EVERY, "{refused}");
+        // A key held before the spray still has its own quota (99 left of 100).
+        for _ in 0..99 {
+            limiter.check_local(&early).unwrap();
+        }
+        assert!(limiter.check_local(&early).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use secure_endpoint::hmac::InMemoryNonces;
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::policy::RateSpec;
 use secure_endpoint::rate::{RateKey, RateLimiter};
@@ -28,6 +29,33 @@ fn main() {
     println!(
         "rate limiter: {} keys, {per_key:.0} bytes per key (RSS growth)",
         limiter.len()
+    );
+
+    // A spray of a million live keys (100 per 15 minutes: a key stays live 9 s) at a limiter
+    // capped at 100 000 keys.
+    let capped =
+        RateLimiter::new("capped", RateSpec::new(100, Duration::from_secs(900))).max_keys(100_000);
+    let before = rss_bytes();
+    let mut refused = 0u32;
+    for i in 0..KEYS {
+        refused += u32::from(capped.check_local(&RateKey::Principal(i)).is_err());
+    }
+    println!(
+        "capped rate limiter: spray of {KEYS} keys, {} held, {refused} refused, {:.1} MB RSS growth",
+        capped.len(),
+        (rss_bytes() - before) as f64 / 1e6
+    );
+
+    const NONCES: usize = 100_000;
+    let nonces = InMemoryNonces::new(NONCES);
+    let before = rss_bytes();
+    for i in 0..NONCES {
+        nonces.check_and_insert_now("key-id", &format!("{i:032x}"), u64::MAX, 0);
+    }
+    println!(
+        "nonce store: {} nonces, {:.0} bytes per nonce (RSS growth)",
+        nonces.len(),
+        (rss_bytes() - before) as f64 / nonces.len() as f64
     );
 
     const TOKENS: usize = 100_000;

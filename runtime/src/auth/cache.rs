@@ -165,4 +165,21 @@ mod tests {
         }
         assert!(cache.len() <= 32, "{}", cache.len());
     }
+
+    /// A spray of a million distinct tokens at a cache of the verifier's default size: it
+    /// never holds more than its capacity.
+    #[test]
+    fn a_million_token_spray_stays_within_capacity() {
+        let cache = TokenCache::new(crate::auth::jwt::DEFAULT_TOKEN_CACHE);
+        let mut most = 0;
+        for i in 0..1_000_000u32 {
+            cache.insert(&format!("eyJ.{i:08x}.sig"), p("u"), u64::MAX, 1, 0);
+            if i % 4096 == 0 {
+                most = most.max(cache.len());
+            }
+        }
+        most = most.max(cache.len());
+        let capacity = crate::auth::jwt::DEFAULT_TOKEN_CACHE.div_ceil(SHARDS) * SHARDS;
+        assert!(most <= capacity, "{most} > {capacity}");
+    }
 }

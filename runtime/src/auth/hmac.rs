@@ -990,6 +990,30 @@ mod tests {
         );
     }
 
+    /// A spray of a million fresh nonces, all within their window, at a store of the default
+    /// capacity: it holds at most its capacity and refuses the rest (fail closed); once they
+    /// expire, the space is reused.
+    #[test]
+    fn a_million_nonce_spray_stays_within_capacity() {
+        let store = InMemoryNonces::new(DEFAULT_NONCE_CAPACITY);
+        let mut full = 0u32;
+        for i in 0..1_000_000u32 {
+            match store.check_and_insert_now("k", &format!("{i:032x}"), 1_000, 10) {
+                NonceOutcome::Fresh => {}
+                NonceOutcome::Full => full += 1,
+                NonceOutcome::Replayed => panic!("a new nonce counted as a replay"),
+            }
+        }
+        assert_eq!(store.len(), DEFAULT_NONCE_CAPACITY);
+        assert_eq!(full as usize, 1_000_000 - DEFAULT_NONCE_CAPACITY);
+        assert_eq!(
+            store.check_and_insert_now("k", "late", 2_000, 1_000),
+            NonceOutcome::Fresh,
+            "expired entries are swept when the store is full"
+        );
+        assert_eq!(store.len(), 1);
+    }
+
     #[test]
     fn nonce_store_expires_and_fails_closed() {
         let store = InMemoryNonces::new(2);
