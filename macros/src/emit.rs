@@ -7,7 +7,7 @@ use std::path::Path;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ItemFn, ReturnType};
+use syn::{FnArg, Ident, ReturnType};
 
 use crate::model::{Auth, Date, Endpoint, Lifecycle, Scheme};
 
@@ -21,7 +21,7 @@ pub(crate) fn unroutable(
 ) -> TokenStream {
     let errors = err.to_compile_error();
     let track = track(policy);
-    match syn::parse2::<ItemFn>(item.clone()) {
+    match crate::syntax::parse_fn(item.clone()) {
         // A method: the macro's error alone (a struct cannot stand in an impl block).
         Ok(func) if func.sig.receiver().is_some() => errors,
         Ok(mut func) => {

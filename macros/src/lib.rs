@@ -15,6 +15,7 @@
 mod check;
 mod ctxt;
 mod emit;
+mod expand;
 mod exposure;
 mod model;
 mod policy_file;
@@ -168,30 +169,8 @@ use proc_macro::TokenStream;
 /// checking, at `T`.
 #[proc_macro_attribute]
 pub fn secure_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
-    let item = proc_macro2::TokenStream::from(item);
     let lookup = policy_file::load();
-    let tracked = lookup.path();
-    let parsed = match syntax::parse(args.into(), item.clone()) {
-        Ok(parsed) => parsed,
-        Err(err) => return emit::unroutable(&item, err, tracked).into(),
-    };
-    let (policy, broken) = match &lookup {
-        policy_file::Lookup::None => (None, None),
-        policy_file::Lookup::Found(file) => (Some(&**file), None),
-        // Reported at the attribute, together with the endpoint's own errors.
-        policy_file::Lookup::Broken(_, message) => {
-            (None, Some(syn::Error::new(parsed.attr_span, message)))
-        }
-    };
-    match (check::check(parsed, policy), broken) {
-        (Ok(endpoint), None) => emit::emit(endpoint, tracked).into(),
-        (Ok(_), Some(err)) => emit::unroutable(&item, err, tracked).into(),
-        (Err(err), None) => emit::unroutable(&item, err, tracked).into(),
-        (Err(err), Some(mut broken)) => {
-            broken.combine(err);
-            emit::unroutable(&item, broken, tracked).into()
-        }
-    }
+    expand::secure_endpoint(args.into(), item.into(), &lookup).into()
 }
 
 /// Derives `SafeResponse`: the type may be sent to clients as `Json<T>` from a

@@ -1,9 +1,9 @@
 //! Stage 1: tokens → [`Raw`]. Only the shape is checked here; meaning is `check`'s job.
 
 use proc_macro2::TokenStream;
-use syn::parse::Parser;
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Expr, ItemFn, Lit, Meta, Token};
+use syn::{Attribute, Block, Expr, ItemFn, Lit, Meta, Signature, Stmt, Token, Visibility};
 
 use crate::ctxt::Ctxt;
 use crate::model::{Raw, RawArg, RawValue};
@@ -12,7 +12,7 @@ use crate::model::{Raw, RawArg, RawValue};
 pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Raw> {
     // Errors about something missing underline the whole attribute.
     let attr_span = proc_macro2::Span::call_site();
-    let func: ItemFn = syn::parse2(item).map_err(|err| {
+    let func = parse_fn(item).map_err(|err| {
         syn::Error::new(
             err.span(),
             "`#[secure_endpoint]` goes on an `async fn` handler; this item is not a function",
@@ -57,6 +57,32 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Raw> {
         args: raw_args,
         func,
     })
+}
+
+/// The handler, with its attributes, visibility and signature parsed and its body kept as the
+/// tokens written (as tracing-attributes does): nothing here reads the body, so syn's recursive
+/// parser never descends into it. A body nested hundreds of levels deep does not overflow the
+/// stack of the compiler running the macro (a full parse did at about 800 nested parentheses),
+/// and a body with a syntax error still expands, so rustc reports that error where it is.
+pub(crate) fn parse_fn(item: TokenStream) -> syn::Result<ItemFn> {
+    let parser = |input: ParseStream<'_>| {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        let sig: Signature = input.parse()?;
+        let body;
+        let brace_token = syn::braced!(body in input);
+        let body: TokenStream = body.parse()?;
+        Ok(ItemFn {
+            attrs,
+            vis,
+            sig,
+            block: Box::new(Block {
+                brace_token,
+                stmts: vec![Stmt::Expr(Expr::Verbatim(body), None)],
+            }),
+        })
+    };
+    parser.parse2(item)
 }
 
 fn path_text(path: &syn::Path) -> String {
@@ -122,6 +148,36 @@ mod tests {
         .err()
         .unwrap();
         assert!(err.to_string().contains("`auth` needs a value"));
+    }
+
+    #[test]
+    fn the_body_is_kept_as_written_not_parsed() {
+        // Not Rust, but tokens: rustc reports the body's errors after the expansion.
+        let raw = parse(
+            quote!(auth = "none"),
+            quote!(
+                async fn f() -> u8 { let = ; 1 }
+            ),
+        )
+        .unwrap();
+        assert_eq!(raw.func.sig.ident, "f");
+        let block = &raw.func.block;
+        assert_eq!(
+            quote!(#block).to_string(),
+            quote!({ let = ; 1 }).to_string()
+        );
+
+        // Nested far deeper than a recursive parse survives on a test thread's stack.
+        let mut body = quote!(1);
+        for _ in 0..2_000 {
+            body = quote!((#body));
+        }
+        let raw = parse(
+            quote!(auth = "none"),
+            quote!(async fn f() { let _ = #body; }),
+        )
+        .unwrap();
+        assert_eq!(raw.func.sig.ident, "f");
     }
 
     #[test]

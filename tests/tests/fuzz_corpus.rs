@@ -116,3 +116,28 @@ fn networks_and_dates_corpus() {
         }
     }
 }
+
+/// Runs `replay` with rustc's stack for macros (8 MiB), not a test thread's 2 MiB: the macro
+/// corpus holds deeply nested items, and this is a debug build.
+fn with_rustc_stack(replay: impl FnOnce() + Send + 'static) {
+    let thread = std::thread::Builder::new().stack_size(8 << 20);
+    if let Err(panic) = thread.spawn(replay).unwrap().join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+fn macro_attribute_corpus() {
+    with_rustc_stack(|| {
+        for data in corpus("macro_attribute") {
+            secure_endpoint_macros_harness::attribute(&data);
+        }
+    });
+}
+
+#[test]
+fn macro_values_corpus() {
+    for data in corpus("macro_values") {
+        secure_endpoint_macros_harness::values(&data);
+    }
+}

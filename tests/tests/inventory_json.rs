@@ -1,0 +1,229 @@
+//! The security inventory's JSON (`Inventory::to_json`, what `demo --inventory=json` prints
+//! and reviewers' tools read) parses back to the same inventory, for arbitrary inventories.
+//!
+//! `Inventory` and `InventoryEntry` are `Serialize` only, and most of their text fields are
+//! `&'static str` borrowed from the `const` policies the macro emits: they cannot be
+//! deserialized as they are (nothing read at run time lives for `'static`), and making them
+//! owned or `Cow` would change the runtime's public types for a test. The reading side is an
+//! owned mirror, [`InventoryJson`], defined here:
+//!
+//! - it denies unknown fields, and [`EntryJson::from`] destructures every field of
+//!   `InventoryEntry` without `..`, so a field added to the inventory fails this test (at
+//!   compile time) until the mirror reads it too;
+//! - the round trip is checked both ways: the JSON parses into the mirror of the original
+//!   inventory, and the mirror writes the very same JSON back.
+
+use proptest::prelude::*;
+use secure_endpoint::{Inventory, InventoryEntry};
+use serde::{Deserialize, Serialize};
+
+/// The inventory as read back from its JSON.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InventoryJson {
+    endpoints: Vec<EntryJson>,
+}
+
+/// One endpoint as read back from the inventory's JSON.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryJson {
+    method: String,
+    path: String,
+    handler: String,
+    auth: Vec<String>,
+    public: bool,
+    any_authenticated: bool,
+    roles: Vec<String>,
+    scopes: Vec<String>,
+    owner: Option<String>,
+    loader: Option<String>,
+    rate: Option<String>,
+    rate_key: String,
+    fields: Option<Vec<String>>,
+    body_limit: Option<usize>,
+    deprecated: Option<String>,
+    sunset: Option<String>,
+    successor: Option<String>,
+    waivers: Vec<String>,
+    reason: Option<String>,
+}
+
+fn owned(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+impl From<&InventoryEntry> for EntryJson {
+    fn from(entry: &InventoryEntry) -> Self {
+        // Every field, no `..`: a new field of `InventoryEntry` does not compile here.
+        let InventoryEntry {
+            method,
+            path,
+            handler,
+            auth,
+            public,
+            any_authenticated,
+            roles,
+            scopes,
+            owner,
+            loader,
+            rate,
+            rate_key,
+            fields,
+            body_limit,
+            deprecated,
+            sunset,
+            successor,
+            waivers,
+            reason,
+        } = entry;
+        EntryJson {
+            method: method.clone(),
+            path: path.clone(),
+            handler: (*handler).to_owned(),
+            auth: owned(auth),
+            public: *public,
+            any_authenticated: *any_authenticated,
+            roles: owned(roles),
+            scopes: owned(scopes),
+            owner: owner.map(str::to_owned),
+            loader: loader.map(str::to_owned),
+            rate: rate.clone(),
+            rate_key: (*rate_key).to_owned(),
+            fields: fields.as_deref().map(owned),
+            body_limit: *body_limit,
+            deprecated: deprecated.clone(),
+            sunset: sunset.clone(),
+            successor: successor.clone(),
+            waivers: owned(waivers),
+            reason: reason.map(str::to_owned),
+        }
+    }
+}
+
+impl From<&Inventory> for InventoryJson {
+    fn from(inventory: &Inventory) -> Self {
+        let Inventory { endpoints } = inventory;
+        InventoryJson {
+            endpoints: endpoints.iter().map(EntryJson::from).collect(),
+        }
+    }
+}
+
+/// Any text: every `char`, quotes, backslashes, controls and line separators included, or
+/// text shaped like what the inventory holds.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(any::<char>(), 0..12).prop_map(String::from_iter),
+        prop::sample::select(vec![
+            "",
+            "jwt",
+            "api_key",
+            "/api/users/{user_id}",
+            "100/15m",
+            "2026-06-30",
+            "reports:read",
+            "\"quoted\"",
+            "back\\slash",
+            "line\nbreak",
+            "\u{0}\u{1f}\u{7f}",
+            "\u{2028}\u{2029}",
+            "é🦀",
+            "\u{feff}bom",
+            "</script>",
+        ])
+        .prop_map(str::to_owned),
+    ]
+}
+
+/// The inventory borrows its text for `'static` from the policies; here it is leaked, a few
+/// kilobytes for the whole test.
+fn leaked() -> impl Strategy<Value = &'static str> {
+    text().prop_map(|s| &*Box::leak(s.into_boxed_str()))
+}
+
+fn leaked_list() -> impl Strategy<Value = Vec<&'static str>> {
+    prop::collection::vec(leaked(), 0..4)
+}
+
+fn entry() -> impl Strategy<Value = InventoryEntry> {
+    let who = (
+        text(),
+        text(),
+        leaked(),
+        leaked_list(),
+        any::<bool>(),
+        any::<bool>(),
+        leaked_list(),
+        leaked_list(),
+        proptest::option::of(leaked()),
+        proptest::option::of(leaked()),
+    );
+    let what = (
+        proptest::option::of(text()),
+        leaked(),
+        proptest::option::of(leaked_list()),
+        proptest::option::of(any::<usize>()),
+        proptest::option::of(text()),
+        proptest::option::of(text()),
+        proptest::option::of(text()),
+        leaked_list(),
+        proptest::option::of(leaked()),
+    );
+    (who, what).prop_map(
+        |(
+            (method, path, handler, auth, public, any_authenticated, roles, scopes, owner, loader),
+            (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
+        )| InventoryEntry {
+            method,
+            path,
+            handler,
+            auth,
+            public,
+            any_authenticated,
+            roles,
+            scopes,
+            owner,
+            loader,
+            rate,
+            rate_key,
+            fields,
+            body_limit,
+            deprecated,
+            sunset,
+            successor,
+            waivers,
+            reason,
+        },
+    )
+}
+
+fn inventory() -> impl Strategy<Value = Inventory> {
+    prop::collection::vec(entry(), 0..6).prop_map(|endpoints| Inventory { endpoints })
+}
+
+proptest! {
+    #[test]
+    fn inventory_json_round_trips(inventory in inventory()) {
+        let json = inventory.to_json();
+        let back: InventoryJson = serde_json::from_str(&json).expect("the inventory's JSON parses");
+        prop_assert_eq!(&back, &InventoryJson::from(&inventory));
+        // The mirror is faithful: it writes back the same document, key for key.
+        let written: serde_json::Value = serde_json::to_value(&back).unwrap();
+        let printed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(written, printed);
+        // Pretty or compact, the same JSON.
+        prop_assert_eq!(
+            serde_json::from_str::<InventoryJson>(&serde_json::to_string(&inventory).unwrap())
+                .unwrap(),
+            back
+        );
+    }
+}
+
+/// A field the mirror does not know is refused, so the round trip cannot pass by ignoring it.
+#[test]
+fn unknown_fields_are_refused() {
+    let json = r#"{"endpoints": [], "extra": 1}"#;
+    assert!(serde_json::from_str::<InventoryJson>(json).is_err());
+}
