@@ -31,7 +31,12 @@ TOML
   {
     echo 'use axum::extract::Path;'
     echo '#[derive(serde::Deserialize, garde::Validate)] pub struct Body { #[garde(length(min = 1, max = 100))] pub name: String, #[garde(length(max = 200))] pub email: String }'
-    echo '#[derive(serde::Serialize)] pub struct View { pub id: String, pub name: String }'
+    if [ "$1" = secured ]; then
+      # What a secured handler returns must be declared safe to send (SafeResponse).
+      echo '#[derive(serde::Serialize, secure_endpoint::SafeResponse)] pub struct View { pub id: String, pub name: String }'
+    else
+      echo '#[derive(serde::Serialize)] pub struct View { pub id: String, pub name: String }'
+    fi
     for i in $(seq "$N"); do
       if [ "$1" = secured ]; then
         echo "#[secure_endpoint::secure_endpoint(auth = \"jwt\", owner = \"user_id\", rate = \"100/15m\", fields = [\"name\", \"email\"])]"
