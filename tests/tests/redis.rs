@@ -33,6 +33,8 @@ use secure_endpoint::{secure_endpoint, Principal, SecureRouter, Security};
 /// A `redis-server` on a free loopback port, without persistence; killed on drop.
 struct RedisServer {
     port: u16,
+    /// More arguments for `redis-server`.
+    extra: Vec<String>,
     /// With TLS only: the directory holding its certificate and key.
     tls: Option<TempDir>,
     child: Option<Child>,
@@ -51,6 +53,7 @@ impl RedisServer {
             .port();
         let mut server = RedisServer {
             port,
+            extra: Vec::new(),
             tls,
             child: None,
         };
@@ -89,6 +92,7 @@ impl RedisServer {
         };
         let child = command
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -400,6 +404,40 @@ async fn rediss_verifies_the_server_certificate() {
         .root_certificate_pem(ca_pem.as_bytes())
         .open()
         .is_err());
+}
+
+#[tokio::test]
+async fn a_password_in_the_url_authenticates_and_is_never_shown() {
+    const PASSWORD: &str = "s3cret-redis-password-for-the-test";
+    let mut server = RedisServer::start();
+    server.extra = vec!["--requirepass".into(), PASSWORD.into()];
+    server.kill();
+    server.restart();
+    let url = |password: &str| format!("redis://:{password}@127.0.0.1:{}/", server.port);
+
+    let store = RedisStore::open(&url(PASSWORD)).unwrap();
+    store
+        .ping()
+        .await
+        .expect("the password from the URL is used");
+    assert!(!format!("{store:?}").contains(PASSWORD));
+
+    // A wrong password is an outage, and nothing the caller can print carries the URL.
+    let wrong = RedisStore::open(&url("wrong-password")).unwrap();
+    let error = wrong.ping().await.unwrap_err();
+    for shown in [
+        format!("{error}"),
+        format!("{error:?}"),
+        format!("{wrong:?}"),
+    ] {
+        assert!(
+            !shown.contains("wrong-password") && !shown.contains("127.0.0.1"),
+            "{shown}"
+        );
+    }
+    // Nor does a URL that does not parse.
+    let refused = RedisStore::open("redis://:hunter2@[::1").unwrap_err();
+    assert!(!refused.to_string().contains("hunter2"), "{refused}");
 }
 
 // ---- outages -------------------------------------------------------------------------------
