@@ -36,6 +36,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
 use redis::{AsyncCommands, RedisError, Script};
 
 use crate::api_key::{ApiKeyRecord, ApiKeyStore, InMemoryApiKeys};
@@ -77,7 +79,7 @@ return {1, 0}
 /// A Redis server (or cluster endpoint) shared by every instance. Cheap to share in an `Arc`;
 /// `Debug` never shows the URL.
 pub struct RedisStore {
-    connection: ConnectionManager,
+    connection: Connection,
     gcra: Script,
     deadline: Duration,
     prefix: Arc<str>,
@@ -92,6 +94,58 @@ impl fmt::Debug for RedisStore {
     }
 }
 
+/// A single server (or a proxy in front of several), or a Redis Cluster.
+enum Connection {
+    /// Connects lazily, reconnects on its own.
+    Single(ConnectionManager),
+    /// Connects on first use (again after a failed attempt); the cluster connection follows
+    /// slot moves and reconnects to nodes on its own.
+    Cluster(Box<Cluster>),
+}
+
+/// The cluster client and its connection, once made.
+struct Cluster {
+    client: ClusterClient,
+    ready: tokio::sync::OnceCell<ClusterConnection>,
+}
+
+/// One connection of either kind, for one operation.
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(cmd, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
 /// Default deadline of one operation, and of one connection attempt.
 const DEFAULT_DEADLINE: Duration = Duration::from_millis(250);
 
@@ -99,6 +153,8 @@ const DEFAULT_DEADLINE: Duration = Duration::from_millis(250);
 #[must_use]
 pub struct RedisStoreBuilder {
     url: String,
+    /// Seed nodes of a Redis Cluster, when it is one.
+    cluster: Option<Vec<String>>,
     deadline: Duration,
     root_certificate: Option<Vec<u8>>,
     prefix: String,
@@ -138,39 +194,67 @@ impl RedisStoreBuilder {
     /// The store. Connects lazily: a server that is down now is not an error here; requests
     /// then get the outage behaviour until it is up. Must be called within a Tokio runtime.
     pub fn open(self) -> Result<RedisStore, ConfigError> {
-        let url = self.url.as_str();
-        let tls = url.starts_with("rediss://");
-        if !(tls || url.starts_with("redis://")) {
+        let urls = self
+            .cluster
+            .clone()
+            .unwrap_or_else(|| vec![self.url.clone()]);
+        let tls = urls.iter().all(|u| u.starts_with("rediss://"));
+        if urls.is_empty()
+            || !urls
+                .iter()
+                .all(|u| u.starts_with("rediss://") || u.starts_with("redis://"))
+        {
             return Err(ConfigError::new(
                 "a Redis URL starts with redis:// or rediss://",
             ));
         }
-        // The errors of the redis crate may quote the URL (and its password): not passed on.
-        let client = match self.root_certificate {
-            Some(_) if !tls => {
-                return Err(ConfigError::new(
-                    "a root certificate is only for rediss:// URLs",
-                ))
-            }
-            Some(pem) => redis::Client::build_with_tls(
-                url,
-                redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(pem),
-                },
-            ),
-            None => redis::Client::open(url),
+        if self.root_certificate.is_some() && !tls {
+            return Err(ConfigError::new(
+                "a root certificate is only for rediss:// URLs",
+            ));
         }
-        .map_err(|_| ConfigError::new("the Redis URL or certificate could not be used"))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.deadline))
-            .set_response_timeout(Some(self.deadline))
-            // Reconnection: a few quick attempts; after that, the next request tries again.
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(20))
-            .set_max_delay(Duration::from_millis(200));
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|_| ConfigError::new("the Redis connection could not be set up"))?;
+        let certificates = |pem: Vec<u8>| redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem),
+        };
+        // The errors of the redis crate may quote the URL (and its password): not passed on.
+        let unusable = |_| ConfigError::new("the Redis URL or certificate could not be used");
+        let connection = match self.cluster {
+            Some(nodes) => {
+                let mut builder = ClusterClient::builder(nodes)
+                    .connection_timeout(self.deadline)
+                    .response_timeout(self.deadline)
+                    .retries(1);
+                if let Some(pem) = self.root_certificate {
+                    builder = builder.certs(certificates(pem));
+                }
+                Connection::Cluster(Box::new(Cluster {
+                    client: builder.build().map_err(unusable)?,
+                    ready: tokio::sync::OnceCell::new(),
+                }))
+            }
+            None => {
+                let url = self.url.as_str();
+                let client = match self.root_certificate {
+                    Some(pem) => redis::Client::build_with_tls(url, certificates(pem)),
+                    None => redis::Client::open(url),
+                }
+                .map_err(unusable)?;
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.deadline))
+                    .set_response_timeout(Some(self.deadline))
+                    // Reconnection: a few quick attempts; after that, the next request tries
+                    // again.
+                    .set_number_of_retries(2)
+                    .set_min_delay(Duration::from_millis(20))
+                    .set_max_delay(Duration::from_millis(200));
+                Connection::Single(
+                    ConnectionManager::new_lazy_with_config(client, config).map_err(|_| {
+                        ConfigError::new("the Redis connection could not be set up")
+                    })?,
+                )
+            }
+        };
         Ok(RedisStore {
             connection,
             gcra: Script::new(GCRA),
@@ -194,17 +278,42 @@ impl RedisStore {
     pub fn builder(url: &str) -> RedisStoreBuilder {
         RedisStoreBuilder {
             url: url.to_owned(),
+            cluster: None,
             deadline: DEFAULT_DEADLINE,
             root_certificate: None,
             prefix: "se".to_owned(),
         }
     }
 
+    /// A Redis Cluster reached through any of `nodes` (each `redis://…` or `rediss://…`): the
+    /// client follows the cluster's slots. Every key this store writes carries a hash tag, and
+    /// every script touches one key, so each operation runs on one node.
+    pub fn cluster<S: AsRef<str>>(nodes: &[S]) -> RedisStoreBuilder {
+        let mut builder = Self::builder(nodes.first().map_or("", |n| n.as_ref()));
+        builder.cluster = Some(nodes.iter().map(|n| n.as_ref().to_owned()).collect());
+        builder
+    }
+
+    /// A connection for one operation (for a cluster, connecting first if not yet done).
+    async fn conn(&self) -> Result<Conn, RedisError> {
+        match &self.connection {
+            Connection::Single(manager) => Ok(Conn::Single(manager.clone())),
+            Connection::Cluster(cluster) => cluster
+                .ready
+                .get_or_try_init(|| cluster.client.get_async_connection())
+                .await
+                .cloned()
+                .map(Conn::Cluster),
+        }
+    }
+
     /// Checks the server answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
-        self.bounded(async move { redis::cmd("PING").query_async::<()>(&mut connection).await })
-            .await
+        self.bounded(async move {
+            let mut connection = self.conn().await?;
+            redis::cmd("PING").query_async::<()>(&mut connection).await
+        })
+        .await
     }
 
     /// A rate decision for `key` under `limit` at the time `now_us` (microseconds on any
@@ -246,9 +355,11 @@ impl RedisStore {
             .arg(interval)
             .arg(tolerance)
             .arg(now_us.map(|n| n.to_string()).unwrap_or_default());
-        let mut connection = self.connection.clone();
         let (admitted, wait_us): (i64, i64) = self
-            .bounded(async move { invocation.invoke_async(&mut connection).await })
+            .bounded(async move {
+                let mut connection = self.conn().await?;
+                invocation.invoke_async(&mut connection).await
+            })
             .await?;
         Ok(if admitted == 1 {
             Decision::Admit
@@ -287,18 +398,22 @@ impl RedisStore {
 
     /// Records that the API key `id` is revoked, for every instance.
     pub async fn revoke_api_key(&self, id: &str) -> Result<(), StoreError> {
-        let mut connection = self.connection.clone();
         let key = self.revoked_key();
-        self.bounded(async move { connection.sadd::<_, _, ()>(key, id).await })
-            .await
+        self.bounded(async move {
+            let mut connection = self.conn().await?;
+            connection.sadd::<_, _, ()>(key, id).await
+        })
+        .await
     }
 
     /// `true` if the API key `id` was revoked.
     pub async fn is_api_key_revoked(&self, id: &str) -> Result<bool, StoreError> {
-        let mut connection = self.connection.clone();
         let key = self.revoked_key();
-        self.bounded(async move { connection.sismember::<_, _, bool>(key, id).await })
-            .await
+        self.bounded(async move {
+            let mut connection = self.conn().await?;
+            connection.sismember::<_, _, bool>(key, id).await
+        })
+        .await
     }
 }
 
@@ -340,9 +455,9 @@ impl NonceStore for RedisStore {
                 return Ok(NonceOutcome::Replayed);
             }
             let key = self.nonce_key(key_id, nonce);
-            let mut connection = self.connection.clone();
             let set: Option<String> = self
                 .bounded(async move {
+                    let mut connection = self.conn().await?;
                     redis::cmd("SET")
                         .arg(key)
                         .arg(1)

@@ -440,6 +440,119 @@ async fn a_password_in_the_url_authenticates_and_is_never_shown() {
     assert!(!refused.to_string().contains("hunter2"), "{refused}");
 }
 
+/// A three-node Redis Cluster (no replicas) on free loopback ports; killed on drop.
+struct RedisCluster {
+    nodes: Vec<RedisServer>,
+    _dir: TempDir,
+}
+
+impl RedisCluster {
+    fn start() -> Self {
+        let dir = TempDir::new();
+        let mut nodes = Vec::new();
+        for _ in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut node = RedisServer {
+                port,
+                extra: vec![
+                    "--cluster-enabled".into(),
+                    "yes".into(),
+                    "--cluster-config-file".into(),
+                    format!("nodes-{port}.conf"),
+                    "--dir".into(),
+                    dir.path().display().to_string(),
+                ],
+                tls: None,
+                child: None,
+            };
+            node.restart();
+            nodes.push(node);
+        }
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let created = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("redis-cli (package redis-tools, installed with redis-server)");
+        assert!(created.success(), "redis-cli --cluster create failed");
+        let cluster = RedisCluster { nodes, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !(0..3).all(|i| cluster.info(i).contains("cluster_state:ok")) {
+            assert!(
+                Instant::now() < deadline,
+                "the cluster did not become ready"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cluster
+    }
+
+    fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
+    }
+
+    fn info(&self, node: usize) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.nodes[node].port.to_string(), "cluster", "info"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Keys held by each node.
+    fn sizes(&self) -> Vec<u64> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let out = Command::new("redis-cli")
+                    .args(["-p", &n.port.to_string(), "dbsize"])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn on_a_redis_cluster_one_quota_holds_and_keys_spread_over_the_nodes() {
+    let cluster = RedisCluster::start();
+    let store = || Arc::new(RedisStore::cluster(&cluster.urls()).open().unwrap());
+    let a = instance(store(), Outage::FailClosed).await;
+    let b = instance(store(), Outage::FailClosed).await;
+    let alice = alice();
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        statuses.push(app.get_as("/limited", &alice).await.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+
+    // Many subjects: their keys land on every node, each script on its key's node.
+    let redis = store();
+    let limit = Limit::new("spread", RateSpec::new(1, Duration::from_secs(60)));
+    for i in 0..60 {
+        let key = format!("sub:{i}");
+        assert_eq!(redis.decide_at(&limit, &key, 1).await, Ok(Decision::Admit));
+        assert!(matches!(
+            redis.decide_at(&limit, &key, 2).await,
+            Ok(Decision::Refuse { .. })
+        ));
+    }
+    let sizes = cluster.sizes();
+    assert!(sizes.iter().all(|&n| n > 0), "keys per node: {sizes:?}");
+}
+
 // ---- outages -------------------------------------------------------------------------------
 
 /// Retries `check` every 100 ms until it is true or 15 s have passed.
