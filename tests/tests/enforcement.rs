@@ -1036,3 +1036,50 @@ fn inventory_lists_every_contract() {
     }
     assert_eq!(md.lines().count(), 2 + 14, "{md}");
 }
+
+/// A limiter full of live keys (`rate_max_keys`) refuses requests of new principals with the
+/// same 429 as an exhausted quota, while principals it already holds keep theirs.
+#[tokio::test]
+async fn a_full_limiter_refuses_new_principals_and_keeps_known_ones() {
+    let app = TestApp::start_with(security().rate_max_keys(1).build()).await;
+    let early = token("cap-early", &[], "");
+    assert_eq!(app.get_as("/limited", &early).await.status(), 200);
+    // The keys are counted every 1 024 decisions: past that, the map is full.
+    let mut refused = 0;
+    for i in 0..1_100 {
+        let status = app
+            .get_as("/limited", &token(&format!("cap-{i}"), &[], ""))
+            .await
+            .status();
+        assert!(status == 200 || status == 429, "{status}");
+        refused += usize::from(status == 429);
+    }
+    assert!(refused >= 70, "{refused} new principals refused");
+
+    let newcomer = token("cap-newcomer", &[], "");
+    let problem = expect_problem(
+        app.get_as("/limited", &newcomer).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        &[&newcomer],
+    )
+    .await;
+    assert_eq!(problem.body["code"], "rate_limited");
+    let retry: u64 = problem.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=20).contains(&retry), "Retry-After {retry}");
+    assert_eq!(
+        problem.header("ratelimit-policy"),
+        Some("\"endpoint\";q=3;w=60")
+    );
+    assert!(problem
+        .header("ratelimit")
+        .unwrap()
+        .starts_with("\"endpoint\";r=0;t="));
+
+    // The principal held before the limiter filled up still has its quota (2 of 3 left).
+    assert_eq!(app.get_as("/limited", &early).await.status(), 200);
+    assert_eq!(app.get_as("/limited", &early).await.status(), 200);
+    assert_eq!(
+        app.get_as("/limited", &early).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
