@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use common::{expect_json, expect_problem, now};
@@ -73,16 +72,7 @@ async fn start() -> App {
         .route("/webhooks/{source}", post(webhook).put(webhook))
         .route("/deliveries", get(deliveries))
         .into_router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
+    let addr = common::serve(app).await;
     App {
         base: format!("http://{addr}"),
         client: common::client_from(None),

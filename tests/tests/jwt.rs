@@ -577,7 +577,6 @@ async fn two_authorization_headers_are_refused() {
 // ---- API keys (`auth = "api_key"`) and several schemes on one endpoint --------------------------
 
 mod api_keys {
-    use std::net::SocketAddr;
     use std::sync::Arc;
 
     use reqwest::StatusCode;
@@ -585,7 +584,7 @@ mod api_keys {
     use secure_endpoint::routing::get;
     use secure_endpoint::{secure_endpoint, Principal, SecureRouter, Security};
 
-    use super::common::{alice, expect_problem, verifier};
+    use super::common::{alice, expect_problem, serve, verifier};
 
     #[secure_endpoint(auth = "api_key", scopes = ["reports:read"])]
     async fn reports(principal: Principal) -> String {
@@ -626,16 +625,7 @@ mod api_keys {
             .route("/reports", get(reports))
             .route("/whoami", get(whoami))
             .into_router();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap()
-        });
+        let addr = serve(app).await;
         let keys = Keys {
             reader: reader.key,
             no_scope: no_scope.key,

@@ -7,7 +7,6 @@
 mod common;
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use common::*;
@@ -101,16 +100,7 @@ async fn no_credential_reaches_a_log_line_or_a_response() {
         .route("/hook", post(hook))
         .route("/explode", get(explode))
         .into_router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
+    let base = format!("http://{}", serve(app).await);
     let client = client_from(None);
 
     let good_jwt = alice();

@@ -87,16 +87,7 @@ fn secure_routes(security: Security) -> SecureRouter {
 
 async fn serve(security: SecurityBuilder) -> SocketAddr {
     let app = routes(security.build());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
+    let addr = common::serve(app).await;
     addr
 }
 

@@ -274,18 +274,27 @@ async fn reports(principal: Principal) -> String {
 }
 
 async fn serve(router: SecureRouter) -> String {
-    let app = router.into_router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
+    format!("http://{}", common::serve(router.into_router()).await)
+}
+
+/// `POST {base}/hooks` with an empty body, signed with `signature`.
+async fn post_hook(base: &str, signature: &str) -> reqwest::Response {
+    common::client_from(None)
+        .post(format!("{base}/hooks"))
+        .header("authorization", signature)
+        .send()
         .await
         .unwrap()
-    });
-    format!("http://{addr}")
+}
+
+/// `GET {base}/report` with the API key `key`.
+async fn get_report(base: &str, key: &str) -> reqwest::Response {
+    common::client_from(None)
+        .get(format!("{base}/report"))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// An instance with HMAC (nonces in `redis`) and API keys (revocations in `redis`).
@@ -314,35 +323,19 @@ async fn a_nonce_used_on_one_instance_is_refused_on_the_other() {
     let key = NewApiKey::generate("sk_test", "svc-reports", &["reports:read"]);
     let (a, _) = signed_instance(store(&server), &key).await;
     let (b, _) = signed_instance(store(&server), &key).await;
-    let client = common::client_from(None);
     let signature = HmacSigner::new("hooks", HOOK_SECRET).sign("POST", "/hooks", b"");
 
-    let first = client
-        .post(format!("{a}/hooks"))
-        .header("authorization", &signature)
-        .send()
-        .await
-        .unwrap();
+    let first = post_hook(&a, &signature).await;
     assert_eq!(first.status(), 200);
     assert_eq!(first.text().await.unwrap(), "hook from github");
 
     // The very same signed request, replayed against the other instance.
-    let replay = client
-        .post(format!("{b}/hooks"))
-        .header("authorization", &signature)
-        .send()
-        .await
-        .unwrap();
+    let replay = post_hook(&b, &signature).await;
     expect_problem(replay, StatusCode::UNAUTHORIZED, &[&signature]).await;
 
     // A fresh signature still works there.
     let fresh = HmacSigner::new("hooks", HOOK_SECRET).sign("POST", "/hooks", b"");
-    let ok = client
-        .post(format!("{b}/hooks"))
-        .header("authorization", &fresh)
-        .send()
-        .await
-        .unwrap();
+    let ok = post_hook(&b, &fresh).await;
     assert_eq!(ok.status(), 200);
 }
 
@@ -352,20 +345,13 @@ async fn a_key_revoked_on_one_instance_is_refused_by_the_other() {
     let key = NewApiKey::generate("sk_test", "svc-reports", &["reports:read"]);
     let (a, keys_a) = signed_instance(store(&server), &key).await;
     let (b, _) = signed_instance(store(&server), &key).await;
-    let client = common::client_from(None);
-    let get = |base: &str| {
-        client
-            .get(format!("{base}/report"))
-            .header("x-api-key", &key.key)
-            .send()
-    };
-    assert_eq!(get(&a).await.unwrap().status(), 200);
-    assert_eq!(get(&b).await.unwrap().status(), 200);
+    assert_eq!(get_report(&a, &key.key).await.status(), 200);
+    assert_eq!(get_report(&b, &key.key).await.status(), 200);
 
     keys_a.revoke(&key.record.id).await.unwrap();
     for base in [&a, &b] {
         expect_problem(
-            get(base).await.unwrap(),
+            get_report(base, &key.key).await,
             StatusCode::UNAUTHORIZED,
             &[&key.key],
         )
@@ -571,7 +557,6 @@ async fn redis_down_fails_closed_then_recovers_on_its_own() {
     let key = NewApiKey::generate("sk_test", "svc-reports", &["reports:read"]);
     let (app, events) = observed_instance(redis.clone(), Outage::FailClosed).await;
     let (signed, _) = signed_instance(redis.clone(), &key).await;
-    let client = common::client_from(None);
     let token = alice();
     assert_eq!(app.get_as("/me", &token).await.status(), 200);
 
@@ -605,19 +590,9 @@ async fn redis_down_fails_closed_then_recovers_on_its_own() {
     .await;
     // Nonces and revocations fail closed as well.
     let signature = HmacSigner::new("hooks", HOOK_SECRET).sign("POST", "/hooks", b"");
-    let hook = client
-        .post(format!("{signed}/hooks"))
-        .header("authorization", &signature)
-        .send()
-        .await
-        .unwrap();
+    let hook = post_hook(&signed, &signature).await;
     expect_problem(hook, StatusCode::SERVICE_UNAVAILABLE, &[&signature]).await;
-    let report = client
-        .get(format!("{signed}/report"))
-        .header("x-api-key", &key.key)
-        .send()
-        .await
-        .unwrap();
+    let report = get_report(&signed, &key.key).await;
     expect_problem(report, StatusCode::SERVICE_UNAVAILABLE, &[&key.key]).await;
 
     // Back: the same store reconnects by itself.
@@ -626,12 +601,7 @@ async fn redis_down_fails_closed_then_recovers_on_its_own() {
         app.get_as("/me", &token).await.status() == 200
     })
     .await;
-    let report = client
-        .get(format!("{signed}/report"))
-        .header("x-api-key", &key.key)
-        .send()
-        .await
-        .unwrap();
+    let report = get_report(&signed, &key.key).await;
     assert_eq!(report.status(), 200);
 }
 

@@ -363,11 +363,7 @@ impl TestApp {
 
     /// The app enforcing `security`, on a fresh port (so no limiter state is shared).
     pub(crate) async fn start_with(security: Security) -> Self {
-        let app = router(security).with_state::<()>(AppState::seeded());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let service = app.into_make_service_with_connect_info::<SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+        let addr = serve(router(security).with_state::<()>(AppState::seeded())).await;
         TestApp {
             addr,
             client: client_from(None),
@@ -394,6 +390,15 @@ impl TestApp {
     pub(crate) async fn get_as(&self, path: &str, token: &str) -> Response {
         self.get(path).bearer_auth(token).send().await.unwrap()
     }
+}
+
+/// Serves `app` on a fresh port of 127.0.0.1, with the peer address available to it.
+pub(crate) async fn serve(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    addr
 }
 
 /// A client that ignores proxy settings, optionally bound to a local address.
