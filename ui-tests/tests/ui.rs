@@ -6,6 +6,13 @@
 
 #[test]
 fn ui() {
+    // trybuild builds its cases as a separate Cargo project, which does not see this workspace's
+    // profiles. Left to the defaults, every compile-pass case links an 80 MB binary with full
+    // debug info (3.9 GB for the run, enough to fill a CI disk); without debug info and
+    // stripped, 1.1 GB. The cases only need to compile and run. (Edition 2021: `set_var` is
+    // safe, and this binary has no other test running beside this one.)
+    std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false");
+    std::env::set_var("CARGO_PROFILE_DEV_STRIP", "true");
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/fail/*.rs");
     t.pass("tests/pass/*.rs");
