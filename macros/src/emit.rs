@@ -293,14 +293,13 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 #load_fn
 
                 #[allow(clippy::manual_async_fn)]
-                fn call(self, #req: #private::Request, #state: #s)
+                fn call(self, mut #parts: #private::Parts, #body: #private::Body, #state: #s)
                     -> impl ::core::future::Future<Output = #private::Response> + ::core::marker::Send
                 {
                     #(#fn_attrs)*
                     #inner_sig #inner_block
 
                     async move {
-                        let (mut #parts, #body) = #req.into_parts();
                         #(#extract)*
                         #respond
                     }

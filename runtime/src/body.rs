@@ -18,10 +18,6 @@ use crate::problem::{FieldError, Problem};
 /// Default largest body an endpoint accepts: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
-/// The body limit the pipeline read an allowlisted body under, so [`Json`] applies the same.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BodyLimit(pub(crate) usize);
-
 /// At most this many unknown field names are listed in a 422 (and each is cut to 64 chars).
 const MAX_LISTED: usize = 16;
 
@@ -353,10 +349,12 @@ where
 
     async fn from_request(req: Request, _: &S) -> Result<Self, Problem> {
         let (parts, body) = req.into_parts();
+        // The limit the pipeline read an allowlisted body under, so the same applies here.
         let limit = parts
             .extensions
-            .get::<BodyLimit>()
-            .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+            .get::<crate::pipeline::RequestContext>()
+            .and_then(|c| c.body_limit)
+            .unwrap_or(DEFAULT_BODY_LIMIT);
         if !is_json(&parts) {
             return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
                 .with_detail("The request body must be JSON (Content-Type: application/json)."));

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use axum::extract::Request;
+use axum::body::Body;
 use axum::response::Response;
 use http::request::Parts;
 
@@ -45,6 +45,8 @@ pub trait EndpointHandler<S>: SecureEndpoint {
         std::future::ready(Ok(()))
     }
 
-    /// Runs the handler's extractors, then the handler.
-    fn call(self, req: Request, state: S) -> impl Future<Output = Response> + Send;
+    /// Runs the handler's extractors, then the handler. The request comes split, as the
+    /// pipeline holds it: a future that took a whole `Request` and split it would hold it
+    /// twice.
+    fn call(self, parts: Parts, body: Body, state: S) -> impl Future<Output = Response> + Send;
 }

@@ -117,6 +117,7 @@ pub mod __private {
         RateSpec,
     };
     pub use crate::Principal;
+    pub use axum::body::Body;
     pub use axum::extract::{FromRequest, FromRequestParts, Request};
     pub use axum::response::{IntoResponse, Response};
     pub use http::request::Parts;

@@ -6,14 +6,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
 use crate::auth::jwt::{bearer_token, Checked};
 use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, with_path_param};
-use crate::body::{read_allowlisted, read_limited, refuse_body, BodyLimit};
+use crate::body::{read_allowlisted, read_limited, refuse_body};
 use crate::config::Engine;
 use crate::lifecycle::LifecycleRuntime;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
@@ -56,6 +55,18 @@ pub(crate) fn owner_segment(path: &str, param: &str) -> Option<usize> {
         .then_some(index)
 }
 
+/// What the pipeline hands a secured handler's extractors ([`Principal`], [`ClientIp`],
+/// [`RequestId`](crate::RequestId), [`Json`](crate::Json)'s body limit): one request extension
+/// rather than one each, since every insert into `http::Extensions` allocates.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestContext {
+    pub(crate) request_id: crate::RequestId,
+    pub(crate) client_ip: IpAddr,
+    pub(crate) principal: Option<Principal>,
+    /// The body limit an allowlisted body was read under, for `Json` to apply the same.
+    pub(crate) body_limit: Option<usize>,
+}
+
 /// The client's address as the perimeter resolved it (the connection's peer, or the first
 /// untrusted hop behind trusted proxies), for handlers that count or log by client: e.g. a
 /// login throttle. Unknown (`0.0.0.0`) when the router is not served with connect info.
@@ -66,11 +77,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<ClientIp>()
-            .copied()
-            .unwrap_or(ClientIp(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<RequestContext>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.client_ip),
+        ))
     }
 }
 
@@ -95,9 +107,11 @@ impl EndpointRuntime {
                             Checked::Verified(principal) => Ok(principal),
                             Checked::Failed(failure) => Err(failure),
                             // A key the verifier may not have yet: one rate-limited JWKS
-                            // refresh, then the keys at hand decide.
+                            // refresh, then the keys at hand decide. Boxed: a rare path
+                            // whose future (an HTTPS fetch) would otherwise be part of every
+                            // request's.
                             Checked::UnknownKey => {
-                                jwt.refresh_unknown_key().await;
+                                Box::pin(jwt.refresh_unknown_key()).await;
                                 jwt.verify(token)
                             }
                         },
@@ -110,23 +124,9 @@ impl EndpointRuntime {
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::Hmac => match &self.engine.hmac {
-                    // The head first (timestamp, client); only then is the body read, under
-                    // the body limit, for the signature. It is handed on as read.
-                    Some(hmac) => match hmac.begin(parts, jsonwebtoken::get_current_timestamp()) {
-                        Ok(pending) => {
-                            let bytes = read_limited(
-                                parts,
-                                std::mem::take(body),
-                                self.body_limit(),
-                                self.engine.body_timeout,
-                            )
-                            .await?;
-                            let outcome = pending.finish(&bytes).await;
-                            *body = Body::from(bytes);
-                            outcome
-                        }
-                        Err(failure) => Err(failure),
-                    },
+                    // Boxed: its body read would otherwise be part of every request's future
+                    // (one allocation, beside a SHA-256 of the body).
+                    Some(hmac) => Box::pin(self.authenticate_hmac(hmac, parts, body)).await?,
                     None => Err(AuthFailure::Invalid),
                 },
             };
@@ -138,6 +138,30 @@ impl EndpointRuntime {
             }
         }
         Err(failure.problem(schemes))
+    }
+
+    /// The head first (timestamp, client); only then is the body read, under the body limit,
+    /// for the signature. It is handed on as read.
+    async fn authenticate_hmac(
+        &self,
+        hmac: &crate::auth::hmac::HmacVerifier,
+        parts: &Parts,
+        body: &mut Body,
+    ) -> Result<Result<Principal, AuthFailure>, Problem> {
+        let pending = match hmac.begin(parts, jsonwebtoken::get_current_timestamp()) {
+            Ok(pending) => pending,
+            Err(failure) => return Ok(Err(failure)),
+        };
+        let bytes = read_limited(
+            parts,
+            std::mem::take(body),
+            self.body_limit(),
+            self.engine.body_timeout,
+        )
+        .await?;
+        let outcome = pending.finish(&bytes).await;
+        *body = Body::from(bytes);
+        Ok(outcome)
     }
 
     /// Everything up to ownership by path parameter: per-IP limit, authentication, the rate
@@ -153,7 +177,6 @@ impl EndpointRuntime {
         let client = perimeter.client(parts);
         perimeter.check(parts, &client)?;
         let ip = client.ip;
-        parts.extensions.insert(ClientIp(ip));
         seen.client_ip = Some(ip);
         if let Some(ip_limiter) = &self.engine.ip_limiter {
             ip_limiter
@@ -206,7 +229,9 @@ impl EndpointRuntime {
                 let limit = self.body_limit();
                 let bytes =
                     read_allowlisted(parts, body, fields, limit, self.engine.body_timeout).await?;
-                parts.extensions.insert(BodyLimit(limit));
+                if let Some(context) = parts.extensions.get_mut::<RequestContext>() {
+                    context.body_limit = Some(limit);
+                }
                 Ok(Body::from(bytes))
             }
             None => refuse_body(parts).map(|()| body),
@@ -215,15 +240,51 @@ impl EndpointRuntime {
 
     /// The pipeline for one request. Only the loader and the handler depend on the endpoint's
     /// type; everything else is in the non-generic [`admit`](Self::admit) and
-    /// [`body`](Self::body), which keeps the code generated per endpoint small.
-    pub(crate) async fn serve<E, S>(&self, endpoint: E, req: Request, state: S) -> Response
+    /// [`body`](Self::body), which keeps the code generated per endpoint small. One `async fn`
+    /// that owns the runtime: every nested future level would hold its own copy of the request,
+    /// and this future is boxed on every request. It takes the request split, for the same
+    /// reason.
+    pub(crate) async fn serve<E, S>(
+        self: Arc<Self>,
+        endpoint: E,
+        request_id: crate::RequestId,
+        mut parts: Parts,
+        mut body: Body,
+        state: S,
+    ) -> Response
     where
         E: EndpointHandler<S>,
         S: Send + Sync,
     {
         let mut seen = Seen::default();
-        let lifecycle = self.lifecycle.as_ref().map(|l| l.headers(req.uri().path()));
-        let mut response = self.run(endpoint, req, state, &mut seen).await;
+        let lifecycle = self.lifecycle.as_ref().map(|l| l.headers(parts.uri.path()));
+        let mut response = 'run: {
+            let principal = match self.admit(&mut parts, &mut body, &mut seen).await {
+                Ok(principal) => principal,
+                Err(problem) => break 'run problem.into_response(),
+            };
+            let loader = self
+                .policy
+                .authorization
+                .owner
+                .is_some_and(|o| o.loader.is_some());
+            parts.extensions.insert(RequestContext {
+                request_id,
+                client_ip: seen.client_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                principal: principal.clone(),
+                body_limit: None,
+            });
+            if let (Some(principal), true) = (principal, loader) {
+                if let Err(response) = E::load(&mut parts, &state, &principal).await {
+                    break 'run response;
+                }
+            }
+            let body = match self.body(&mut parts, body).await {
+                Ok(body) => body,
+                Err(problem) => break 'run problem.into_response(),
+            };
+            endpoint.call(parts, body, state).await
+        };
         if let Some(headers) = lifecycle {
             response.headers_mut().extend(headers);
         }
@@ -232,36 +293,6 @@ impl EndpointRuntime {
             response.extensions_mut().insert(seen);
         }
         response
-    }
-
-    async fn run<E, S>(&self, endpoint: E, req: Request, state: S, seen: &mut Seen) -> Response
-    where
-        E: EndpointHandler<S>,
-        S: Send + Sync,
-    {
-        let (mut parts, mut body) = req.into_parts();
-        let principal = match self.admit(&mut parts, &mut body, seen).await {
-            Ok(principal) => principal,
-            Err(problem) => return problem.into_response(),
-        };
-        if let Some(principal) = principal {
-            if self
-                .policy
-                .authorization
-                .owner
-                .is_some_and(|o| o.loader.is_some())
-            {
-                if let Err(response) = E::load(&mut parts, &state, &principal).await {
-                    return response;
-                }
-            }
-            parts.extensions.insert(principal);
-        }
-        let body = match self.body(&mut parts, body).await {
-            Ok(body) => body,
-            Err(problem) => return problem.into_response(),
-        };
-        endpoint.call(Request::from_parts(parts, body), state).await
     }
 }
 

@@ -6,9 +6,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request};
 use axum::response::Response;
 use http::header::{self, HeaderName};
+use http::request::Parts;
 use http::{HeaderMap, HeaderValue};
 use tower::{Layer, Service};
 
@@ -19,28 +20,53 @@ pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The request id: the caller's `X-Request-ID` when well-formed (1–64 characters from
 /// `[A-Za-z0-9._:-]`), otherwise a fresh `<16 hex>-<16 hex>` id (random per process, then a
-/// counter). Available to handlers as an extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(HeaderValue);
+/// counter). Handlers take it as an extractor. Held inline: copying it allocates nothing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestId {
+    len: u8,
+    bytes: [u8; 64],
+}
+
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RequestId").field(&self.as_str()).finish()
+    }
+}
 
 impl RequestId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        // Only ever built from ASCII.
-        self.0.to_str().unwrap_or_default()
+        // Only ever built from the ASCII characters above.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+
+    /// From 1–64 bytes of `[A-Za-z0-9._:-]`, else `None`.
+    fn from_bytes(b: &[u8]) -> Option<Self> {
+        if !(1..=64).contains(&b.len())
+            || !b
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b':'))
+        {
+            return None;
+        }
+        let mut bytes = [0; 64];
+        bytes[..b.len()].copy_from_slice(b);
+        Some(RequestId {
+            len: b.len() as u8,
+            bytes,
+        })
     }
 
     pub(crate) fn from_request(headers: &HeaderMap) -> Self {
-        if let Some(v) = headers.get(&X_REQUEST_ID) {
-            let b = v.as_bytes();
-            if (1..=64).contains(&b.len())
-                && b.iter()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b':'))
-            {
-                return RequestId(v.clone());
-            }
-        }
-        RequestId::generate()
+        headers
+            .get(&X_REQUEST_ID)
+            .and_then(|v| Self::from_bytes(v.as_bytes()))
+            .unwrap_or_else(Self::generate)
+    }
+
+    /// The id as the `X-Request-ID` header's value.
+    fn header_value(&self) -> HeaderValue {
+        HeaderValue::from_str(self.as_str()).unwrap_or(HeaderValue::from_static("-"))
     }
 
     /// `<16 hex: random per process>-<16 hex: counter>`: unique, cheap (no RNG per request),
@@ -51,14 +77,28 @@ impl RequestId {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut buf = [b'-'; 33];
+        let mut bytes = [0; 64];
+        bytes[16] = b'-';
         for i in 0..16 {
-            buf[i] = HEX[((*PREFIX >> (60 - 4 * i)) & 0xf) as usize];
-            buf[17 + i] = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
+            bytes[i] = HEX[((*PREFIX >> (60 - 4 * i)) & 0xf) as usize];
+            bytes[17 + i] = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
         }
-        RequestId(
-            HeaderValue::from_bytes(&buf).expect("hex digits and a dash are a valid header value"),
-        )
+        RequestId { len: 33, bytes }
+    }
+}
+
+/// On a route of the secure router, the id the pipeline gave this request; on a route behind
+/// [`SecurityLayer`], the layer's. Elsewhere (no id was given), the caller's well-formed
+/// `X-Request-ID` or a fresh id.
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let given = match parts.extensions.get::<crate::pipeline::RequestContext>() {
+            Some(context) => Some(context.request_id.clone()),
+            None => parts.extensions.get::<RequestId>().cloned(),
+        };
+        Ok(given.unwrap_or_else(|| RequestId::from_request(&parts.headers)))
     }
 }
 
@@ -86,12 +126,22 @@ const SECURITY_HEADERS: [(HeaderName, HeaderValue); 6] = [
 
 const X_POWERED_BY: HeaderName = HeaderName::from_static("x-powered-by");
 
-/// The security headers, in a map with room for a response's usual own headers.
+/// The headers of every response: the security headers, then places for the request id and
+/// the content type, which `finish` sets (or, for a response without a body type, removes).
+/// Cloned per response: a cloned `HeaderMap` has room for exactly what it holds, so these
+/// places let the usual response (a body with its content type) be finished without the map
+/// growing (a reallocation and a copy of every entry), and the security headers are copied,
+/// not hashed and inserted one by one (about 180 instructions each).
 static TEMPLATE: std::sync::LazyLock<HeaderMap> = std::sync::LazyLock::new(|| {
-    let mut map = HeaderMap::with_capacity(16);
+    let mut map = HeaderMap::with_capacity(SECURITY_HEADERS.len() + 2);
     for (name, value) in SECURITY_HEADERS {
         map.insert(name, value);
     }
+    map.insert(X_REQUEST_ID, HeaderValue::from_static("-"));
+    map.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
     map
 });
 
@@ -114,22 +164,34 @@ pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response
             .is_some_and(|r| r.problem.code() == "https_required");
         response = normalize_error(response, request_id);
     }
-    // Start from a map that already holds the security headers and has room for the
-    // response's own (one allocation, no growth), then move the response's headers in; the
+    // Start from a copy of the template (security headers, then the request id's and the
+    // content type's places), set those two, and move the response's other headers in; the
     // handler cannot override a security header nor send `Server`/`X-Powered-By`.
     let own = std::mem::replace(response.headers_mut(), TEMPLATE.clone());
     let headers = response.headers_mut();
+    // The template holds both places: a lookup and a store, cheaper than an insert.
+    if let Some(place) = headers.get_mut(X_REQUEST_ID) {
+        *place = request_id.header_value();
+    }
+    let mut content_type = false;
     let mut last = None;
     for (name, value) in own {
         if let Some(name) = name {
             last = Some(name);
         }
         let Some(name) = &last else { continue };
-        if !is_managed(name) {
+        if !content_type && name == header::CONTENT_TYPE {
+            if let Some(place) = headers.get_mut(header::CONTENT_TYPE) {
+                *place = value;
+            }
+            content_type = true;
+        } else if !is_managed(name) {
             headers.append(name.clone(), value);
         }
     }
-    headers.insert(X_REQUEST_ID, request_id.0.clone());
+    if !content_type {
+        headers.remove(header::CONTENT_TYPE);
+    }
     if plain_http {
         // HSTS only means something over HTTPS (RFC 6797 §7.2): not on a plain-HTTP refusal.
         headers.remove(header::STRICT_TRANSPORT_SECURITY);

@@ -72,9 +72,8 @@ where
 {
     type Future = Guarded;
 
-    fn call(self, mut req: Request, state: S) -> Guarded {
+    fn call(self, req: Request, state: S) -> Guarded {
         let request_id = RequestId::from_request(req.headers());
-        req.extensions_mut().insert(request_id.clone());
         let handler = self.runtime.policy.handler;
         let timeout = self.runtime.engine.request_timeout;
         let observed = self.runtime.engine.observing().then(|| {
@@ -85,7 +84,13 @@ where
         });
         Guarded {
             observed,
-            inner: Box::pin(async move { self.runtime.serve(self.endpoint, req, state).await }),
+            inner: {
+                let (parts, body) = req.into_parts();
+                Box::pin(
+                    self.runtime
+                        .serve(self.endpoint, request_id.clone(), parts, body, state),
+                )
+            },
             request_id: Some(request_id),
             handler,
             timeout,

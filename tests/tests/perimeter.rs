@@ -14,13 +14,20 @@ use reqwest::StatusCode;
 use secure_endpoint::lifecycle::Version;
 use secure_endpoint::policy::RateSpec;
 use secure_endpoint::routing::{get, post};
-use secure_endpoint::{secure_endpoint, ClientIp, Json, SecureRouter, Security, SecurityBuilder};
+use secure_endpoint::{
+    secure_endpoint, ClientIp, Json, RequestId, SecureRouter, Security, SecurityBuilder,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 #[secure_endpoint(auth = "none")]
 async fn whoami(ClientIp(ip): ClientIp) -> String {
     ip.to_string()
+}
+
+#[secure_endpoint(auth = "none")]
+async fn request_id(id: RequestId) -> String {
+    id.as_str().to_owned()
 }
 
 #[derive(Deserialize, garde::Validate)]
@@ -77,6 +84,7 @@ fn secure_routes(security: Security) -> SecureRouter {
             Version::deprecated("2024-01-01").sunset("2025-01-01"),
         )
         .route("/whoami", get(whoami))
+        .route("/request-id", get(request_id))
         .route("/upload/small", post(small_upload))
         .route("/upload/default", post(default_upload))
         .route("/slow", get(slow))
@@ -93,6 +101,29 @@ async fn serve(security: SecurityBuilder) -> SocketAddr {
 
 fn tight_ip_limit() -> SecurityBuilder {
     Security::builder().ip_rate(Some(RateSpec::new(3, Duration::from_secs(60))))
+}
+
+#[tokio::test]
+async fn handlers_see_the_request_id_the_response_carries() {
+    let addr = serve(Security::builder().allow_plain_http()).await;
+    let client = client_from(None);
+    let url = format!("http://{addr}/request-id");
+    // The caller's well-formed id, a malformed one (replaced), none at all (generated).
+    for given in [Some("trace-7:abc"), Some("not well formed"), None] {
+        let mut req = client.get(&url);
+        if let Some(given) = given {
+            req = req.header("x-request-id", given);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let header = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let seen = res.text().await.unwrap();
+        assert_eq!(seen, header, "given {given:?}");
+        match given {
+            Some("trace-7:abc") => assert_eq!(seen, "trace-7:abc"),
+            _ => assert_eq!(seen.len(), 33, "a generated id: {seen}"),
+        }
+    }
 }
 
 #[tokio::test]

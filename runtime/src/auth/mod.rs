@@ -97,11 +97,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
-        parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
-            .ok_or_else(unauthenticated)
+        principal(parts).ok_or_else(unauthenticated)
     }
 }
 
@@ -109,8 +105,17 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<Principal>().cloned())
+        Ok(principal(parts))
     }
+}
+
+/// The principal the pipeline authenticated for this request, if any.
+fn principal(parts: &Parts) -> Option<Principal> {
+    parts
+        .extensions
+        .get::<crate::pipeline::RequestContext>()?
+        .principal
+        .clone()
 }
 
 /// Why authentication failed; only the class is kept, never the credential.
