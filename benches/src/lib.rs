@@ -108,6 +108,13 @@ pub fn bare() -> Router {
         .route("/users/{user_id}/notes", post(create))
 }
 
+/// (a) with only the response side of (b): the security headers and the request id that every
+/// secured response carries (`SecurityLayer`), no policy. Not one of the three compared apps: it
+/// splits (b)'s cost into what its responses carry and what its checks cost.
+pub fn bare_with_headers() -> Router {
+    bare().layer(secure_endpoint::response::SecurityLayer)
+}
+
 // ---- (b) secured -------------------------------------------------------------------------------
 
 mod endpoints {

@@ -1,4 +1,4 @@
-//! `bench-profile <bare|secured|tower> <get|post> [n]`: sends `n` requests in-process, for
+//! `bench-profile <bare|headers|secured|tower> <get|post> [n]`: sends `n` requests in-process, for
 //! profiling one path under `valgrind --tool=callgrind` or `perf record`.
 
 use axum::body::Body;
@@ -13,6 +13,7 @@ fn main() {
     let n: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(20_000);
     let app = match kind.as_str() {
         "bare" => secure_endpoint_bench::bare(),
+        "headers" => secure_endpoint_bench::bare_with_headers(),
         "tower" => secure_endpoint_bench::tower_stack(),
         _ => secure_endpoint_bench::secured(),
     };

@@ -1,4 +1,4 @@
-//! `bench-server <bare|secured|tower> <addr>`: serves one of the compared apps, on one worker
+//! `bench-server <bare|headers|secured|tower> <addr>`: serves one of the compared apps, on one worker
 //! thread, until killed. `bench-server token` prints the bearer token the load uses.
 
 use std::net::SocketAddr;
@@ -17,10 +17,13 @@ fn main() {
         .expect("an address");
     let app = match kind.as_str() {
         "bare" => secure_endpoint_bench::bare(),
+        "headers" => secure_endpoint_bench::bare_with_headers(),
         "secured" => secure_endpoint_bench::secured(),
         "tower" => secure_endpoint_bench::tower_stack(),
         other => {
-            eprintln!("usage: bench-server <bare|secured|tower|token> [addr] (got {other:?})");
+            eprintln!(
+                "usage: bench-server <bare|headers|secured|tower|token> [addr] (got {other:?})"
+            );
             std::process::exit(2);
         }
     };
