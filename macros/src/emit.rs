@@ -53,7 +53,7 @@ pub(crate) fn unroutable(
 }
 
 /// `include_bytes!` of the policy file, so that editing it recompiles the crate.
-fn track(policy: Option<&Path>) -> TokenStream {
+pub(crate) fn track(policy: Option<&Path>) -> TokenStream {
     match policy.and_then(Path::to_str) {
         None => TokenStream::new(),
         Some(path) => quote! {

@@ -17,10 +17,23 @@ pub(crate) fn secure_endpoint(
     lookup: &Lookup,
 ) -> TokenStream {
     let tracked = lookup.path();
+    // Too deep to parse safely: the error alone (building the unroutable stand-in parses the
+    // signature too).
+    if let Err(err) = nesting(&args, &item) {
+        let mut errors = err.to_compile_error();
+        errors.extend(emit::track(tracked));
+        return errors;
+    }
     match endpoint(args, item.clone(), lookup) {
         Ok(endpoint) => emit::emit(endpoint, tracked),
         Err(err) => emit::unroutable(&item, err, tracked),
     }
+}
+
+/// The attribute's arguments and the item, body aside, within [`syntax::MAX_NESTING`].
+fn nesting(args: &TokenStream, item: &TokenStream) -> syn::Result<()> {
+    syntax::check_nesting(args, false)?;
+    syntax::check_nesting(item, true)
 }
 
 /// Stages 1 and 2: the checked endpoint, or every error (a broken policy file's first).
@@ -29,6 +42,7 @@ pub(crate) fn endpoint(
     item: TokenStream,
     lookup: &Lookup,
 ) -> syn::Result<Endpoint> {
+    nesting(&args, &item)?;
     let parsed = syntax::parse(args, item)?;
     let (policy, broken) = match lookup {
         Lookup::None => (None, None),

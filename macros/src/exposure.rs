@@ -135,6 +135,9 @@ struct FieldAttrs {
 /// `#[derive(SafeResponse)]`: the impl, one assertion per serialized field type, and every
 /// error about a field that looks secret.
 pub(crate) fn derive(input: TokenStream) -> TokenStream {
+    if let Err(err) = crate::syntax::check_nesting(&input, false) {
+        return err.to_compile_error();
+    }
     let item: Item = match syn::parse2(input) {
         Ok(item) => item,
         Err(err) => return err.to_compile_error(),

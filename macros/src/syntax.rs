@@ -65,24 +65,130 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Raw> {
 /// stack of the compiler running the macro (a full parse did at about 800 nested parentheses),
 /// and a body with a syntax error still expands, so rustc reports that error where it is.
 pub(crate) fn parse_fn(item: TokenStream) -> syn::Result<ItemFn> {
+    use proc_macro2::{Delimiter, TokenTree};
+    // The body is taken off as the item's last token tree, not through syn's buffer, which
+    // copies a group back into tokens recursively (it overflowed at 5 000 levels on a 2 MiB
+    // stack).
+    let mut tokens: Vec<TokenTree> = item.into_iter().collect();
+    let body = match tokens.pop() {
+        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Brace => Some(group),
+        Some(other) => {
+            tokens.push(other);
+            None
+        }
+        None => None,
+    };
     let parser = |input: ParseStream<'_>| {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
         let sig: Signature = input.parse()?;
-        let body;
-        let brace_token = syn::braced!(body in input);
-        let body: TokenStream = body.parse()?;
+        let Some(body) = &body else {
+            return Err(input.error("expected curly braces"));
+        };
+        if !input.is_empty() {
+            return Err(input.error("expected curly braces"));
+        }
         Ok(ItemFn {
             attrs,
             vis,
             sig,
             block: Box::new(Block {
-                brace_token,
-                stmts: vec![Stmt::Expr(Expr::Verbatim(body), None)],
+                brace_token: syn::token::Brace(body.delim_span()),
+                stmts: vec![Stmt::Expr(Expr::Verbatim(body.stream()), None)],
             }),
         })
     };
-    parser.parse2(item)
+    parser.parse2(tokens.into_iter().collect())
+}
+
+/// How deep the tokens the macros parse (the attribute's arguments, the handler's signature, a
+/// `SafeResponse` type) may nest: brackets, and `<...>` generics, which are not token groups.
+/// syn parses them recursively, and a few hundred levels overflow the stack of the compiler
+/// running the macro (the fuzzer's finding); legitimate code stays far below this.
+pub(crate) const MAX_NESTING: usize = 64;
+
+/// A compile error at the first place where `tokens` nest deeper than [`MAX_NESTING`],
+/// found without recursion. A function body (the item's last brace group) is skipped: it is
+/// kept as tokens, never parsed by the macro.
+pub(crate) fn check_nesting(tokens: &TokenStream, skip_fn_body: bool) -> syn::Result<()> {
+    use proc_macro2::{Delimiter, Spacing, TokenTree};
+    let mut top: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    if skip_fn_body
+        && matches!(top.last(), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace)
+    {
+        top.pop();
+    }
+    // One entry per open group: its remaining tokens and the depth of `<` open inside it.
+    type Tokens = std::iter::Peekable<proc_macro2::token_stream::IntoIter>;
+    let mut stack: Vec<(Tokens, usize)> = Vec::new();
+    let mut pending: Tokens = top
+        .into_iter()
+        .collect::<TokenStream>()
+        .into_iter()
+        .peekable();
+    let mut angles = 0usize;
+    let mut previous_joint: Option<char> = None;
+    loop {
+        let Some(tree) = pending.next() else {
+            match stack.pop() {
+                Some((rest, outer_angles)) => {
+                    pending = rest;
+                    angles = outer_angles;
+                    previous_joint = None;
+                    continue;
+                }
+                None => return Ok(()),
+            }
+        };
+        let depth = stack.len() + angles;
+        match tree {
+            TokenTree::Group(group) => {
+                if depth + 1 > MAX_NESTING {
+                    return Err(too_deep(group.span()));
+                }
+                let inner = group.stream().into_iter().peekable();
+                stack.push((std::mem::replace(&mut pending, inner), angles));
+                angles = 0;
+                previous_joint = None;
+            }
+            TokenTree::Punct(punct) => {
+                let c = punct.as_char();
+                // `<<`, `<=` and `<-`: operators (in a discriminant or a const), not generics.
+                let operator = c == '<'
+                    && punct.spacing() == Spacing::Joint
+                    && matches!(pending.peek(), Some(TokenTree::Punct(p)) if matches!(p.as_char(), '<' | '=' | '-'));
+                match c {
+                    '<' if operator => {
+                        // Skip the operator's second character too.
+                        pending.next();
+                    }
+                    '<' => {
+                        if depth + 1 > MAX_NESTING {
+                            return Err(too_deep(punct.span()));
+                        }
+                        angles += 1;
+                    }
+                    // Not the `>` of `->`, `=>` or `>=`-like operators.
+                    '>' if !matches!(previous_joint, Some('-' | '=')) => {
+                        angles = angles.saturating_sub(1);
+                    }
+                    _ => {}
+                }
+                previous_joint = (punct.spacing() == Spacing::Joint).then_some(c);
+            }
+            _ => previous_joint = None,
+        }
+    }
+}
+
+fn too_deep(span: proc_macro2::Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        format!(
+            "nested more than {MAX_NESTING} levels deep (brackets and `<...>`): the macro does not \
+             parse tokens this deep; name the inner part with a type alias or a constant"
+        ),
+    )
 }
 
 fn path_text(path: &syn::Path) -> String {

@@ -459,6 +459,32 @@ fn contract(ep: &Endpoint, rules: Option<&Rules>) {
     }
 }
 
+/// The messages of the `compile_error!`s at the top level of what `#[secure_endpoint(args)]
+/// item` (no policy file) and `#[derive(SafeResponse)] item` expand to, for tests that read
+/// them. Only the top level is walked: the expansion carries the handler's body as written.
+pub fn compile_errors(args: &str, item: &str) -> (Vec<String>, Vec<String>) {
+    let args = TokenStream::from_str(args).expect("the arguments lex");
+    let item = TokenStream::from_str(item).expect("the item lexes");
+    let attribute = expand::secure_endpoint(args, item.clone(), &Lookup::None);
+    (messages(&attribute), messages(&exposure::derive(item)))
+}
+
+/// The string literal in each top-level `compile_error! { "..." }`.
+fn messages(expansion: &TokenStream) -> Vec<String> {
+    let tokens: Vec<TokenTree> = expansion.clone().into_iter().collect();
+    tokens
+        .windows(3)
+        .filter_map(|w| match (&w[0], &w[1], &w[2]) {
+            (TokenTree::Ident(i), TokenTree::Punct(p), TokenTree::Group(g))
+                if i == "compile_error" && p.as_char() == '!' =>
+            {
+                Some(g.stream().to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The value strings of the attribute, for arbitrary text: the rate, the body limit, the dates
 /// and the successor are parsed or refused, never a panic; what is accepted is consistent and
 /// agrees with the runtime (which prints rates, parses dates and builds the headers).
