@@ -4,7 +4,7 @@
 //! mid-test (503 problem+json, or the local fallback when configured) and recovery after its
 //! restart, and the Redis GCRA compared with the in-memory one on the same schedules.
 //!
-//! `redis-server` must be installed (`apt-get install redis-server`; `.ci/run` does it). A
+//! `redis-server` must be installed (`apt-get install redis-server`; `cargo xtask test` does it). A
 //! machine without it fails these tests, with that advice; they never pass without a server.
 
 mod common;
@@ -99,7 +99,7 @@ impl RedisServer {
             .unwrap_or_else(|e| {
                 panic!(
                     "cannot start redis-server ({e}): these tests need a real Redis server. \
-                     Install it with `apt-get install redis-server` (.ci/run does)."
+                     Install it with `apt-get install redis-server` (`cargo xtask setup` does)."
                 )
             });
         self.child = Some(child);
