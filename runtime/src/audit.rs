@@ -80,8 +80,8 @@
 
 mod aggregate;
 
-pub use aggregate::Aggregation;
 pub use crate::events::FieldLimits;
+pub use aggregate::Aggregation;
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -623,6 +623,7 @@ where
         shared.publish(st, true);
         drop(guard);
         shared.space.notify_all();
+        shared.coalesce_wake.notify_one();
     }
 }
 
@@ -1764,6 +1765,18 @@ mod tests {
         assert!(!dir.path("lone.jsonl.1").exists());
     }
 
+    /// Created readable and writable by the owner only.
+    fn assert_private(path: &Path) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+        #[cfg(not(unix))]
+        let _ = path;
+    }
+
     /// Complete lines in `path`, ignoring a partial last one.
     fn read_lines_lossy(path: &Path) -> usize {
         fs::read_to_string(path).unwrap().matches('\n').count()
@@ -1787,6 +1800,8 @@ mod tests {
         auditor.abort();
         // The 16 queued records were put in front of the 84 spilled ones.
         assert_eq!(read_lines(&spill), seq(0, 0..100));
+        // The rewritten file is as private as the one it replaced.
+        assert_private(&spill);
         let c = assert_counters_add_up(&auditor);
         assert_eq!((c.queued, c.spilled, c.pending()), (100, 100, 100));
         // Recording after abort goes to the spill file; flush no longer waits.
@@ -1914,6 +1929,7 @@ mod tests {
         );
         let corrupt = fs::read_to_string(dir.path("spill.jsonl.corrupt")).unwrap();
         assert_eq!(corrupt, "{\"p\":0,\"n\"\nnot json\n");
+        assert_private(&dir.path("spill.jsonl.corrupt"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -129,7 +129,11 @@ async fn a_flood_of_60_kb_paths_writes_a_few_bounded_records_whose_counts_add_up
         assert_eq!(*n, expected as u64, "{kind}: {counts:?}");
     }
     // A first record and one aggregate per kind, not one record per request.
-    assert!(records.len() <= 2 * counts.len(), "{} records", records.len());
+    assert!(
+        records.len() <= 2 * counts.len(),
+        "{} records",
+        records.len()
+    );
     for (len, r) in &records {
         assert!(*len < 4096, "a record of {len} bytes: {r}");
         assert_eq!(r["client_ip"], "127.0.0.1");
@@ -142,7 +146,10 @@ async fn a_flood_of_60_kb_paths_writes_a_few_bounded_records_whose_counts_add_up
         assert_eq!(r["user_agent"].as_str().unwrap().len(), 256);
         assert_eq!(r["truncated"]["user_agent"], 4000, "{r}");
         if r["count"].as_u64().unwrap() > 1 {
-            let (first, last) = (r["time"].as_str().unwrap(), r["last_time"].as_str().unwrap());
+            let (first, last) = (
+                r["time"].as_str().unwrap(),
+                r["last_time"].as_str().unwrap(),
+            );
             assert!(first <= last, "{first} > {last}");
         }
     }
@@ -160,12 +167,8 @@ async fn forged_tokens_for_distinct_identities_stay_apart_and_garbage_is_aggrega
     let dir = TempDir::new();
     // Small files: the trail rotates, and every file it creates is private.
     let auditor = trail(&dir, 1024, |_| {});
-    let app = TestApp::start_with(
-        common::security()
-            .events(Arc::new(auditor.clone()))
-            .build(),
-    )
-    .await;
+    let app =
+        TestApp::start_with(common::security().events(Arc::new(auditor.clone())).build()).await;
     let subjects = ["alice-x", "bob-x", "carol-x", "dave-x", "erin-x"];
     let mut tokens = Vec::new();
     for round in 0..3 {
@@ -231,14 +234,13 @@ async fn an_aggregate_is_written_when_its_window_ends() {
             ..Aggregation::default()
         };
     });
-    let app = TestApp::start_with(
-        common::security()
-            .events(Arc::new(auditor.clone()))
-            .build(),
-    )
-    .await;
+    let app =
+        TestApp::start_with(common::security().events(Arc::new(auditor.clone())).build()).await;
     for _ in 0..25 {
-        assert_eq!(app.get("/no/such/route").send().await.unwrap().status(), 404);
+        assert_eq!(
+            app.get("/no/such/route").send().await.unwrap().status(),
+            404
+        );
     }
     // No flush: the timer closes the window.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -254,7 +256,10 @@ async fn an_aggregate_is_written_when_its_window_ends() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // A refusal after the window: a record of its own at once.
-    assert_eq!(app.get("/no/such/route").send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.get("/no/such/route").send().await.unwrap().status(),
+        404
+    );
     auditor.flush().await;
     let records = records(&dir);
     assert_eq!(records.len(), 3);

@@ -1,42 +1,4 @@
-//! Aggregation of repeated refusals, so that a flood costs the audit trail a few records and
-//! not its history.
-//!
-//! Applies to [`SecurityEvent`]s recorded through the [`EventSink`](crate::events::EventSink)
-//! implementation of `Auditor<SecurityEvent>` (what the router uses); `tracing` still receives
-//! every event, and [`Auditor::record`] called directly writes exactly what it is given.
-//!
-//! # The key
-//!
-//! Two refusals are "the same" when they share the kind, status, problem code and reason
-//! class, the client IP, the authenticated principal (and its scheme) and, for an
-//! authentication failure with a JWT that did not verify, the token's claimed `sub`
-//! ([`SecurityEvent::claimed_subject`]). The route, method and user agent are not part of it
-//! (a client chooses them freely, so they would let it defeat aggregation); an aggregate
-//! shows those of its first request. No credential is part of the key or the record.
-//!
-//! # The window
-//!
-//! The first refusal of a key is written at once, as its own record (`count: 1`), and opens a
-//! window of [`Aggregation::window`]. Further refusals of the key within the window are
-//! counted; when the window ends, they are written as one record: the first of them with
-//! `count` = how many, and `last_time` = when the last was decided (one alone is written as
-//! itself). The next refusal after the window opens a new one. Counts are exact: the counts of
-//! the trail add up to the number of refusals recorded.
-//!
-//! Pending aggregates are written when their window ends (by a timer, or by the next event),
-//! when the table is full (the oldest key first), on [`Auditor::flush`], on
-//! [`Auditor::abort`] (to the spill file) and when the last handle is dropped. An aggregate
-//! stands for requests already answered, so it is never refused: with [`Overflow::Reject`] it
-//! spills when the queue is full. A crash loses the aggregates still open (at most one record
-//! per key, each standing for at most one window of refusals).
-//!
-//! # Distinct identities
-//!
-//! Authentication failures for distinct claimed subjects stay distinct records, up to
-//! [`Aggregation::identities_per_client`] subjects per client and reason class within a
-//! window; past that, a client spraying forged identities is aggregated as one (its further
-//! failures are counted in the client's aggregate without a claimed subject). Failures with
-//! no readable identity (no token, an API key, garbage) are aggregated by client and reason.
+//! Aggregation of repeated refusals in the audit trail: see [`Aggregation`].
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -45,7 +7,47 @@ use std::time::{Duration, Instant};
 use super::{AuditRejected, Auditor, Shared};
 use crate::events::{EventKind, FieldLimits, SecurityEvent};
 
-/// How the audit trail aggregates repeated refusals (see the [module](self)).
+/// How the audit trail aggregates repeated refusals, so that a flood costs the trail a few records
+/// and not its history.
+///
+/// Applies to [`SecurityEvent`]s recorded through the [`EventSink`](crate::events::EventSink)
+/// implementation of `Auditor<SecurityEvent>` (what the router uses); `tracing` still receives
+/// every event, and [`Auditor::record`](crate::audit::Auditor::record) called directly writes
+/// exactly what it is given.
+///
+/// # The key
+///
+/// Two refusals are "the same" when they share the kind, status, problem code and reason class, the
+/// client IP, the authenticated principal (and its scheme) and, for an authentication failure with
+/// a JWT that did not verify, the token's claimed `sub` ([`SecurityEvent::claimed_subject`]). The
+/// route, method and user agent are not part of it (a client chooses them freely, so they would let
+/// it defeat aggregation); an aggregate shows those of its first request. No credential is part of
+/// the key or the record.
+///
+/// # The window
+///
+/// The first refusal of a key is written at once, as its own record (`count: 1`), and opens a
+/// window of [`window`](Self::window). Further refusals of the key within the window are counted;
+/// when the window ends, they are written as one record: the first of them with `count` = how many,
+/// and `last_time` = when the last was decided (one alone is written as itself). The next refusal
+/// after the window opens a new one. Counts are exact: the counts of the trail add up to the number
+/// of refusals recorded.
+///
+/// Pending aggregates are written when their window ends (by a timer, or by the next event), when
+/// the table is full (the oldest key first), on [`Auditor::flush`](crate::audit::Auditor::flush),
+/// on [`Auditor::abort`](crate::audit::Auditor::abort) (to the spill file) and when the last handle
+/// is dropped. An aggregate stands for requests already answered, so it is never refused: with
+/// [`Overflow::Reject`](crate::audit::Overflow::Reject) it spills when the queue is full. A crash
+/// loses the aggregates still open (at most one record per key, each standing for at most one
+/// window of refusals).
+///
+/// # Distinct identities
+///
+/// Authentication failures for distinct claimed subjects stay distinct records, up to
+/// [`identities_per_client`](Self::identities_per_client) subjects per client and reason class
+/// within a window; past that, a client spraying forged identities is aggregated as one (its
+/// further failures are counted in the client's aggregate without a claimed subject). Failures with
+/// no readable identity (no token, an API key, garbage) are aggregated by client and reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Aggregation {
     /// How long after a key's first refusal its repeats are counted into one record. Default
@@ -278,7 +280,10 @@ pub(super) fn close_all<E>(shared: &Shared<E>) {
     let Some(coalescer) = shared.coalescer.get() else {
         return;
     };
-    let mut table = coalescer.table.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut table = coalescer
+        .table
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     let mut out = Vec::new();
     table.drain(&mut out);
     (coalescer.write)(shared, out);
@@ -308,7 +313,10 @@ async fn tick(shared: Arc<Shared<SecurityEvent>>) {
             }
             None => shared.coalesce_wake.notified().await,
         }
-        let mut table = coalescer.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut table = coalescer
+            .table
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut out = Vec::new();
         table.due(Instant::now(), &mut out);
         write_all(&shared, out);
@@ -343,7 +351,10 @@ impl Auditor<SecurityEvent> {
             shared.runtime.spawn(tick(Arc::clone(shared)));
             coalescer
         });
-        let mut table = coalescer.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut table = coalescer
+            .table
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let was_empty = table.len() == 0;
         let mut out = Vec::new();
         let now = table.offer(event, Instant::now(), &mut out);
@@ -432,8 +443,7 @@ mod tests {
     }
 
     #[test]
-    fn a_flood_is_one_record_then_one_aggregate_with_the_exact_count_and_first_and_last_time()
-    {
+    fn a_flood_is_one_record_then_one_aggregate_with_the_exact_count_and_first_and_last_time() {
         let t0 = Instant::now();
         let mut agg = Aggregator::new(config(Duration::from_secs(60), 16));
         let mut written = offer_all(&mut agg, (0..1000).map(|n| refusal("10.0.0.1", n)), t0);
