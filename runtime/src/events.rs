@@ -310,7 +310,7 @@ impl EventContext {
             principal: None,
             client_ip: None,
             rate_fallback: false,
-            // Whole (the perimeter bounds the headers); cut to the sink's limits on dispatch.
+            // Whole (hyper bounds the head); cut to the sink's limits on dispatch.
             user_agent: headers
                 .get(http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
