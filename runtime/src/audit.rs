@@ -63,6 +63,25 @@
 //! runtime keeps running that long.
 //!
 //! Use one `Auditor` per spill file at a time.
+//!
+//! # Security events
+//!
+//! As the router's [`EventSink`](crate::events::EventSink), an `Auditor<SecurityEvent>` cuts
+//! every event to [`AuditConfig::limits`] and aggregates repeated refusals within
+//! [`AuditConfig::aggregation`]'s window into one record with an exact count (see
+//! [`Aggregation`]), so that a flood of refused requests costs the trail a few bounded records
+//! rather than its history.
+//!
+//! # Files
+//!
+//! The files this module creates (the [`JsonLinesSink`] file and its rotations, the spill
+//! file, its `.pos` and `.corrupt` files) are created with mode `0600` on Unix: readable by
+//! the process's user only. An existing file keeps its mode.
+
+mod aggregate;
+
+pub use crate::events::FieldLimits;
+pub use aggregate::Aggregation;
 
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -70,7 +89,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -178,7 +197,7 @@ impl JsonLinesSink {
     fn ensure_open(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
             let created = !self.path.exists();
-            let mut file = OpenOptions::new()
+            let mut file = private(&mut OpenOptions::new())
                 .read(true)
                 .write(true)
                 .create(true)
@@ -360,6 +379,13 @@ pub struct AuditConfig {
     pub retry_backoff: Duration,
     /// The most records per sink write. Default 256.
     pub batch: usize,
+    /// How repeated refusals are aggregated (security events recorded through the
+    /// [`EventSink`](crate::events::EventSink) only). Default: a 60 s window, 4096 keys.
+    pub aggregation: Aggregation,
+    /// The bounds security events are cut to (through the
+    /// [`EventSink`](crate::events::EventSink), also before they go to `tracing`). Default:
+    /// 256 bytes per text field, 16 field names of 64 bytes.
+    pub limits: FieldLimits,
 }
 
 impl AuditConfig {
@@ -371,6 +397,8 @@ impl AuditConfig {
             spill_path: spill_path.into(),
             retry_backoff: Duration::from_millis(100),
             batch: 256,
+            aggregation: Aggregation::default(),
+            limits: FieldLimits::default(),
         }
     }
 }
@@ -496,6 +524,11 @@ where
             batch: config.batch.max(1),
             backoff: config.retry_backoff.max(Duration::from_millis(1)),
             spill_path: config.spill_path,
+            coalescer: OnceLock::new(),
+            coalesce_wake: Notify::new(),
+            aggregation: config.aggregation,
+            limits: config.limits,
+            runtime: runtime.clone(),
         });
         let task = runtime.spawn(run(Arc::clone(&shared), sink)).abort_handle();
         Ok(Auditor {
@@ -512,47 +545,16 @@ where
     /// once the line is fsync'd. With `Overflow::Block`, it may first wait, blocking the thread,
     /// for room in the queue.
     pub fn record(&self, record: E) -> Result<(), AuditRejected> {
-        let shared = &*self.handle.shared;
-        let mut st = shared.lock();
-        let place = if st.aborted || st.spill.pending > 0 || shared.capacity == 0 {
-            Place::Spill
-        } else if st.queue.len() < shared.capacity {
-            Place::Queue
-        } else {
-            match shared.overflow {
-                Overflow::Spill => Place::Spill,
-                Overflow::Reject => Place::Reject,
-                Overflow::Block(wait) => {
-                    let (guard, place) = shared.wait_for_room(st, wait);
-                    st = guard;
-                    place
-                }
-            }
-        };
-        let result = match place {
-            Place::Queue => {
-                st.queue.push_back(record);
-                st.counters.queued += 1;
-                Ok(())
-            }
-            Place::Spill => shared.spill_locked(&mut st, &record),
-            Place::Reject => {
-                st.counters.rejected += 1;
-                Err(AuditRejected)
-            }
-        };
-        drop(st);
-        if result.is_ok() {
-            shared.wake.notify_one();
-        }
-        result
+        self.handle.shared.record(record, false)
     }
 
     /// Waits until every record queued or spilled so far has been written (for shutdown and
     /// tests). Waits for ever while the sink fails (wrap it in `tokio::time::timeout`); returns
-    /// at once after [`abort`](Self::abort).
+    /// at once after [`abort`](Self::abort). Closes the open aggregation windows first, so
+    /// their aggregates are written too.
     pub async fn flush(&self) {
         let shared = &self.handle.shared;
+        aggregate::close_all(shared);
         let target = {
             let st = shared.lock();
             st.counters.queued + st.counters.recovered
@@ -569,8 +571,11 @@ where
     /// starting a new `Auditor` on the same spill file. A sink write in progress cannot be
     /// interrupted: if it still succeeds, its batch is written again after the restart (at
     /// least once at this boundary).
+    ///
+    /// The open aggregation windows are closed first: their aggregates are spilled too.
     pub fn abort(&self) {
         let shared = &*self.handle.shared;
+        aggregate::close_all(shared);
         self.handle.task.abort();
         let mut guard = shared.lock();
         let st = &mut *guard;
@@ -618,6 +623,7 @@ where
         shared.publish(st, true);
         drop(guard);
         shared.space.notify_all();
+        shared.coalesce_wake.notify_one();
     }
 }
 
@@ -636,8 +642,10 @@ struct Handle<E> {
 
 impl<E> Drop for Handle<E> {
     fn drop(&mut self) {
+        aggregate::close_all(&self.shared);
         self.shared.lock().closed = true;
         self.shared.wake.notify_one();
+        self.shared.coalesce_wake.notify_one();
     }
 }
 
@@ -653,6 +661,13 @@ struct Shared<E> {
     batch: usize,
     backoff: Duration,
     spill_path: PathBuf,
+    /// Open aggregation windows (security events only; created on first use).
+    coalescer: OnceLock<aggregate::Coalescer<E>>,
+    /// Wakes the aggregation timer.
+    coalesce_wake: Notify,
+    aggregation: Aggregation,
+    limits: FieldLimits,
+    runtime: tokio::runtime::Handle,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -755,6 +770,45 @@ impl<E> Shared<E> {
 }
 
 impl<E: Serialize> Shared<E> {
+    /// [`Auditor::record`]. `never_refuse`: [`Overflow::Reject`] spills instead (for an
+    /// aggregate, which stands for requests already answered).
+    fn record(&self, record: E, never_refuse: bool) -> Result<(), AuditRejected> {
+        let mut st = self.lock();
+        let place = if st.aborted || st.spill.pending > 0 || self.capacity == 0 {
+            Place::Spill
+        } else if st.queue.len() < self.capacity {
+            Place::Queue
+        } else {
+            match self.overflow {
+                Overflow::Spill => Place::Spill,
+                Overflow::Reject if never_refuse => Place::Spill,
+                Overflow::Reject => Place::Reject,
+                Overflow::Block(wait) => {
+                    let (guard, place) = self.wait_for_room(st, wait);
+                    st = guard;
+                    place
+                }
+            }
+        };
+        let result = match place {
+            Place::Queue => {
+                st.queue.push_back(record);
+                st.counters.queued += 1;
+                Ok(())
+            }
+            Place::Spill => self.spill_locked(&mut st, &record),
+            Place::Reject => {
+                st.counters.rejected += 1;
+                Err(AuditRejected)
+            }
+        };
+        drop(st);
+        if result.is_ok() {
+            self.wake.notify_one();
+        }
+        result
+    }
+
     /// Appends `record` to the spill file (the lock held, so the order is the lock's order).
     fn spill_locked(&self, st: &mut State<E>, record: &E) -> Result<(), AuditRejected> {
         let mut line = match serde_json::to_vec(record) {
@@ -993,7 +1047,7 @@ impl Spill {
     /// when it is not at a line boundary within the file.
     fn open(path: &Path) -> io::Result<(Spill, u64)> {
         let created = !path.exists();
-        let mut file = OpenOptions::new()
+        let mut file = private(&mut OpenOptions::new())
             .read(true)
             .write(true)
             .create(true)
@@ -1020,7 +1074,7 @@ impl Spill {
             file.sync_all()?;
             torn = 1;
         }
-        let mut cursor_file = OpenOptions::new()
+        let mut cursor_file = private(&mut OpenOptions::new())
             .read(true)
             .write(true)
             .create(true)
@@ -1086,7 +1140,11 @@ impl Spill {
     /// drained lines again rather than losing any).
     fn rewrite_with_front(&mut self, front: &[u8]) -> io::Result<()> {
         let tmp = with_suffix(&self.path, ".tmp");
-        let mut out = File::create(&tmp)?;
+        let mut out = private(&mut OpenOptions::new())
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
         out.write_all(front)?;
         let mut src = File::open(&self.path)?;
         src.seek(SeekFrom::Start(self.cursor))?;
@@ -1148,7 +1206,10 @@ impl Spill {
 fn quarantine(spill: &Path, line: &[u8]) {
     let path = with_suffix(spill, ".corrupt");
     let result = (|| {
-        let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut file = private(&mut OpenOptions::new())
+            .create(true)
+            .append(true)
+            .open(&path)?;
         file.write_all(line)?;
         if line.last() != Some(&b'\n') {
             file.write_all(b"\n")?;
@@ -1201,6 +1262,14 @@ fn count_lines(file: &mut File, from: u64, to: u64) -> io::Result<u64> {
         }
         lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
     }
+}
+
+/// Files created with these options are readable and writable by the owner only (`0600` on
+/// Unix; the mode applies when the file is created).
+fn private(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -1390,6 +1459,8 @@ mod tests {
             spill_path: dir.path("spill.jsonl"),
             retry_backoff: Duration::from_millis(1),
             batch: 4,
+            aggregation: Aggregation::default(),
+            limits: FieldLimits::default(),
         }
     }
 
@@ -1694,6 +1765,18 @@ mod tests {
         assert!(!dir.path("lone.jsonl.1").exists());
     }
 
+    /// Created readable and writable by the owner only.
+    fn assert_private(path: &Path) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", path.display());
+        }
+        #[cfg(not(unix))]
+        let _ = path;
+    }
+
     /// Complete lines in `path`, ignoring a partial last one.
     fn read_lines_lossy(path: &Path) -> usize {
         fs::read_to_string(path).unwrap().matches('\n').count()
@@ -1717,6 +1800,8 @@ mod tests {
         auditor.abort();
         // The 16 queued records were put in front of the 84 spilled ones.
         assert_eq!(read_lines(&spill), seq(0, 0..100));
+        // The rewritten file is as private as the one it replaced.
+        assert_private(&spill);
         let c = assert_counters_add_up(&auditor);
         assert_eq!((c.queued, c.spilled, c.pending()), (100, 100, 100));
         // Recording after abort goes to the spill file; flush no longer waits.
@@ -1844,6 +1929,7 @@ mod tests {
         );
         let corrupt = fs::read_to_string(dir.path("spill.jsonl.corrupt")).unwrap();
         assert_eq!(corrupt, "{\"p\":0,\"n\"\nnot json\n");
+        assert_private(&dir.path("spill.jsonl.corrupt"));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,17 +6,26 @@
 //! An event never carries a credential: the reason is a class (`credential_missing`,
 //! `credential_invalid`, `role_missing`, `not_owner`, ...), a validation failure names fields,
 //! never values, and an internal error carries only the error id the client saw.
+//!
+//! Every field is bounded ([`FieldLimits`]): a request cannot make its record larger than a
+//! few kilobytes, and a cut field is marked in [`SecurityEvent::truncated`]. The audit trail
+//! also aggregates repeated refusals ([`audit::Aggregation`](crate::audit::Aggregation)).
 
+mod bound;
+
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+pub use bound::FieldLimits;
+
 /// The `tracing` target of every security event.
 pub const TARGET: &str = "secure_endpoint::security";
 
 /// What was decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The request passed every check (the principal, if any, was authenticated).
@@ -88,10 +97,33 @@ pub struct SecurityEvent {
     pub scheme: Option<String>,
     /// The client's address (as resolved through trusted proxies).
     pub client_ip: Option<String>,
-    /// The `User-Agent`, cut to 256 characters.
+    /// The `User-Agent`.
     pub user_agent: Option<String>,
     /// Field names of a validation failure (never values).
     pub fields: Vec<String>,
+    /// For an authentication failure with a JWT that did not verify: the token's `sub` claim,
+    /// **unverified** (whoever sent the token chose it; never a credential). The audit trail
+    /// keeps failures for distinct claimed subjects apart.
+    #[serde(default)]
+    pub claimed_subject: Option<String>,
+    /// How many refused requests this record stands for: 1, or more for an aggregate of
+    /// repeated refusals (then `time`, `request_id`, `error_id`, `route` and `user_agent` are
+    /// those of the first of them, and `last_time` the time of the last). The counts of a
+    /// trail add up to the number of requests recorded.
+    #[serde(default = "one")]
+    pub count: u64,
+    /// For an aggregate (`count` > 1): when the last of its requests was decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_time: Option<String>,
+    /// Fields cut to their [`FieldLimits`]: name → original length in bytes (for `fields`,
+    /// the original number of names; a cut name is `fields.<index>`). Absent when nothing was
+    /// cut.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub truncated: BTreeMap<String, u64>,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// The reason of an event whose rate limit was decided by the instance's own limiter because
@@ -134,6 +166,10 @@ impl SecurityEvent {
                     client_ip = self.client_ip.as_deref(),
                     user_agent = self.user_agent.as_deref(),
                     fields = ?self.fields,
+                    count = self.count,
+                    last_time = self.last_time.as_deref(),
+                    claimed_subject = self.claimed_subject.as_deref().map(tracing::field::debug),
+                    truncated = (!self.truncated.is_empty()).then(|| tracing::field::debug(&self.truncated)),
                     "security event"
                 )
             };
@@ -153,6 +189,13 @@ pub trait EventSink: Send + Sync + std::fmt::Debug + 'static {
     /// Takes one event. `Err` refuses the request it describes (an audit trail that must not
     /// lose events and cannot take more): the client then gets 503.
     fn record(&self, event: SecurityEvent) -> Result<(), SinkFull>;
+
+    /// The bounds every event is cut to before it is emitted and recorded. Default
+    /// [`FieldLimits::default`]; an [`Auditor`](crate::audit::Auditor) answers its
+    /// [`AuditConfig::limits`](crate::audit::AuditConfig::limits).
+    fn field_limits(&self) -> FieldLimits {
+        FieldLimits::default()
+    }
 }
 
 /// An [`EventSink`] that cannot take the event.
@@ -167,12 +210,17 @@ impl std::fmt::Display for SinkFull {
 
 impl std::error::Error for SinkFull {}
 
-/// Emits `event` to `tracing` and, when it is kept, to the engine's sink. Returns the 503 to
-/// send instead when the sink refuses it.
+/// Cuts `event` to the sink's [`FieldLimits`], emits it to `tracing` and, when it is kept, to
+/// the engine's sink. Returns the 503 to send instead when the sink refuses it.
 pub(crate) fn dispatch(
     engine: &crate::config::Engine,
-    event: SecurityEvent,
+    mut event: SecurityEvent,
 ) -> Option<axum::response::Response> {
+    let limits = engine
+        .events
+        .as_ref()
+        .map_or_else(FieldLimits::default, |sink| sink.field_limits());
+    event.bound(&limits);
     event.emit();
     let sink = engine.events.as_ref()?;
     if !event.is_rejection() && !engine.record_allowed && !event.is_degraded() {
@@ -188,9 +236,18 @@ pub(crate) fn dispatch(
     }
 }
 
+/// The audit trail as the router's sink: each event is cut to
+/// [`AuditConfig::limits`](crate::audit::AuditConfig::limits) and repeated refusals are
+/// aggregated as [`AuditConfig::aggregation`](crate::audit::AuditConfig::aggregation) says
+/// (allowed events are recorded one by one). [`Auditor::record`](crate::audit::Auditor::record)
+/// called directly writes exactly what it is given.
 impl EventSink for crate::audit::Auditor<SecurityEvent> {
     fn record(&self, event: SecurityEvent) -> Result<(), SinkFull> {
-        crate::audit::Auditor::record(self, event).map_err(|_| SinkFull)
+        self.record_event(event).map_err(|_| SinkFull)
+    }
+
+    fn field_limits(&self) -> FieldLimits {
+        self.limits()
     }
 }
 
@@ -236,6 +293,8 @@ pub(crate) struct EventContext {
     pub(crate) principal: Option<(String, &'static str)>,
     pub(crate) client_ip: Option<IpAddr>,
     pub(crate) user_agent: Option<String>,
+    /// The payload segment of a bearer JWT, decoded for its `sub` only if authentication fails.
+    pub(crate) bearer_payload: Option<String>,
     /// A rate limit was decided locally because its shared store could not answer.
     pub(crate) rate_fallback: bool,
 }
@@ -251,10 +310,12 @@ impl EventContext {
             principal: None,
             client_ip: None,
             rate_fallback: false,
+            // Whole (hyper bounds the head); cut to the sink's limits on dispatch.
             user_agent: headers
                 .get(http::header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
-                .map(|ua| ua.chars().take(256).collect()),
+                .map(str::to_owned),
+            bearer_payload: bound::bearer_payload(headers),
         }
     }
 
@@ -274,6 +335,12 @@ impl EventContext {
         let fields = rendered
             .map(|r| r.problem.errors().iter().map(|e| e.field.clone()).collect())
             .unwrap_or_default();
+        let claimed_subject = match (kind, &self.principal, &self.bearer_payload) {
+            (EventKind::AuthenticationFailed, None, Some(payload)) => {
+                bound::claimed_subject(payload)
+            }
+            _ => None,
+        };
         SecurityEvent {
             time: rfc3339_now(),
             kind,
@@ -299,6 +366,10 @@ impl EventContext {
             client_ip: self.client_ip.map(|ip| ip.to_string()),
             user_agent: self.user_agent,
             fields,
+            claimed_subject,
+            count: 1,
+            last_time: None,
+            truncated: BTreeMap::new(),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The demo's audit trail after a scripted attack over HTTPS: failed logins and their
 //! throttling, BOLA attempts on other users' profiles and orders, a missing and a forged
 //! token, a forbidden admin call, a rate limit and a mass-assignment attempt. `audit.jsonl`
-//! must hold exactly one event per refused request, with the request id the client saw, the
-//! route, the client, the principal when known, and no secret.
+//! must count every refused request exactly once (a record of its own, or in an aggregate of
+//! repeated refusals from the same client), with the request id the client saw, the route, the
+//! client, the principal when known, and no secret; it is readable by its owner only.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -15,7 +16,7 @@ const PASSWORD: &str = "audit-test correct horse";
 const JWT_SECRET: &[u8] = b"audit test secret, at least 32 bytes long";
 
 #[tokio::test]
-async fn the_audit_trail_holds_one_event_per_refused_request_and_no_secret() {
+async fn the_audit_trail_counts_every_refused_request_once_and_holds_no_secret() {
     let dir = std::env::temp_dir().join(format!("se-audit-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let audit_file = dir.join("audit.jsonl");
@@ -212,16 +213,32 @@ async fn the_audit_trail_holds_one_event_per_refused_request_and_no_secret() {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
 
-    // Exactly one event per refused request, matched by request id.
+    // Every refused request counted exactly once: each record carries the request id of the
+    // (first) request it stands for, and the counts add up.
     let expected: BTreeSet<&str> = refused.iter().map(|(rid, _)| rid.as_str()).collect();
     let seen: BTreeSet<&str> = events
         .iter()
         .map(|e| e["request_id"].as_str().unwrap())
         .collect();
-    assert_eq!(events.len(), refused.len(), "one line per refused request");
-    assert_eq!(seen, expected);
-    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    let count = |k: &str| kinds.iter().filter(|x| **x == k).count();
+    assert_eq!(seen.len(), events.len(), "one record per request id");
+    assert!(seen.is_subset(&expected), "{seen:?}");
+    let total: u64 = events.iter().map(|e| e["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, refused.len() as u64, "the counts add up");
+    assert!(
+        events.len() < refused.len(),
+        "repeated refusals are aggregated"
+    );
+    let kinds: Vec<(&str, u64)> = events
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap(), e["count"].as_u64().unwrap()))
+        .collect();
+    let count = |k: &str| -> usize {
+        kinds
+            .iter()
+            .filter(|(x, _)| *x == k)
+            .map(|(_, n)| *n as usize)
+            .sum()
+    };
     assert_eq!(count("authentication_failed"), 5 + 2, "{kinds:?}");
     assert_eq!(count("rate_limited"), 2 + 1, "{kinds:?}");
     assert_eq!(count("ownership_denied"), 4 + 2, "{kinds:?}");
@@ -278,5 +295,11 @@ async fn the_audit_trail_holds_one_event_per_refused_request_and_no_secret() {
         }
     }
     assert!(!text.contains("\"admin\"]") && !text.contains("pwned"));
+    #[cfg(unix)]
+    for file in [audit_file.clone(), dir.join("audit.jsonl.spill")] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,0 +1,679 @@
+//! Aggregation of repeated refusals in the audit trail: see [`Aggregation`].
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::{AuditRejected, Auditor, Shared};
+use crate::events::{EventKind, FieldLimits, SecurityEvent};
+
+/// How the audit trail aggregates repeated refusals, so that a flood costs the trail a few records
+/// and not its history.
+///
+/// Applies to [`SecurityEvent`]s recorded through the [`EventSink`](crate::events::EventSink)
+/// implementation of `Auditor<SecurityEvent>` (what the router uses); `tracing` still receives
+/// every event, and [`Auditor::record`](crate::audit::Auditor::record) called directly writes
+/// exactly what it is given.
+///
+/// # The key
+///
+/// Two refusals are "the same" when they share the kind, status, problem code and reason class, the
+/// client IP, the authenticated principal (and its scheme) and, for an authentication failure with
+/// a JWT that did not verify, the token's claimed `sub` ([`SecurityEvent::claimed_subject`]). The
+/// route, method and user agent are not part of it (a client chooses them freely, so they would let
+/// it defeat aggregation); an aggregate shows those of its first request. No credential is part of
+/// the key or the record.
+///
+/// # The window
+///
+/// The first refusal of a key is written at once, as its own record (`count: 1`), and opens a
+/// window of [`window`](Self::window). Further refusals of the key within the window are counted;
+/// when the window ends, they are written as one record: the first of them with `count` = how many,
+/// and `last_time` = when the last was decided (one alone is written as itself). The next refusal
+/// after the window opens a new one. Counts are exact: the counts of the trail add up to the number
+/// of refusals recorded.
+///
+/// Pending aggregates are written when their window ends (by a timer, or by the next event), when
+/// the table is full (the oldest key first), on [`Auditor::flush`](crate::audit::Auditor::flush),
+/// on [`Auditor::abort`](crate::audit::Auditor::abort) (to the spill file) and when the last handle
+/// is dropped. An aggregate stands for requests already answered, so it is never refused: with
+/// [`Overflow::Reject`](crate::audit::Overflow::Reject) it spills when the queue is full. A crash
+/// loses the aggregates still open (at most one record per key, each standing for at most one
+/// window of refusals).
+///
+/// # Distinct identities
+///
+/// Authentication failures for distinct claimed subjects stay distinct records, up to
+/// [`identities_per_client`](Self::identities_per_client) subjects per client and reason class
+/// within a window; past that, a client spraying forged identities is aggregated as one (its
+/// further failures are counted in the client's aggregate without a claimed subject). Failures with
+/// no readable identity (no token, an API key, garbage) are aggregated by client and reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aggregation {
+    /// How long after a key's first refusal its repeats are counted into one record. Default
+    /// 60 s. `Duration::ZERO` turns aggregation off: every refusal is its own record.
+    pub window: Duration,
+    /// The most keys counted at once (each holds at most one bounded event, a few KB). When
+    /// the table is full, the oldest key's aggregate is written to make room: nothing is
+    /// dropped. Default 4096 (at least 2).
+    pub max_keys: usize,
+    /// The most distinct claimed subjects per client and reason class kept as separate
+    /// records within a window. Default 32.
+    pub identities_per_client: usize,
+}
+
+impl Default for Aggregation {
+    fn default() -> Self {
+        Aggregation {
+            window: Duration::from_secs(60),
+            max_keys: 4096,
+            identities_per_client: 32,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    kind: EventKind,
+    status: u16,
+    code: Option<String>,
+    reason: Option<String>,
+    client_ip: Option<String>,
+    principal: Option<String>,
+    scheme: Option<String>,
+    claimed_subject: Option<String>,
+}
+
+impl Key {
+    fn of(event: &SecurityEvent) -> Key {
+        Key {
+            kind: event.kind,
+            status: event.status,
+            code: event.code.clone(),
+            reason: event.reason.clone(),
+            client_ip: event.client_ip.clone(),
+            principal: event.principal.clone(),
+            scheme: event.scheme.clone(),
+            claimed_subject: event.claimed_subject.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    deadline: Instant,
+    /// The window's first refusal has been written on its own.
+    announced: bool,
+    /// Claimed subjects given a key of their own in this window (on a key without one).
+    identities: usize,
+    /// The first repeat, carrying the count and last time of all the repeats so far.
+    held: Option<SecurityEvent>,
+}
+
+impl Entry {
+    /// Takes a refusal of this key: `Some` when it is to be written now (the window's first).
+    fn absorb(&mut self, event: SecurityEvent) -> Option<SecurityEvent> {
+        if !self.announced {
+            self.announced = true;
+            return Some(event);
+        }
+        match &mut self.held {
+            None => self.held = Some(event),
+            Some(held) => {
+                held.count += event.count;
+                held.last_time = event.last_time.or(Some(event.time));
+            }
+        }
+        None
+    }
+
+    fn close(self, out: &mut Vec<SecurityEvent>) {
+        if let Some(mut held) = self.held {
+            if held.count > 1 && held.last_time.is_none() {
+                held.last_time = Some(held.time.clone());
+            }
+            out.push(held);
+        }
+    }
+}
+
+/// The table of open windows: at most `max_keys` entries, oldest first.
+#[derive(Debug)]
+pub(crate) struct Aggregator {
+    config: Aggregation,
+    entries: HashMap<Key, Entry>,
+    /// Keys in the order they were opened (so by deadline: every window is as long).
+    order: VecDeque<Key>,
+}
+
+impl Aggregator {
+    pub(crate) fn new(config: Aggregation) -> Self {
+        Aggregator {
+            config: Aggregation {
+                max_keys: config.max_keys.max(2),
+                ..config
+            },
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// Offers one event at `now`. Returns it when it is to be written now; pushes onto `out`
+    /// the aggregates that are due or make room (to be written before it).
+    pub(crate) fn offer(
+        &mut self,
+        mut event: SecurityEvent,
+        now: Instant,
+        out: &mut Vec<SecurityEvent>,
+    ) -> Option<SecurityEvent> {
+        self.due(now, out);
+        if self.config.window.is_zero() || !event.is_rejection() {
+            return Some(event);
+        }
+        let key = Key::of(&event);
+        if let Some(entry) = self.entries.get_mut(&key) {
+            return entry.absorb(event);
+        }
+        if key.claimed_subject.is_some() {
+            let client = Key {
+                claimed_subject: None,
+                ..key.clone()
+            };
+            if !self.entries.contains_key(&client) {
+                self.open(client.clone(), false, now, out);
+            }
+            let entry = self.entries.get_mut(&client).expect("opened above");
+            if entry.identities >= self.config.identities_per_client {
+                // A spray of identities from one client: counted as the client's.
+                event.claimed_subject = None;
+                return entry.absorb(event);
+            }
+            entry.identities += 1;
+        }
+        self.open(key, true, now, out);
+        Some(event)
+    }
+
+    /// The event was offered, returned to be written, and could not be: its window's next
+    /// refusal is written on its own instead.
+    pub(crate) fn unannounce(&mut self, event: &SecurityEvent) {
+        if let Some(entry) = self.entries.get_mut(&Key::of(event)) {
+            if entry.held.is_none() {
+                entry.announced = false;
+            }
+        }
+    }
+
+    fn open(&mut self, key: Key, announced: bool, now: Instant, out: &mut Vec<SecurityEvent>) {
+        while self.entries.len() >= self.config.max_keys {
+            self.close_oldest(out);
+        }
+        self.order.push_back(key.clone());
+        self.entries.insert(
+            key,
+            Entry {
+                deadline: now + self.config.window,
+                announced,
+                identities: 0,
+                held: None,
+            },
+        );
+    }
+
+    fn close_oldest(&mut self, out: &mut Vec<SecurityEvent>) {
+        if let Some(key) = self.order.pop_front() {
+            if let Some(entry) = self.entries.remove(&key) {
+                entry.close(out);
+            }
+        }
+    }
+
+    /// Closes the windows ended by `now`, oldest first.
+    pub(crate) fn due(&mut self, now: Instant, out: &mut Vec<SecurityEvent>) {
+        while let Some(key) = self.order.front() {
+            match self.entries.get(key) {
+                Some(entry) if entry.deadline > now => break,
+                _ => self.close_oldest(out),
+            }
+        }
+    }
+
+    /// Closes every window.
+    pub(crate) fn drain(&mut self, out: &mut Vec<SecurityEvent>) {
+        while !self.order.is_empty() {
+            self.close_oldest(out);
+        }
+    }
+
+    /// When the oldest open window ends.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.order
+            .front()
+            .and_then(|key| self.entries.get(key))
+            .map(|entry| entry.deadline)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// The aggregation state of an auditor (created on first use, so only by an auditor of
+/// security events).
+pub(super) struct Coalescer<E> {
+    table: Mutex<Aggregator>,
+    /// [`write_all`], for the auditor's record type (which is `SecurityEvent`).
+    write: fn(&Shared<E>, Vec<SecurityEvent>),
+}
+
+/// Writes aggregates, which are never refused (they stand for requests already answered).
+fn write_all(shared: &Shared<SecurityEvent>, records: Vec<SecurityEvent>) {
+    for record in records {
+        // Only a failing spill file refuses it; that is logged where it fails.
+        let _ = shared.record(record, true);
+    }
+}
+
+/// Closes every open window of `shared` and writes the aggregates (flush, abort, drop).
+/// A no-op for an auditor that never aggregated.
+pub(super) fn close_all<E>(shared: &Shared<E>) {
+    let Some(coalescer) = shared.coalescer.get() else {
+        return;
+    };
+    let mut table = coalescer
+        .table
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let mut out = Vec::new();
+    table.drain(&mut out);
+    (coalescer.write)(shared, out);
+}
+
+/// The timer that closes windows while no event comes.
+async fn tick(shared: Arc<Shared<SecurityEvent>>) {
+    let coalescer = shared.coalescer.get().expect("started with the coalescer");
+    loop {
+        {
+            let st = shared.lock();
+            if st.aborted || st.closed {
+                return;
+            }
+        }
+        let deadline = coalescer
+            .table
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next_deadline();
+        match deadline {
+            Some(deadline) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(deadline.into()) => {}
+                    () = shared.coalesce_wake.notified() => {}
+                }
+            }
+            None => shared.coalesce_wake.notified().await,
+        }
+        let mut table = coalescer
+            .table
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut out = Vec::new();
+        table.due(Instant::now(), &mut out);
+        write_all(&shared, out);
+    }
+}
+
+impl<E> Auditor<E> {
+    /// The bounds events recorded through the [`EventSink`](crate::events::EventSink) are cut
+    /// to ([`AuditConfig::limits`](super::AuditConfig::limits)).
+    pub fn limits(&self) -> FieldLimits {
+        self.handle.shared.limits
+    }
+}
+
+impl Auditor<SecurityEvent> {
+    /// The router's path: cuts `event` to the limits and aggregates repeated refusals.
+    pub(crate) fn record_event(&self, mut event: SecurityEvent) -> Result<(), AuditRejected> {
+        let shared = &self.handle.shared;
+        event.bound(&shared.limits);
+        let stopped = {
+            let st = shared.lock();
+            st.aborted || st.closed
+        };
+        if stopped || shared.aggregation.window.is_zero() {
+            return shared.record(event, false);
+        }
+        let coalescer = shared.coalescer.get_or_init(|| {
+            let coalescer = Coalescer {
+                table: Mutex::new(Aggregator::new(shared.aggregation)),
+                write: write_all,
+            };
+            shared.runtime.spawn(tick(Arc::clone(shared)));
+            coalescer
+        });
+        let mut table = coalescer
+            .table
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let was_empty = table.len() == 0;
+        let mut out = Vec::new();
+        let now = table.offer(event, Instant::now(), &mut out);
+        if was_empty && table.len() > 0 {
+            shared.coalesce_wake.notify_one();
+        }
+        write_all(shared, out);
+        let Some(event) = now else {
+            return Ok(());
+        };
+        let result = shared.record(event.clone(), false);
+        if result.is_err() {
+            table.unannounce(&event);
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn refusal(ip: &str, n: u32) -> SecurityEvent {
+        SecurityEvent {
+            time: format!("t{n}"),
+            kind: EventKind::NotRouted,
+            outcome: "denied".into(),
+            status: 404,
+            code: Some("not_found".into()),
+            reason: None,
+            request_id: format!("r{n}"),
+            error_id: Some(format!("e{n}")),
+            method: "GET".into(),
+            route: "(unrouted)".into(),
+            handler: None,
+            policy: None,
+            principal: None,
+            scheme: None,
+            client_ip: Some(ip.into()),
+            user_agent: None,
+            fields: Vec::new(),
+            claimed_subject: None,
+            count: 1,
+            last_time: None,
+            truncated: BTreeMap::new(),
+        }
+    }
+
+    fn forged(ip: &str, sub: &str, n: u32) -> SecurityEvent {
+        SecurityEvent {
+            kind: EventKind::AuthenticationFailed,
+            status: 401,
+            code: Some("unauthenticated".into()),
+            reason: Some("credential_invalid".into()),
+            claimed_subject: Some(sub.into()),
+            ..refusal(ip, n)
+        }
+    }
+
+    fn config(window: Duration, max_keys: usize) -> Aggregation {
+        Aggregation {
+            window,
+            max_keys,
+            identities_per_client: 3,
+        }
+    }
+
+    /// Offers `events` at `at`, returning everything written, in order.
+    fn offer_all(
+        agg: &mut Aggregator,
+        events: impl IntoIterator<Item = SecurityEvent>,
+        at: Instant,
+    ) -> Vec<SecurityEvent> {
+        let mut out = Vec::new();
+        for event in events {
+            if let Some(now) = agg.offer(event, at, &mut out) {
+                out.push(now);
+            }
+        }
+        out
+    }
+
+    fn total(records: &[SecurityEvent]) -> u64 {
+        records.iter().map(|r| r.count).sum()
+    }
+
+    #[test]
+    fn a_flood_is_one_record_then_one_aggregate_with_the_exact_count_and_first_and_last_time() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new(config(Duration::from_secs(60), 16));
+        let mut written = offer_all(&mut agg, (0..1000).map(|n| refusal("10.0.0.1", n)), t0);
+        assert_eq!(written, [refusal("10.0.0.1", 0)]);
+        // Not due before the window ends...
+        agg.due(t0 + Duration::from_secs(59), &mut written);
+        assert_eq!(written.len(), 1);
+        // ...then one aggregate: the first repeat, counting all 999, until the last one.
+        agg.due(t0 + Duration::from_secs(60), &mut written);
+        assert_eq!(written.len(), 2);
+        let aggregate = &written[1];
+        assert_eq!(aggregate.count, 999);
+        assert_eq!(aggregate.time, "t1");
+        assert_eq!(aggregate.request_id, "r1");
+        assert_eq!(aggregate.last_time.as_deref(), Some("t999"));
+        assert_eq!(total(&written), 1000);
+        assert_eq!(agg.len(), 0);
+
+        // The next refusal opens a new window and is written at once.
+        let later = offer_all(
+            &mut agg,
+            [refusal("10.0.0.1", 1000)],
+            t0 + Duration::from_secs(61),
+        );
+        assert_eq!(later, [refusal("10.0.0.1", 1000)]);
+    }
+
+    #[test]
+    fn one_repeat_is_written_as_itself_and_an_event_after_the_window_closes_it_first() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new(config(Duration::from_secs(10), 16));
+        let mut written = offer_all(&mut agg, (0..2).map(|n| refusal("10.0.0.1", n)), t0);
+        // The window ended unnoticed; the next event closes it before it is written.
+        written.extend(offer_all(
+            &mut agg,
+            [refusal("10.0.0.1", 2)],
+            t0 + Duration::from_secs(11),
+        ));
+        assert_eq!(
+            written,
+            [
+                refusal("10.0.0.1", 0),
+                refusal("10.0.0.1", 1),
+                refusal("10.0.0.1", 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn clients_kinds_and_principals_are_kept_apart_and_each_count_adds_up() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new(config(Duration::from_secs(60), 64));
+        let mut events = Vec::new();
+        for n in 0..300 {
+            let mut e = refusal(["10.0.0.1", "10.0.0.2", "10.0.0.3"][n as usize % 3], n);
+            if n % 2 == 0 {
+                e.kind = EventKind::RateLimited;
+                e.status = 429;
+            }
+            if n % 5 == 0 {
+                e.principal = Some("bob".into());
+            }
+            // Not part of the key: chosen by the client.
+            e.route = format!("/probe/{n}");
+            e.method = format!("M{n}");
+            e.user_agent = Some(format!("ua {n}"));
+            events.push(e);
+        }
+        let mut written = offer_all(&mut agg, events, t0);
+        // 3 clients × 2 kinds × 2 principals.
+        assert_eq!(written.len(), 12);
+        agg.drain(&mut written);
+        assert_eq!(written.len(), 24);
+        assert_eq!(total(&written), 300);
+        assert_eq!(agg.len(), 0);
+    }
+
+    #[test]
+    fn distinct_claimed_subjects_stay_apart_up_to_the_cap_per_client() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new(config(Duration::from_secs(60), 64));
+        let mut events = Vec::new();
+        for round in 0..4 {
+            for sub in ["alice", "bob", "carol"] {
+                events.push(forged("10.0.0.1", sub, round));
+            }
+        }
+        let mut written = offer_all(&mut agg, events, t0);
+        let subjects: Vec<_> = written
+            .iter()
+            .map(|r| r.claimed_subject.as_deref().unwrap())
+            .collect();
+        assert_eq!(subjects, ["alice", "bob", "carol"]);
+        agg.drain(&mut written);
+        assert_eq!(written.len(), 6);
+        assert!(written[3..].iter().all(|r| r.count == 3));
+        assert_eq!(total(&written), 12);
+
+        // A spray of 100 identities from one client: 3 kept apart, the rest counted as the
+        // client's (no claimed subject), after a first record of its own.
+        let mut written = offer_all(
+            &mut agg,
+            (0..100).map(|n| forged("10.0.0.9", &format!("user{n}"), n)),
+            t0,
+        );
+        assert_eq!(written.len(), 4);
+        assert_eq!(written[3].claimed_subject, None);
+        agg.drain(&mut written);
+        assert_eq!(written.len(), 5);
+        assert_eq!((written[4].count, written[4].time.as_str()), (96, "t4"));
+        assert_eq!(total(&written), 100);
+        // Another client has its own allowance.
+        let other = offer_all(&mut agg, [forged("10.0.0.8", "user0", 0)], t0);
+        assert_eq!(other[0].claimed_subject.as_deref(), Some("user0"));
+    }
+
+    #[test]
+    fn a_key_spray_is_bounded_by_writing_the_oldest_and_loses_nothing() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new(config(Duration::from_secs(60), 8));
+        let mut written = Vec::new();
+        for n in 0..10_000u32 {
+            // Each client twice: one record, one held repeat.
+            let ip = format!("10.1.{}.{}", n / 2 / 256, n / 2 % 256);
+            if let Some(now) = agg.offer(refusal(&ip, n), t0, &mut written) {
+                written.push(now);
+            }
+            assert!(agg.len() <= 8);
+        }
+        agg.drain(&mut written);
+        assert_eq!(total(&written), 10_000);
+        assert_eq!(written.len(), 10_000);
+    }
+
+    #[test]
+    fn allowed_events_and_a_zero_window_are_never_held() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new(config(Duration::from_secs(60), 8));
+        let allowed = (0..5).map(|n| SecurityEvent {
+            kind: EventKind::Allowed,
+            status: 200,
+            ..refusal("10.0.0.1", n)
+        });
+        assert_eq!(offer_all(&mut agg, allowed, t0).len(), 5);
+        let mut off = Aggregator::new(config(Duration::ZERO, 8));
+        let written = offer_all(&mut off, (0..5).map(|n| refusal("10.0.0.1", n)), t0);
+        assert_eq!(written.len(), 5);
+        assert_eq!((agg.len(), off.len()), (0, 0));
+    }
+
+    #[test]
+    fn a_refused_first_record_lets_the_next_one_be_written_on_its_own() {
+        let t0 = Instant::now();
+        let mut agg = Aggregator::new(config(Duration::from_secs(60), 8));
+        let first = offer_all(&mut agg, [refusal("10.0.0.1", 0)], t0);
+        agg.unannounce(&first[0]);
+        let second = offer_all(&mut agg, [refusal("10.0.0.1", 1)], t0);
+        assert_eq!(second, [refusal("10.0.0.1", 1)]);
+        assert_eq!(agg.next_deadline(), Some(t0 + Duration::from_secs(60)));
+    }
+
+    /// A directory removed on drop.
+    struct TempDir(std::path::PathBuf);
+
+    impl TempDir {
+        fn new() -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "secure-endpoint-aggregate-{}",
+                uuid::Uuid::new_v4().simple()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            TempDir(dir)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn read(path: &std::path::Path) -> Vec<SecurityEvent> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dropping_the_last_handle_writes_the_open_aggregates() {
+        use crate::audit::{AuditConfig, FsyncPolicy, JsonLinesSink};
+        let dir = TempDir::new();
+        let path = dir.0.join("audit.jsonl");
+        let sink = JsonLinesSink::open(&path, 1 << 20, 1, FsyncPolicy::EveryBatch).unwrap();
+        let auditor = Auditor::start(sink, AuditConfig::new(dir.0.join("spill"))).unwrap();
+        for n in 0..10 {
+            auditor.record_event(refusal("10.0.0.1", n)).unwrap();
+        }
+        drop(auditor);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while read(&path).len() < 2 {
+            assert!(Instant::now() < deadline, "{:?}", read(&path));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let written = read(&path);
+        assert_eq!(written.len(), 2);
+        assert_eq!((written[0].count, written[1].count), (1, 9));
+        assert_eq!(written[1].last_time.as_deref(), Some("t9"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn abort_spills_the_open_aggregates_for_the_next_start() {
+        use crate::audit::{AuditConfig, FsyncPolicy, JsonLinesSink};
+        let dir = TempDir::new();
+        let spill = dir.0.join("spill");
+        let path = dir.0.join("audit.jsonl");
+        let sink = JsonLinesSink::open(&path, 1 << 20, 1, FsyncPolicy::EveryBatch).unwrap();
+        let auditor = Auditor::start(sink, AuditConfig::new(&spill)).unwrap();
+        auditor.flush().await;
+        for n in 0..5 {
+            auditor.record_event(refusal("10.0.0.1", n)).unwrap();
+        }
+        auditor.abort();
+        // After abort, events are no longer held: each goes to the spill file.
+        auditor.record_event(refusal("10.0.0.1", 5)).unwrap();
+        drop(auditor);
+        let mut all = read(&path);
+        all.extend(read(&spill));
+        assert_eq!(total(&all), 6);
+        assert!(all.iter().any(|r| r.count == 4), "{all:?}");
+    }
+}
