@@ -41,14 +41,14 @@ async fn run() -> Result<(), BoxError> {
             Db::open_file(path).await?
         }
     };
-    let tls = tls_config(
+    let (tls, _ca) = tls_config(
         config
             .tls_files
             .as_ref()
             .map(|(cert, key)| (cert.as_path(), key.as_path())),
     )?;
     if config.tls_files.is_none() {
-        tracing::warn!("CONDUIT_TLS_CERT/CONDUIT_TLS_KEY not set: using a self-signed certificate for localhost");
+        tracing::warn!("CONDUIT_TLS_CERT/CONDUIT_TLS_KEY not set: using a certificate for localhost from a CA generated at start");
     }
     let listener = std::net::TcpListener::bind(config.addr)?;
     let local = listener.local_addr()?;

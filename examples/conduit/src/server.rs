@@ -14,19 +14,34 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The TLS configuration: the certificate chain and key from PEM files, or, without files, a
-/// self-signed certificate for `localhost` and `127.0.0.1` generated on the spot.
-pub fn tls_config(files: Option<(&Path, &Path)>) -> Result<rustls::ServerConfig, BoxError> {
-    let (certs, key) = match files {
+/// certificate for `localhost` and `127.0.0.1` issued by a CA generated on the spot, whose
+/// certificate (PEM) is returned for clients that should trust it.
+pub fn tls_config(
+    files: Option<(&Path, &Path)>,
+) -> Result<(rustls::ServerConfig, Option<String>), BoxError> {
+    let (certs, key, ca) = match files {
         Some((cert, key)) => (
             CertificateDer::pem_file_iter(cert)?.collect::<Result<Vec<_>, _>>()?,
             PrivateKeyDer::from_pem_file(key)?,
+            None,
         ),
         None => {
-            let generated =
-                rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])?;
-            let key =
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(generated.key_pair.serialize_der()));
-            (vec![generated.cert.der().clone()], key)
+            let ca_key = rcgen::KeyPair::generate()?;
+            let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+            ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            ca_params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, "conduit example CA");
+            let ca = ca_params.self_signed(&ca_key)?;
+            let leaf_key = rcgen::KeyPair::generate()?;
+            let leaf = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])?
+                .signed_by(&leaf_key, &ca, &ca_key)?;
+            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+            (
+                vec![leaf.der().clone(), ca.der().clone()],
+                key,
+                Some(ca.pem()),
+            )
         }
     };
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -35,7 +50,7 @@ pub fn tls_config(files: Option<(&Path, &Path)>) -> Result<rustls::ServerConfig,
     .with_safe_default_protocol_versions()?
     .with_no_client_auth()
     .with_single_cert(certs, key)?;
-    Ok(config)
+    Ok((config, ca))
 }
 
 /// Serves `router` over TLS on `listener` until Ctrl-C or SIGTERM; every request is marked as

@@ -131,10 +131,7 @@ fn the_token_is_not_in_debug_output() {
     assert!(!format!("{user:?}").contains("jwt.token.here"));
 }
 
-fn valid<T: Validate<Context = ()>>(body: Value) -> bool
-where
-    T: serde::de::DeserializeOwned,
-{
+fn valid<T: Validate<Context = ()> + serde::de::DeserializeOwned>(body: Value) -> bool {
     serde_json::from_value::<T>(body)
         .map(|t| t.validate().is_ok())
         .unwrap_or(false)
