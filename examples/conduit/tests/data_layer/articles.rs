@@ -20,6 +20,10 @@ async fn all(db: &Db, filter: ArticleFilter<'_>, viewer: Option<i64>) -> Article
 async fn create_gives_a_slug_sorted_tags_and_collection_timestamps() {
     let db = fresh().await;
     let jake = user(&db, "jake").await;
+    // `training` exists first: the tags' storage order is not alphabetical.
+    db.create_article(jake.id, &new_article("Earlier", &["training"]))
+        .await
+        .unwrap();
     let article = db
         .create_article(
             jake.id,
