@@ -256,6 +256,8 @@ impl Db {
         page: Page,
         viewer: Option<i64>,
     ) -> Result<ArticleList, Error> {
+        // One read transaction: the page and the count see the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let rows = sqlx::query_as::<_, SummaryRow>(LIST)
             .bind(viewer)
             .bind(filter.tag)
@@ -264,7 +266,7 @@ impl Db {
             .bind(feed_of)
             .bind(i64::from(page.limit))
             .bind(i64::from(page.offset))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
         let articles_count = sqlx::query_scalar::<_, i64>(COUNT)
             .bind(viewer)
@@ -272,8 +274,9 @@ impl Db {
             .bind(filter.author)
             .bind(filter.favorited_by)
             .bind(feed_of)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(ArticleList {
             articles: rows
                 .into_iter()

@@ -105,14 +105,18 @@ impl Db {
         .bind(email)
         .fetch_optional(&self.pool)
         .await?;
-        let (id, hash) = match found {
-            Some(c) => (Some(c.id), c.password_hash),
-            None => (None, dummy_hash().to_owned()),
-        };
         let password = password.to_owned();
-        let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|_| Error::Hash)?;
+        let (id, hash) = match found {
+            Some(c) => (Some(c.id), Some(c.password_hash)),
+            None => (None, None),
+        };
+        // Hashing blocks: off the async workers, the dummy hash's first computation included.
+        let verified = tokio::task::spawn_blocking(move || match &hash {
+            Some(hash) => verify_password(&password, hash),
+            None => verify_password(&password, dummy_hash()),
+        })
+        .await
+        .map_err(|_| Error::Hash)?;
         match id {
             Some(id) if verified => self.user_by_id(id).await,
             _ => Ok(None),
