@@ -7,7 +7,7 @@
 
 mod tags;
 
-use secure_endpoint::{Problem, SecureRouter, Security};
+use secure_endpoint::{FieldError, Problem, SecureRouter, Security};
 
 use crate::Db;
 
@@ -21,9 +21,45 @@ pub fn app(db: Db) -> axum::Router {
     routes(Security::builder().build()).with_state(db)
 }
 
-/// A data-layer failure as the client sees it: a 500 problem with nothing internal; the cause
-/// is logged (SQL errors carry no bound values).
-pub(crate) fn internal(err: crate::Error) -> Problem {
-    tracing::error!(target: "conduit::db", "{err}");
-    Problem::internal()
+/// A data-layer failure as the client sees it. A taken username or email, or a request the
+/// data rules refuse, is a 422 naming the field (`username`, `email`) with the spec's message
+/// ("has already been taken"), which an error renderer can put in the spec's shape
+/// `{"errors": {"username": ["has already been taken"]}}`. Anything else is a 500 with nothing
+/// internal; the cause is logged (SQL errors carry no bound values).
+pub(crate) fn problem(err: crate::Error) -> Problem {
+    use crate::Error;
+    let (field, message) = match err {
+        Error::Taken(field) => (field, "has already been taken"),
+        Error::Invalid { field, message } => (field, message),
+        other => {
+            tracing::error!(target: "conduit::db", "{other}");
+            return Problem::internal();
+        }
+    };
+    Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+        .with_code("validation_failed")
+        .with_detail("The request conflicts with the data.")
+        .with_errors(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::problem;
+    use crate::Error;
+
+    #[test]
+    fn data_errors_as_problems() {
+        let taken = problem(Error::Taken("email"));
+        assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(taken.errors()[0].field, "email");
+        assert_eq!(taken.errors()[0].message, "has already been taken");
+        let internal = problem(Error::Hash);
+        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(internal.errors().is_empty());
+    }
 }

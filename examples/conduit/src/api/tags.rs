@@ -3,7 +3,7 @@
 use axum::extract::State;
 use secure_endpoint::{secure_endpoint, Json, Problem};
 
-use super::internal;
+use super::problem;
 use crate::model::TagList;
 use crate::Db;
 
@@ -13,5 +13,5 @@ use crate::Db;
     reason = "the public tag list (RealWorld: GET /api/tags, no authentication)"
 )]
 pub(super) async fn list_tags(State(db): State<Db>) -> Result<Json<TagList>, Problem> {
-    db.tags().await.map(Json).map_err(internal)
+    db.tags().await.map(Json).map_err(problem)
 }
