@@ -53,10 +53,18 @@ async fn run() -> Result<(), BoxError> {
     let listener = std::net::TcpListener::bind(config.addr)?;
     let local = listener.local_addr()?;
     let router = conduit::api::app(db);
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on https://{local}")?;
-    writeln!(stdout, "try: curl --insecure https://{local}/api/tags")?;
-    stdout.flush()?;
+    // One write, and best effort: a reader that stops after the first line (or no stdout at
+    // all) must not stop the server.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(
+            format!(
+                "listening on https://{local}\ntry: curl --insecure https://{local}/api/tags\n"
+            )
+            .as_bytes(),
+        )
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     serve_https(listener, tls, router).await?;
     Ok(())
 }
