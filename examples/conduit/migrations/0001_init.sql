@@ -3,7 +3,8 @@
 
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY,
-    -- NOCASE: 'Jake' and 'jake' are the same username (and lookups match either).
+    -- NOCASE: 'Jake' and 'jake' are the same username (and lookups match either); SQLite
+    -- folds ASCII letters only, so 'É' and 'é' stay distinct.
     username      TEXT NOT NULL COLLATE NOCASE UNIQUE,
     email         TEXT NOT NULL COLLATE NOCASE UNIQUE,
     password_hash TEXT NOT NULL,
