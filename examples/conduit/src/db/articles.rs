@@ -172,7 +172,7 @@ impl Db {
     /// Creates an article by `author`, its slug derived from the title and made unique; the
     /// tags are trimmed, deduplicated and created as needed. The article as its author sees it.
     pub async fn create_article(&self, author: i64, new: &NewArticle) -> Result<Article, Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let base = slugify(&new.title);
         let mut attempt = 1;
         let (id, slug) = loop {
@@ -294,7 +294,7 @@ impl Db {
         slug: &str,
         changes: &UpdateArticle,
     ) -> Result<Option<Article>, Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let Some(id) = sqlx::query_scalar::<_, i64>(
             "SELECT id FROM articles WHERE slug = ?1 AND author_id = ?2",
         )

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{Sqlite, Transaction};
 
 pub use articles::{ArticleFilter, Page};
 pub use comments::CommentRef;
@@ -123,6 +124,13 @@ impl Db {
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(Db { pool })
+    }
+
+    /// A write transaction: `BEGIN IMMEDIATE` takes the write lock at once (waiting up to the
+    /// busy timeout), so a transaction that reads before it writes cannot fail with "database
+    /// is locked" because another connection wrote in between, as a deferred `BEGIN` can.
+    pub(crate) async fn write(&self) -> Result<Transaction<'static, Sqlite>, Error> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// The connection pool, for queries this module does not offer.

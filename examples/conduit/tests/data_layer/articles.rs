@@ -411,3 +411,54 @@ async fn tags_are_listed_most_used_first() {
         .unwrap();
     assert_eq!(db.tags().await.unwrap().tags, ["b-tag", "a-tag", "c-tag"]);
 }
+
+#[tokio::test]
+async fn concurrent_writes_all_succeed() {
+    let db = fresh().await;
+    let jake = user(&db, "jake").await;
+    let mut slugs = Vec::new();
+    for i in 0..16 {
+        let a = db
+            .create_article(jake.id, &new_article(&format!("Article {i}"), &["t"]))
+            .await
+            .unwrap();
+        slugs.push(a.slug);
+    }
+    // Updates (a read, then writes, in one transaction) and creations at the same time: none
+    // may fail because another connection wrote in between.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, slug) in slugs.into_iter().enumerate() {
+        let (db1, db2) = (db.db.clone(), db.db.clone());
+        let author = jake.id;
+        tasks.spawn(async move {
+            let changes = UpdateArticle {
+                title: Some(format!("Retitled {i}")),
+                body: Some("new body".into()),
+                ..UpdateArticle::default()
+            };
+            db1.update_article(author, &slug, &changes)
+                .await
+                .map(|a| a.is_some())
+        });
+        tasks.spawn(async move {
+            db2.create_article(author, &new_article("Same title", &["t", "u"]))
+                .await
+                .map(|_| true)
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        assert!(result.unwrap().unwrap());
+    }
+    let all = db
+        .list_articles(
+            ArticleFilter::default(),
+            Page {
+                limit: 100,
+                offset: 0,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.articles_count, 32);
+}
