@@ -401,3 +401,22 @@ async fn tag_article(tx: &mut Transaction<'_, Sqlite>, id: i64, tag: &str) -> Re
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_generated_from;
+
+    #[test]
+    fn slugs_generated_from_a_base() {
+        assert!(is_generated_from("dragons", "dragons"));
+        assert!(is_generated_from("dragons-2", "dragons"));
+        assert!(is_generated_from("dragons-20", "dragons"));
+        assert!(is_generated_from("dragons-0a1b2c3d", "dragons"));
+        assert!(!is_generated_from("dragons-21", "dragons"));
+        assert!(!is_generated_from("dragons-1", "dragons"));
+        assert!(!is_generated_from("dragons-02", "dragons"));
+        assert!(!is_generated_from("dragons-of-old", "dragons"));
+        assert!(!is_generated_from("dragonslayer", "dragons"));
+        assert!(!is_generated_from("cats", "dragons"));
+    }
+}
