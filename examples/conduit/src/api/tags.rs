@@ -1,0 +1,17 @@
+//! `GET /api/tags`: public.
+
+use axum::extract::State;
+use secure_endpoint::{secure_endpoint, Json, Problem};
+
+use super::problem;
+use crate::model::TagList;
+use crate::Db;
+
+/// The tags of existing articles, most used first.
+#[secure_endpoint(
+    auth = "none",
+    reason = "the public tag list (RealWorld: GET /api/tags, no authentication)"
+)]
+pub(super) async fn list_tags(State(db): State<Db>) -> Result<Json<TagList>, Problem> {
+    db.tags().await.map(Json).map_err(problem)
+}
