@@ -494,12 +494,12 @@ fn policy_summary(policy: &EndpointPolicy) -> String {
 /// other request.
 async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Response {
     let (parts, _) = req.into_parts();
-    let client = engine.perimeter.client(&parts);
-    let mut refused = engine.perimeter.check(&parts, &client).err();
-    if refused.is_none() {
-        if let Some(limiter) = &engine.ip_limiter {
-            refused = limiter.check(RateSubject::Ip(client.ip)).await.err();
-        }
+    let (client, mut refused) = match engine.perimeter.client(&parts) {
+        Ok(client) => (Some(client), engine.perimeter.check(&parts, &client).err()),
+        Err(problem) => (None, Some(problem)),
+    };
+    if let (None, Some(limiter), Some(client)) = (&refused, &engine.ip_limiter, &client) {
+        refused = limiter.check(RateSubject::Network(client.key)).await.err();
     }
     let problem = refused.unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
@@ -507,7 +507,7 @@ async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Res
     });
     let observed = engine.observing().then(|| {
         let mut ctx = EventContext::of(&parts.method, &parts.headers, "(unrouted)");
-        ctx.client_ip = Some(client.ip);
+        ctx.client_ip = client.map(|c| c.ip);
         Box::new((ctx, engine.clone()))
     });
     observe(
