@@ -424,7 +424,8 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
 
 impl SecureRouter<()> {
     /// A make-service that records each connection's peer address, which per-IP rate limits
-    /// need: `axum::serve(listener, router.into_make_service())`.
+    /// need: `axum::serve(listener, router.into_make_service())`. A router served without the
+    /// peer's address answers every request with 500 (see [`perimeter`](crate::perimeter)).
     pub fn into_make_service(self) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
         self.into_router()
             .into_make_service_with_connect_info::<SocketAddr>()
