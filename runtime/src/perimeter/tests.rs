@@ -356,3 +356,26 @@ fn ipv6_clients_are_keyed_by_their_network() {
         (ip("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64".to_owned())
     );
 }
+
+#[test]
+fn a_shared_store_counts_by_the_same_network() {
+    use crate::rate::RateSubject;
+    let p = perimeter(&[]);
+    let shared = |s: &str| RateSubject::Network(p.key(ip(s))).shared_key();
+    assert_eq!(shared("2001:db8:1:2:aaaa::1"), "ip:2001:db8:1:2::/64");
+    assert_eq!(shared("2001:db8:1:2:ffff::9"), "ip:2001:db8:1:2::/64");
+    // IPv4 keys are what they were (`RateSubject::Ip`'s), so stored limits carry over.
+    assert_eq!(shared("::ffff:192.0.2.1"), "ip:192.0.2.1");
+    assert_eq!(
+        RateSubject::Ip(ip("192.0.2.1")).shared_key(),
+        "ip:192.0.2.1"
+    );
+    let p128 = Perimeter {
+        ipv6_prefix: 128,
+        ..perimeter(&[])
+    };
+    assert_eq!(
+        RateSubject::Network(p128.key(ip("2001:db8::1"))).shared_key(),
+        "ip:2001:db8::1"
+    );
+}
