@@ -9,7 +9,7 @@ use crate::auth::jwt::JwtVerifier;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::cors::Cors;
 use crate::events::EventSink;
-use crate::perimeter::{IpNet, Perimeter};
+use crate::perimeter::{IpNet, Perimeter, ProxyHeaders};
 use crate::policy::RateSpec;
 use crate::rate::{RateLimiter, RateStore};
 use crate::store::Outage;
@@ -155,10 +155,12 @@ impl SecurityBuilder {
         self
     }
 
-    /// Believes `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` from peers in these
-    /// networks (CIDR notation: `10.0.0.0/8`, `2001:db8::/32`, or single addresses): the
-    /// client is then the rightmost address that is not a trusted proxy, and the scheme the
-    /// one that proxy reports. Without trusted proxies every forwarding header is ignored.
+    /// Believes the forwarding header chosen with [`proxy_headers`](Self::proxy_headers)
+    /// (`X-Forwarded-For` and `X-Forwarded-Proto` by default) from peers in these networks
+    /// (CIDR notation: `10.0.0.0/8`, `2001:db8::/32`, or single addresses): the client is then
+    /// the rightmost address that is not a trusted proxy, and the scheme the one the proxy
+    /// reports. A malformed hop at or right of the client is refused with 400. Without
+    /// trusted proxies every forwarding header is ignored.
     ///
     /// # Panics
     /// At start-up, on a malformed network.
@@ -174,6 +176,32 @@ impl SecurityBuilder {
                 .unwrap_or_else(|e| panic!("`Security::trusted_proxies`: {e}"));
             self.perimeter.trusted_proxies.push(parsed);
         }
+        self
+    }
+
+    /// Which header the trusted proxies set (default [`ProxyHeaders::XForwardedFor`]):
+    /// `X-Forwarded-For` with `X-Forwarded-Proto` (nginx, AWS ALB), RFC 7239 `Forwarded`
+    /// ([`ProxyHeaders::Forwarded`]), or one single-address header such as `CF-Connecting-IP`
+    /// ([`ProxyHeaders::client_header`]). Only that header is read, never another in its
+    /// place: a header the proxy passes through untouched is the client's to choose.
+    pub fn proxy_headers(mut self, headers: ProxyHeaders) -> Self {
+        self.perimeter.proxy_headers = headers;
+        self
+    }
+
+    /// How many leading bits of an IPv6 client's address per-IP limits count it by (default
+    /// 64: one ordinary allocation, which holds 2^64 addresses, is one client). IPv4 clients,
+    /// and IPv4-mapped IPv6 ones, are counted by address. Applies to the per-IP limit and to
+    /// the limits of public endpoints; the `ClientIp` extractor still sees the whole address.
+    ///
+    /// # Panics
+    /// At start-up, when `bits` is over 128.
+    pub fn ipv6_prefix(mut self, bits: u8) -> Self {
+        assert!(
+            bits <= 128,
+            "`Security::ipv6_prefix`: {bits} is over 128 bits"
+        );
+        self.perimeter.ipv6_prefix = bits;
         self
     }
 

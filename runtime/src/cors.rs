@@ -128,7 +128,7 @@ pub(crate) async fn guard(
             request.headers(),
             request.uri().path(),
         );
-        ctx.client_ip = Some(engine.perimeter.client_of(&request).ip);
+        ctx.client_ip = engine.perimeter.client_of(&request).ok().map(|c| c.ip);
         ctx
     });
     let mut response = next.run(request).await;

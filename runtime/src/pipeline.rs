@@ -69,7 +69,9 @@ pub(crate) struct RequestContext {
 
 /// The client's address as the perimeter resolved it (the connection's peer, or the first
 /// untrusted hop behind trusted proxies), for handlers that count or log by client: e.g. a
-/// login throttle. Unknown (`0.0.0.0`) when the router is not served with connect info.
+/// login throttle. This is the whole address; per-IP limits count IPv6 clients by network
+/// (see [`SecurityBuilder::ipv6_prefix`](crate::SecurityBuilder::ipv6_prefix)). `0.0.0.0` in
+/// a handler the secure pipeline did not run for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
@@ -174,13 +176,13 @@ impl EndpointRuntime {
     ) -> Result<Option<Principal>, Problem> {
         let policy = self.policy;
         let perimeter = &self.engine.perimeter;
-        let client = perimeter.client(parts);
+        let client = perimeter.client(parts)?;
         perimeter.check(parts, &client)?;
         let ip = client.ip;
         seen.client_ip = Some(ip);
         if let Some(ip_limiter) = &self.engine.ip_limiter {
             ip_limiter
-                .check_noting(RateSubject::Ip(ip), &mut seen.rate_fallback)
+                .check_noting(RateSubject::Network(client.key), &mut seen.rate_fallback)
                 .await?;
         }
         if let Some(lifecycle) = &self.lifecycle {
@@ -195,7 +197,7 @@ impl EndpointRuntime {
         seen.principal = principal.clone();
         let subject = match &principal {
             Some(p) => RateSubject::Principal(p),
-            None => RateSubject::Ip(ip),
+            None => RateSubject::Network(client.key),
         };
         self.limiter
             .check_noting(subject, &mut seen.rate_fallback)

@@ -30,6 +30,7 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
+use crate::perimeter::IpNet;
 use crate::policy::RateSpec;
 use crate::problem::Problem;
 use crate::store::{Health, Outage, StoreError, StoreFuture};
@@ -42,6 +43,9 @@ pub enum RateKey {
     /// An authenticated principal, by a keyed hash of its subject (the key is random per
     /// process, so these values mean nothing to another instance).
     Principal(u64),
+    /// An unauthenticated caller, by the network its address is counted in (IPv6 clients by
+    /// their /64 by default).
+    Network(IpNet),
 }
 
 /// Who a request is counted for.
@@ -51,6 +55,11 @@ pub enum RateSubject<'a> {
     Ip(IpAddr),
     /// An authenticated principal.
     Principal(&'a Principal),
+    /// An unauthenticated caller, by the network its address is counted in: what the
+    /// perimeter uses (IPv4 by address, IPv6 by the prefix of
+    /// [`SecurityBuilder::ipv6_prefix`](crate::SecurityBuilder::ipv6_prefix), /64 by default),
+    /// so every address of one IPv6 allocation shares one limit.
+    Network(IpNet),
 }
 
 impl RateSubject<'_> {
@@ -58,14 +67,19 @@ impl RateSubject<'_> {
         match self {
             RateSubject::Ip(ip) => RateKey::Ip(*ip),
             RateSubject::Principal(p) => RateKey::Principal(p.rate_key()),
+            RateSubject::Network(net) => RateKey::Network(*net),
         }
     }
 
-    /// The key a shared store counts by, the same on every instance: `ip:<address>`, or
+    /// The key a shared store counts by, the same on every instance: `ip:<address>` (for a
+    /// [`Network`](RateSubject::Network) of one address too), `ip:<network>/<prefix>` (an
+    /// IPv6 client's network: `ip:2001:db8:1:2::/64`), or
     /// `sub:<first 128 bits of SHA-256(subject), hex>` (the subject itself is not stored).
     pub fn shared_key(&self) -> String {
         match self {
             RateSubject::Ip(ip) => format!("ip:{ip}"),
+            RateSubject::Network(net) if net.is_single_address() => format!("ip:{}", net.addr()),
+            RateSubject::Network(net) => format!("ip:{net}"),
             RateSubject::Principal(p) => {
                 let digest = Sha256::digest(p.subject().as_bytes());
                 let mut key = String::with_capacity(36);

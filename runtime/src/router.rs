@@ -424,7 +424,8 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
 
 impl SecureRouter<()> {
     /// A make-service that records each connection's peer address, which per-IP rate limits
-    /// need: `axum::serve(listener, router.into_make_service())`.
+    /// need: `axum::serve(listener, router.into_make_service())`. A router served without the
+    /// peer's address answers every request with 500 (see [`perimeter`](crate::perimeter)).
     pub fn into_make_service(self) -> IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
         self.into_router()
             .into_make_service_with_connect_info::<SocketAddr>()
@@ -494,12 +495,12 @@ fn policy_summary(policy: &EndpointPolicy) -> String {
 /// other request.
 async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Response {
     let (parts, _) = req.into_parts();
-    let client = engine.perimeter.client(&parts);
-    let mut refused = engine.perimeter.check(&parts, &client).err();
-    if refused.is_none() {
-        if let Some(limiter) = &engine.ip_limiter {
-            refused = limiter.check(RateSubject::Ip(client.ip)).await.err();
-        }
+    let (client, mut refused) = match engine.perimeter.client(&parts) {
+        Ok(client) => (Some(client), engine.perimeter.check(&parts, &client).err()),
+        Err(problem) => (None, Some(problem)),
+    };
+    if let (None, Some(limiter), Some(client)) = (&refused, &engine.ip_limiter, &client) {
+        refused = limiter.check(RateSubject::Network(client.key)).await.err();
     }
     let problem = refused.unwrap_or_else(|| match status {
         StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
@@ -507,7 +508,7 @@ async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Res
     });
     let observed = engine.observing().then(|| {
         let mut ctx = EventContext::of(&parts.method, &parts.headers, "(unrouted)");
-        ctx.client_ip = Some(client.ip);
+        ctx.client_ip = client.map(|c| c.ip);
         Box::new((ctx, engine.clone()))
     });
     observe(

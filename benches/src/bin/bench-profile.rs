@@ -1,7 +1,10 @@
 //! `bench-profile <bare|headers|secured|tower> <get|post> [n]`: sends `n` requests in-process, for
 //! profiling one path under `valgrind --tool=callgrind` or `perf record`.
 
+use std::net::SocketAddr;
+
 use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -16,7 +19,9 @@ fn main() {
         "headers" => secure_endpoint_bench::bare_with_headers(),
         "tower" => secure_endpoint_bench::tower_stack(),
         _ => secure_endpoint_bench::secured(),
-    };
+    }
+    // The peer address, as a server with connect info gives it (required by the secure router).
+    .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
     let bearer = format!("Bearer {}", secure_endpoint_bench::token());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -56,7 +56,8 @@ pub struct DemoConfig {
     pub webhook_secret: String,
     /// Browser origins allowed to call the API (CORS), e.g. `https://localhost:5173`.
     pub cors_origins: Vec<String>,
-    /// Networks of reverse proxies whose `X-Forwarded-*`/`Forwarded` headers are believed.
+    /// Networks of reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` headers are
+    /// believed (the router's default `ProxyHeaders::XForwardedFor`).
     pub trusted_proxies: Vec<String>,
     /// The audit trail: one JSON line per refused request (rotated at 64 MiB, 5 files kept).
     pub audit_file: Option<std::path::PathBuf>,
