@@ -147,6 +147,12 @@ impl OutboundClientBuilder {
         Ok(self)
     }
 
+    /// Also trusts this CA certificate, besides the web PKI roots.
+    pub fn root_certificate(mut self, cert: reqwest::Certificate) -> Self {
+        self.roots.push(cert);
+        self
+    }
+
     /// Resolves names with this instead of the system resolver (tests map names to addresses
     /// of their choosing). Its answers are vetted like any other.
     pub fn lookup(mut self, lookup: Arc<dyn Lookup>) -> Self {
