@@ -184,3 +184,42 @@ async fn json_media_type_with_parameters_and_suffix_is_json() {
     let w: Widget = client.get_json(&format!("http://{addr}/")).await.unwrap();
     assert_eq!(w.name, "k");
 }
+
+#[tokio::test]
+async fn a_connection_that_is_never_accepted_times_out() {
+    // A listener whose accept queue is full and never drained: the kernel drops further SYNs,
+    // so a new connection hangs in the handshake.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        match tokio::time::timeout(
+            Duration::from_millis(100),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => break, // the queue is full
+        }
+    }
+    let client = fixture_client(addr.port())
+        .connect_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let error = client
+        .get(&format!("http://{addr}/json"))
+        .await
+        .unwrap_err();
+    assert_eq!(error, OutboundError::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the connect timeout, not the total one: {:?}",
+        started.elapsed()
+    );
+    drop((held, listener));
+}
