@@ -67,6 +67,7 @@ pub mod inventory;
 pub mod lifecycle;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod outbound;
 pub mod perimeter;
 mod pipeline;
 pub mod policy;

@@ -108,7 +108,14 @@ impl Provider {
         self.state.hits.load(Ordering::SeqCst)
     }
 
+    /// The provider's JWKS URL, with the test CA trusted and its loopback address explicitly
+    /// allowed (internal addresses are refused otherwise).
     fn source(&self, min_refresh: Duration) -> JwksSource {
+        self.source_without_allowance(min_refresh)
+            .allow_internal([std::net::IpAddr::from([127, 0, 0, 1])])
+    }
+
+    fn source_without_allowance(&self, min_refresh: Duration) -> JwksSource {
         JwksSource::https(&self.url)
             .unwrap()
             .root_certificate_pem(self.ca_pem.as_bytes())
@@ -299,6 +306,62 @@ async fn jwks_from_a_file_and_its_rotation() {
     )
     .await;
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_jwks_url_at_an_internal_address_is_refused_without_connecting() {
+    // The real provider on 127.0.0.1, but the source does not allow loopback.
+    let provider = Provider::start(vec![published("rsa-1", "live")]).await;
+    let error = JwtVerifier::builder()
+        .jwks(provider.source_without_allowance(Duration::from_secs(60)))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap_err();
+    assert!(error.to_string().contains("internal address"), "{error}");
+
+    // Another loopback address than the one allowed: a listener there counts connections.
+    let tripwire = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let trip = tripwire.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = tripwire.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    for url in [
+        format!("https://{trip}/.well-known/jwks.json"),
+        // 127.0.0.2 spelt as one number: the same address once parsed.
+        format!("https://2130706434:{}/.well-known/jwks.json", trip.port()),
+        "https://169.254.169.254/.well-known/jwks.json".to_owned(),
+        "https://[::ffff:10.0.0.1]/.well-known/jwks.json".to_owned(),
+    ] {
+        let source = JwksSource::https(&url)
+            .unwrap()
+            .allow_internal([std::net::IpAddr::from([127, 0, 0, 1])]);
+        let result = JwtVerifier::builder()
+            .jwks(source)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .build();
+        assert!(result.is_err(), "{url}");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+
+    // A name is vetted when the fetch resolves it: `localhost` is loopback, refused.
+    let by_name = format!("https://localhost:{}/.well-known/jwks.json", trip.port());
+    let verifier = JwtVerifier::builder()
+        .jwks(JwksSource::https(&by_name).unwrap())
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let error = verifier.refresh_keys().await.unwrap_err();
+    assert!(error.to_string().contains("loopback"), "{error}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+    assert_eq!(provider.hits(), 0);
 }
 
 /// `join_all` without another dependency: spawn-free, polls every future to completion.

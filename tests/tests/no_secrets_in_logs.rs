@@ -84,7 +84,11 @@ async fn no_credential_reaches_a_log_line_or_a_response() {
     let verifier = JwtVerifier::hs256(SECRET)
         .unwrap()
         .key(JwtKey::rs256_pem(RSA_PUBLIC_PEM).unwrap().kid("rsa-1"))
-        .jwks(JwksSource::https("https://127.0.0.1:9/jwks.json").unwrap())
+        .jwks(
+            JwksSource::https("https://127.0.0.1:9/jwks.json")
+                .unwrap()
+                .allow_internal([std::net::IpAddr::from([127, 0, 0, 1])]),
+        )
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .build()

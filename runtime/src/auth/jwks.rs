@@ -10,7 +10,10 @@
 //! - **Stale sets are refreshed in the background** after [`JwksSource::max_age`] (1 hour).
 //! - **Only the configured location is ever fetched.** Nothing in a token (`jku`, `x5u`, `jwk`)
 //!   makes the verifier connect anywhere; such tokens are refused.
-//! - Over HTTPS only, without redirects, with a timeout and a size cap (512 KiB).
+//! - Over HTTPS only, without redirects, with a timeout and a size cap (512 KiB), through the
+//!   SSRF-guarded [`OutboundClient`](crate::outbound::OutboundClient): only the configured
+//!   host and port, and never an internal address (loopback, private, link-local...) unless
+//!   allowed with [`JwksSource::allow_internal`].
 //! - Each key gets exactly one algorithm: its `alg` member, or the one its type implies (RSA →
 //!   RS256, EC P-256 → ES256, EC P-384 → ES384, OKP Ed25519 → EdDSA). Symmetric (`oct`) keys,
 //!   encryption keys (`use: "enc"`) and keys of unsupported types are skipped.
@@ -27,6 +30,7 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use super::jwt::ConfigError;
+use crate::outbound::{IpNet, OutboundClient, OutboundError};
 
 /// Largest JWKS document accepted, in bytes.
 pub const MAX_JWKS_SIZE: usize = 512 * 1024;
@@ -47,6 +51,7 @@ pub struct JwksSource {
     max_age: Duration,
     timeout: Duration,
     roots: Vec<reqwest::Certificate>,
+    internal: Vec<IpNet>,
 }
 
 enum Location {
@@ -66,6 +71,7 @@ impl fmt::Debug for JwksSource {
             .field("max_age", &self.max_age)
             .field("timeout", &self.timeout)
             .field("extra_roots", &self.roots.len())
+            .field("internal", &self.internal)
             .finish()
     }
 }
@@ -98,7 +104,16 @@ impl JwksSource {
             max_age: DEFAULT_MAX_AGE,
             timeout: DEFAULT_TIMEOUT,
             roots: Vec::new(),
+            internal: Vec::new(),
         }
+    }
+
+    /// Lets the HTTPS fetch reach these internal addresses (loopback, private, link-local...),
+    /// which are refused otherwise: an identity provider on a private network, or a test
+    /// fixture on `127.0.0.1`. Keep them narrow; an `IpAddr` is a single address.
+    pub fn allow_internal(mut self, networks: impl IntoIterator<Item = impl Into<IpNet>>) -> Self {
+        self.internal.extend(networks.into_iter().map(Into::into));
+        self
     }
 
     /// Also trusts this CA certificate (PEM) for the HTTPS fetch, besides the web PKI roots:
@@ -166,7 +181,7 @@ pub(crate) struct Jwks {
     location: Location,
     min_refresh: Duration,
     max_age: Duration,
-    client: Option<reqwest::Client>,
+    client: Option<OutboundClient>,
     keys: RwLock<KeySnapshot>,
     /// Bumped each time a set is installed; verified tokens remember it.
     generation: AtomicU64,
@@ -191,20 +206,30 @@ impl Jwks {
     pub(crate) fn new(source: JwksSource) -> Result<Self, ConfigError> {
         let client = match &source.location {
             Location::File(_) => None,
-            Location::Https(_) => {
-                let mut builder = reqwest::Client::builder()
-                    .https_only(true)
-                    .redirect(reqwest::redirect::Policy::none())
+            Location::Https(url) => {
+                // Only the configured host and port, no redirect: nothing else is ever fetched.
+                let parsed = reqwest::Url::parse(url)
+                    .map_err(|_| ConfigError::new("the JWKS URL is not a valid URL"))?;
+                let mut builder = OutboundClient::builder()
+                    .allow_hosts(parsed.host_str())
+                    .allow_ports(parsed.port_or_known_default())
+                    .allow_internal(source.internal.iter().copied())
+                    .max_redirects(0)
+                    .connect_timeout(source.timeout)
                     .timeout(source.timeout)
-                    .user_agent(concat!("secure-endpoint/", env!("CARGO_PKG_VERSION")));
+                    .max_response_bytes(MAX_JWKS_SIZE);
                 for root in &source.roots {
-                    builder = builder.add_root_certificate(root.clone());
+                    builder = builder.root_certificate(root.clone());
                 }
-                Some(
-                    builder
-                        .build()
-                        .map_err(|_| ConfigError::new("the JWKS HTTPS client cannot be built"))?,
-                )
+                let client = builder
+                    .build()
+                    .map_err(|_| ConfigError::new("the JWKS HTTPS client cannot be built"))?;
+                client.check_url(url).map_err(|_| {
+                    ConfigError::new(
+                        "the JWKS URL names an internal address: allow it with JwksSource::allow_internal",
+                    )
+                })?;
+                Some(client)
             }
         };
         let jwks = Jwks {
@@ -322,56 +347,41 @@ impl Jwks {
                     .map_err(|_| err("the JWKS file read did not complete"))?
             }
             (Location::Https(url), Some(client)) => {
-                let mut response = client
-                    .get(url)
+                let fetched = client
+                    .request(http::Method::GET, url)
+                    .map_err(fetch_error)?
                     .header(
                         http::header::ACCEPT,
-                        "application/jwk-set+json, application/json",
+                        http::HeaderValue::from_static(
+                            "application/jwk-set+json, application/json",
+                        ),
                     )
                     .send()
                     .await
-                    .map_err(|e| err(format!("JWKS fetch failed: {}", fetch_error_kind(&e))))?;
-                if response.status() != reqwest::StatusCode::OK {
+                    .map_err(fetch_error)?;
+                if fetched.status != reqwest::StatusCode::OK {
                     return Err(err(format!(
                         "JWKS fetch answered HTTP {}",
-                        response.status().as_u16()
+                        fetched.status.as_u16()
                     )));
                 }
-                if response
-                    .content_length()
-                    .is_some_and(|n| n > MAX_JWKS_SIZE as u64)
-                {
-                    return Err(err("the JWKS document is over 512 KiB"));
-                }
-                let mut body = Vec::new();
-                while let Some(chunk) = response
-                    .chunk()
-                    .await
-                    .map_err(|e| err(format!("JWKS fetch failed: {}", fetch_error_kind(&e))))?
-                {
-                    if body.len() + chunk.len() > MAX_JWKS_SIZE {
-                        return Err(err("the JWKS document is over 512 KiB"));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(body)
+                Ok(fetched.body.to_vec())
             }
             (Location::Https(_), None) => Err(err("no HTTPS client")),
         }
     }
 }
 
-fn fetch_error_kind(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else if e.is_redirect() {
-        "redirected (not followed)"
-    } else if e.is_body() || e.is_decode() {
-        "bad response body"
-    } else {
-        "request error"
+fn fetch_error(e: OutboundError) -> JwksError {
+    match e {
+        OutboundError::TooLarge(_) => err("the JWKS document is over 512 KiB"),
+        OutboundError::Refused(crate::outbound::Refusal::TooManyRedirects(_)) => {
+            err("JWKS fetch failed: redirected (not followed)")
+        }
+        OutboundError::Status(status) => {
+            err(format!("JWKS fetch answered HTTP {}", status.as_u16()))
+        }
+        e => err(format!("JWKS fetch failed: {e}")),
     }
 }
 

@@ -1,0 +1,484 @@
+//! Outbound HTTP that cannot be pointed inside (OWASP API7, server-side request forgery), and
+//! safe consumption of what comes back (OWASP API10).
+//!
+//! [`OutboundClient`] is a [`reqwest`] client with a guard around every connection:
+//!
+//! - **Only `https`** (plain `http` only with [`allow_http`](OutboundClientBuilder::allow_http),
+//!   for tests), **only port 443** unless [`allow_ports`](OutboundClientBuilder::allow_ports)
+//!   says otherwise, **no userinfo** (`https://user:pass@host/`) and, when
+//!   [`allow_hosts`](OutboundClientBuilder::allow_hosts) is set, only those hosts.
+//! - **Every address is vetted after resolution** (see [`classify`]): loopback, private
+//!   (RFC 1918, ULA), link-local (cloud metadata at `169.254.169.254` included), CGNAT,
+//!   multicast, broadcast, unspecified, documentation, benchmarking and reserved ranges, and
+//!   IPv6 forms that embed such an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4,
+//!   Teredo) are refused, as is anything outside
+//!   [`allow_networks`](OutboundClientBuilder::allow_networks) when it is set. A name that
+//!   resolves to any refused address is refused as a whole. Exceptions are explicit:
+//!   [`allow_internal`](OutboundClientBuilder::allow_internal).
+//! - **One resolution, then the vetted addresses**: the client's DNS resolver is the guard (a
+//!   [`reqwest::dns::Resolve`]), and the connector connects to what it returned, so a name that
+//!   answers differently a moment later (DNS rebinding) cannot slip through. No proxy is used
+//!   (`HTTPS_PROXY` and friends are ignored: a proxy would resolve the name itself).
+//! - **Numeric host tricks** (`0x7f000001`, `2130706433`, `127.1`, `0177.0.0.1`,
+//!   `[::ffff:127.0.0.1]`) are normalised by the WHATWG URL parser (the `url` crate) into the
+//!   address they mean before the check.
+//! - **Every redirect is checked** by the same rules before it is followed, at most
+//!   [`max_redirects`](OutboundClientBuilder::max_redirects) of them (3 by default).
+//! - **Connect and total timeouts** (5 s and 10 s by default) and a **response size cap**
+//!   (1 MiB by default) counted while the body streams in, whatever `Content-Length` says.
+//!
+//! What comes back is data from a third party. [`OutboundClient::get_json`] decodes it into
+//! your type, within the size cap, only from a JSON media type, and validates it with garde.
+//! Errors are an [`OutboundError`] that names the rule or the failure and never carries the
+//! upstream's body, status text or headers. Answer your own client with
+//! [`OutboundError::to_problem`] (or `?` into a [`Problem`]): 502, or 504 for a timeout,
+//! with an error id and nothing from upstream.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), secure_endpoint::Problem> {
+//! use secure_endpoint::outbound::OutboundClient;
+//!
+//! #[derive(serde::Deserialize, garde::Validate)]
+//! struct Rates {
+//!     #[garde(length(min = 3, max = 3))]
+//!     base: String,
+//!     #[garde(range(min = 0.0))]
+//!     rate: f64,
+//! }
+//!
+//! let client = OutboundClient::builder()
+//!     .allow_hosts(["rates.example.com"])
+//!     .max_response_bytes(64 * 1024)
+//!     .build()
+//!     .expect("client");
+//! // A refused URL, an unreachable host, a 500, an oversized or invalid answer: all are an
+//! // `OutboundError`, and `?` turns it into a 502 (504 on timeout) problem.
+//! let rates: Rates = client.get_json("https://rates.example.com/v1/eur").await?;
+//! # let _ = rates; Ok(()) }
+//! ```
+
+use std::fmt;
+use std::net::IpAddr;
+
+use http::StatusCode;
+
+use crate::problem::Problem;
+
+pub mod classify;
+mod client;
+mod resolve;
+
+pub use classify::{Blocked, Embedding, Range};
+pub use client::{Fetched, OutboundClient, OutboundClientBuilder, OutboundRequest};
+pub use ipnet::IpNet;
+pub use resolve::{GuardedResolver, Lookup, LookupFuture, SystemLookup};
+
+/// Which rule refused a URL or an address, before any connection to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Not an absolute URL with a host.
+    Url,
+    /// The scheme is not `https` (or `http` when allowed).
+    Scheme,
+    /// The URL carries a user name or password.
+    Userinfo,
+    /// The port is not in the port allowlist.
+    Port(u16),
+    /// The host is not in the host allowlist.
+    Host,
+    /// The address is in a special-purpose range.
+    Address(IpAddr, Blocked),
+    /// The address is public but outside the network allowlist.
+    NotAllowlisted(IpAddr),
+    /// The name resolved to no address.
+    NoAddress,
+    /// More redirects than allowed.
+    TooManyRedirects(usize),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Url => f.write_str("not an absolute URL with a host"),
+            Refusal::Scheme => f.write_str("scheme not allowed"),
+            Refusal::Userinfo => f.write_str("userinfo in the URL"),
+            Refusal::Port(port) => write!(f, "port {port} not allowed"),
+            Refusal::Host => f.write_str("host not in the allowlist"),
+            Refusal::Address(ip, blocked) => write!(f, "address {ip} is {blocked}"),
+            Refusal::NotAllowlisted(ip) => write!(f, "address {ip} is outside the allowlist"),
+            Refusal::NoAddress => f.write_str("the name resolved to no address"),
+            Refusal::TooManyRedirects(limit) => write!(f, "more than {limit} redirects"),
+        }
+    }
+}
+
+/// Why an outbound request failed. Names the rule or the failure; never carries the
+/// upstream's body, status text or headers (nor the URL, which may hold secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OutboundError {
+    /// Refused by the guard before connecting (the URL, a redirect, or a resolved address).
+    Refused(Refusal),
+    /// The name could not be resolved.
+    Dns,
+    /// No connection could be made (or TLS failed).
+    Connect,
+    /// The connect or total timeout passed.
+    Timeout,
+    /// The upstream answered with a status other than 2xx (its body was not read).
+    Status(StatusCode),
+    /// The response body is larger than the cap, in bytes.
+    TooLarge(usize),
+    /// The response is not of the expected media type.
+    ContentType,
+    /// The body is not JSON of the expected shape.
+    Decode,
+    /// The decoded body failed validation: the paths of the invalid fields.
+    Invalid(Vec<String>),
+    /// Any other transport failure.
+    Transport,
+}
+
+impl fmt::Display for OutboundError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutboundError::Refused(r) => write!(f, "outbound request refused: {r}"),
+            OutboundError::Dns => f.write_str("the upstream name could not be resolved"),
+            OutboundError::Connect => f.write_str("could not connect to the upstream"),
+            OutboundError::Timeout => f.write_str("the upstream timed out"),
+            OutboundError::Status(s) => write!(f, "the upstream answered HTTP {}", s.as_u16()),
+            OutboundError::TooLarge(limit) => {
+                write!(f, "the upstream response is over {limit} bytes")
+            }
+            OutboundError::ContentType => f.write_str("the upstream response is not JSON"),
+            OutboundError::Decode => {
+                f.write_str("the upstream response is not JSON of the expected shape")
+            }
+            OutboundError::Invalid(fields) => write!(
+                f,
+                "the upstream response failed validation: {}",
+                fields.join(", ")
+            ),
+            OutboundError::Transport => f.write_str("the upstream request failed"),
+        }
+    }
+}
+
+impl std::error::Error for OutboundError {}
+
+impl OutboundError {
+    /// `true` when the guard refused the request before connecting.
+    pub fn is_refused(&self) -> bool {
+        matches!(self, OutboundError::Refused(_))
+    }
+
+    /// The problem to answer your own client with: 504 `upstream_timeout` for a timeout, else
+    /// 502 `upstream_error`. A fixed detail and the error id only: nothing of the upstream's
+    /// answer, and not which rule refused (that is logged, under the target
+    /// `secure_endpoint::outbound`).
+    ///
+    /// When the URL came from your client (an "import from URL" endpoint), a refusal is their
+    /// mistake, not an upstream failure: answer [`is_refused`](Self::is_refused) errors with a
+    /// 422 of your own instead.
+    pub fn to_problem(&self) -> Problem {
+        tracing::warn!(target: "secure_endpoint::outbound", error = %self, "upstream request failed");
+        if *self == OutboundError::Timeout {
+            Problem::new(StatusCode::GATEWAY_TIMEOUT)
+                .with_code("upstream_timeout")
+                .with_detail("An upstream service did not answer in time.")
+        } else {
+            Problem::new(StatusCode::BAD_GATEWAY)
+                .with_code("upstream_error")
+                .with_detail(
+                    "An upstream service could not be used. Quote the error id when reporting it.",
+                )
+        }
+    }
+}
+
+impl From<OutboundError> for Problem {
+    fn from(error: OutboundError) -> Self {
+        error.to_problem()
+    }
+}
+
+/// What may be reached: the rules every URL and every resolved address are checked against.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    pub(crate) allow_http: bool,
+    pub(crate) ports: Vec<u16>,
+    /// Lowercase names without a trailing dot; `*.example.com` matches subdomains.
+    pub(crate) hosts: Option<Vec<String>>,
+    pub(crate) networks: Vec<IpNet>,
+    pub(crate) internal: Vec<IpNet>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            allow_http: false,
+            ports: vec![443],
+            hosts: None,
+            networks: Vec::new(),
+            internal: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// Checks one resolved (or literal) address.
+    pub(crate) fn check_ip(&self, ip: IpAddr) -> Result<(), Refusal> {
+        if self.internal.iter().any(|net| net.contains(&ip)) {
+            return Ok(());
+        }
+        classify::classify(ip).map_err(|blocked| Refusal::Address(ip, blocked))?;
+        if !self.networks.is_empty() && !self.networks.iter().any(|net| net.contains(&ip)) {
+            return Err(Refusal::NotAllowlisted(ip));
+        }
+        Ok(())
+    }
+
+    /// Checks a URL (the first one or a redirect's) before anything connects: scheme,
+    /// userinfo, port, host allowlist, and the address when the host is an IP literal.
+    pub(crate) fn check_url(&self, url: &url::Url) -> Result<(), Refusal> {
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_http => {}
+            _ => return Err(Refusal::Scheme),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Refusal::Userinfo);
+        }
+        let host = url.host().ok_or(Refusal::Url)?;
+        let port = url.port_or_known_default().ok_or(Refusal::Url)?;
+        if !self.ports.contains(&port) {
+            return Err(Refusal::Port(port));
+        }
+        if let Some(hosts) = &self.hosts {
+            let name = url.host_str().unwrap_or_default();
+            let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+            if !hosts.iter().any(|pattern| host_matches(pattern, &name)) {
+                return Err(Refusal::Host);
+            }
+        }
+        match host {
+            url::Host::Ipv4(ip) => self.check_ip(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => self.check_ip(IpAddr::V6(ip)),
+            url::Host::Domain(_) => Ok(()),
+        }
+    }
+}
+
+fn host_matches(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host
+            .strip_suffix(suffix)
+            .is_some_and(|rest| rest.len() > 1 && rest.ends_with('.')),
+        None => pattern == host,
+    }
+}
+
+/// The first [`OutboundError`] in an error's source chain (the guard's refusals travel through
+/// reqwest and hyper as boxed sources).
+pub(crate) fn find_outbound_error(
+    error: &(dyn std::error::Error + 'static),
+) -> Option<OutboundError> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<OutboundError>() {
+            return Some(found.clone());
+        }
+        current = e.source();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> url::Url {
+        url::Url::parse(s).unwrap()
+    }
+
+    /// What the WHATWG parser makes of numeric host tricks: the address they mean, which the
+    /// check then refuses.
+    #[test]
+    fn numeric_host_tricks_are_normalised_before_the_check() {
+        let loopback = Refusal::Address(
+            "127.0.0.1".parse().unwrap(),
+            Blocked {
+                range: Range::Loopback,
+                embedded: None,
+            },
+        );
+        for trick in [
+            "https://0x7f000001/",
+            "https://2130706433/",
+            "https://127.1/",
+            "https://0177.0.0.1/",
+            "https://0x7f.0.0.1/",
+            "https://127.0.0.1./",
+            "https://127.000.000.001/",
+            "https://%31%32%37.0.0.1/",
+            "https://１２７.0.0.1/",
+        ] {
+            let parsed = url(trick);
+            assert_eq!(parsed.host_str(), Some("127.0.0.1"), "{trick}");
+            assert_eq!(
+                Policy::default().check_url(&parsed),
+                Err(loopback.clone()),
+                "{trick}"
+            );
+        }
+        let mapped = url("https://[::ffff:127.0.0.1]/");
+        assert_eq!(mapped.host_str(), Some("[::ffff:7f00:1]"));
+        assert!(matches!(
+            Policy::default().check_url(&mapped),
+            Err(Refusal::Address(
+                _,
+                Blocked {
+                    range: Range::Loopback,
+                    embedded: Some(Embedding::Ipv4Mapped)
+                }
+            ))
+        ));
+        let metadata = url("https://0xa9.0xfe.0xa9.0xfe/latest/meta-data/");
+        assert_eq!(metadata.host_str(), Some("169.254.169.254"));
+        assert!(matches!(
+            Policy::default().check_url(&metadata),
+            Err(Refusal::Address(
+                _,
+                Blocked {
+                    range: Range::LinkLocal,
+                    ..
+                }
+            ))
+        ));
+        // Not a number in the last label: a name, resolved and vetted later.
+        assert!(matches!(
+            url("https://127.0.0.1.nip.io/").host(),
+            Some(url::Host::Domain(_))
+        ));
+        // Ends in a number but is no IPv4 address: the parser refuses it outright.
+        assert!(url::Url::parse("https://1.2.3.4.5/").is_err());
+        assert!(url::Url::parse("https://0x100000000/").is_err());
+    }
+
+    #[test]
+    fn url_rules() {
+        let p = Policy::default();
+        assert_eq!(p.check_url(&url("https://api.example.com/x")), Ok(()));
+        assert_eq!(
+            p.check_url(&url("http://api.example.com/x")),
+            Err(Refusal::Scheme)
+        );
+        assert_eq!(
+            p.check_url(&url("ftp://api.example.com/x")),
+            Err(Refusal::Scheme)
+        );
+        assert_eq!(
+            p.check_url(&url("file:///etc/passwd")),
+            Err(Refusal::Scheme)
+        );
+        assert_eq!(
+            p.check_url(&url("gopher://127.0.0.1:6379/_x")),
+            Err(Refusal::Scheme)
+        );
+        assert_eq!(
+            p.check_url(&url("https://user:pw@api.example.com/")),
+            Err(Refusal::Userinfo)
+        );
+        assert_eq!(
+            p.check_url(&url("https://user@api.example.com/")),
+            Err(Refusal::Userinfo)
+        );
+        assert_eq!(
+            p.check_url(&url("https://:pw@api.example.com/")),
+            Err(Refusal::Userinfo)
+        );
+        assert_eq!(
+            p.check_url(&url("https://api.example.com:8443/")),
+            Err(Refusal::Port(8443))
+        );
+        assert_eq!(p.check_url(&url("https://api.example.com:443/")), Ok(()));
+        let http = Policy {
+            allow_http: true,
+            ports: vec![80],
+            ..Policy::default()
+        };
+        assert_eq!(http.check_url(&url("http://api.example.com/")), Ok(()));
+        assert_eq!(
+            http.check_url(&url("https://api.example.com/")),
+            Err(Refusal::Port(443))
+        );
+    }
+
+    #[test]
+    fn host_and_network_allowlists() {
+        let p = Policy {
+            hosts: Some(vec!["idp.example.com".into(), "*.cdn.example.net".into()]),
+            ..Policy::default()
+        };
+        assert_eq!(p.check_url(&url("https://idp.example.com/")), Ok(()));
+        assert_eq!(p.check_url(&url("https://IDP.Example.com./")), Ok(()));
+        assert_eq!(p.check_url(&url("https://a.cdn.example.net/")), Ok(()));
+        assert_eq!(
+            p.check_url(&url("https://cdn.example.net/")),
+            Err(Refusal::Host)
+        );
+        assert_eq!(
+            p.check_url(&url("https://evilcdn.example.net/")),
+            Err(Refusal::Host)
+        );
+        assert_eq!(
+            p.check_url(&url("https://idp.example.com.evil.test/")),
+            Err(Refusal::Host)
+        );
+        assert_eq!(p.check_url(&url("https://8.8.8.8/")), Err(Refusal::Host));
+
+        let nets = Policy {
+            networks: vec![
+                "203.0.113.0/24".parse().unwrap(),
+                "8.8.8.0/24".parse().unwrap(),
+            ],
+            ..Policy::default()
+        };
+        assert_eq!(nets.check_ip("8.8.8.8".parse().unwrap()), Ok(()));
+        assert_eq!(
+            nets.check_ip("1.1.1.1".parse().unwrap()),
+            Err(Refusal::NotAllowlisted("1.1.1.1".parse().unwrap()))
+        );
+        // The allowlist does not open special ranges: documentation space stays refused.
+        assert!(matches!(
+            nets.check_ip("203.0.113.5".parse().unwrap()),
+            Err(Refusal::Address(..))
+        ));
+
+        let internal = Policy {
+            internal: vec!["127.0.0.1/32".parse().unwrap()],
+            ..Policy::default()
+        };
+        assert_eq!(internal.check_ip("127.0.0.1".parse().unwrap()), Ok(()));
+        assert!(internal.check_ip("127.0.0.2".parse().unwrap()).is_err());
+        assert!(internal.check_ip("::1".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn problems_carry_nothing_from_upstream() {
+        let p = OutboundError::Timeout.to_problem();
+        assert_eq!((p.status().as_u16(), p.code()), (504, "upstream_timeout"));
+        for e in [
+            OutboundError::Status(StatusCode::INTERNAL_SERVER_ERROR),
+            OutboundError::Decode,
+            OutboundError::Refused(Refusal::Scheme),
+            OutboundError::TooLarge(10),
+        ] {
+            let p = e.to_problem();
+            assert_eq!((p.status().as_u16(), p.code()), (502, "upstream_error"));
+            let body = String::from_utf8(p.body("e", None)).unwrap();
+            assert!(!body.contains("500") && !body.contains("scheme"), "{body}");
+        }
+    }
+}
