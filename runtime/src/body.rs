@@ -42,8 +42,10 @@ const MAX_LISTED: usize = 16;
 /// reads; a larger body is cut off once this much of it is read.
 pub const LINGER_MAX_BYTES: usize = 4 * 1024 * 1024;
 
-/// The longest a refused body is read and discarded after its 413: 5 seconds (nginx's
-/// `lingering_timeout`). A client still sending after that is disconnected.
+/// The longest a refused body is read and discarded after its 413: 5 seconds in all (nginx
+/// waits up to 5 s for each read, `lingering_timeout`, and 30 s in all, `lingering_time`; a
+/// shorter total here, since the drain holds a task). A client still sending after that is
+/// disconnected.
 pub const LINGER_MAX_TIME: Duration = Duration::from_secs(5);
 
 /// The 413 for `parts`: with `Connection: close` on HTTP/1, since the connection is closed

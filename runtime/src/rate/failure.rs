@@ -139,9 +139,14 @@ impl Table {
         }
     }
 
-    fn evict_lightest(&mut self) {
-        if let Some(&(_, _, key)) = self.by_weight.first() {
-            self.remove(key);
+    /// Removes the entry with the fewest failures, the oldest of those; `false` if empty.
+    fn evict_lightest(&mut self) -> bool {
+        match self.by_weight.first() {
+            Some(&(_, _, key)) => {
+                self.remove(key);
+                true
+            }
+            None => false,
         }
     }
 }
@@ -214,9 +219,7 @@ impl FailureLimiter {
                 ..entry
             },
             None => {
-                while table.entries.len() >= self.capacity {
-                    table.evict_lightest();
-                }
+                while table.entries.len() >= self.capacity && table.evict_lightest() {}
                 Entry {
                     start: now,
                     count: 1,
