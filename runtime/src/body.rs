@@ -1,7 +1,23 @@
 //! The request body: size limit, media type, the field allowlist (checked before
 //! deserialization), and validated `Json`/`Query` extractors built on garde.
+//!
+//! # A body over the limit: 413, then a lingering close
+//!
+//! A body is refused with 413 as soon as it is known to be too large: by its `Content-Length`
+//! before anything is read, or once a chunked body passes the limit while it is read (and any
+//! body on an endpoint that declares no `fields`). Closing the connection at that moment, with
+//! the client still sending, makes the client's kernel see a reset, and a client that writes
+//! its whole body before it reads (many do) never reads the 413: it sees a broken pipe, or over
+//! TLS an unexpected EOF. So on HTTP/1 the 413 is sent with `Connection: close` at once, and the
+//! rest of the body is then read and discarded, as nginx's lingering close does, by a task of
+//! its own: at most [`LINGER_MAX_BYTES`] bytes and for at most [`LINGER_MAX_TIME`], after which
+//! the connection is closed whatever the client still sends. A request with
+//! `Expect: 100-continue` whose body was not asked for yet is not drained: the client has not
+//! sent it, and the 413 tells it not to. On HTTP/2 a stream is reset on its own without
+//! closing the connection, so nothing is drained there.
 
 use std::fmt;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -21,8 +37,97 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// At most this many unknown field names are listed in a 422 (and each is cut to 64 chars).
 const MAX_LISTED: usize = 16;
 
-fn too_large() -> Problem {
-    Problem::new(StatusCode::PAYLOAD_TOO_LARGE).with_detail("The request body is too large.")
+/// The most bytes of a refused body read and discarded after its 413 (see the module
+/// documentation): 4 MiB, enough for a client that writes a body of a few megabytes before it
+/// reads; a larger body is cut off once this much of it is read.
+pub const LINGER_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// The longest a refused body is read and discarded after its 413: 5 seconds in all (nginx
+/// waits up to 5 s for each read, `lingering_timeout`, and 30 s in all, `lingering_time`; a
+/// shorter total here, since the drain holds a task). A client still sending after that is
+/// disconnected.
+pub const LINGER_MAX_TIME: Duration = Duration::from_secs(5);
+
+/// The 413 for `parts`: with `Connection: close` on HTTP/1, since the connection is closed
+/// once the rest of the body is drained.
+fn too_large(parts: &Parts) -> Problem {
+    let problem =
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE).with_detail("The request body is too large.");
+    if parts.version <= http::Version::HTTP_11 {
+        problem.with_header(header::CONNECTION, HeaderValue::from_static("close"))
+    } else {
+        problem
+    }
+}
+
+/// Hands the unread rest of a refused `body` to a task that reads and discards it, up to
+/// [`LINGER_MAX_BYTES`] and [`LINGER_MAX_TIME`], and then drops it (which closes the
+/// connection): the 413 is answered meanwhile, and reaches a client that is still sending.
+/// `started`: some of the body was read already (so a `100 Continue` went out, if asked for).
+fn linger(parts: &Parts, body: Body, started: bool) {
+    let expects_continue = parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if parts.version > http::Version::HTTP_11 || (expects_continue && !started) {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        let mut body = body;
+        let mut drained = 0usize;
+        let drain = async {
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Some(data) = frame.data_ref() {
+                    drained = drained.saturating_add(data.len());
+                    if drained >= LINGER_MAX_BYTES {
+                        break;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER_MAX_TIME, drain).await;
+    });
+}
+
+/// Why a body was not collected.
+enum Uncollected {
+    /// It passed the limit; the rest is unread.
+    TooLarge(Body),
+    /// The connection failed or the body was malformed.
+    Unreadable,
+}
+
+/// The whole `body`, or the body itself (partly read) once it passes `limit` bytes. A body in
+/// one frame is not copied.
+async fn collect_limited(mut body: Body, limit: usize) -> Result<Bytes, Uncollected> {
+    let mut first: Option<Bytes> = None;
+    let mut rest = bytes::BytesMut::new();
+    let mut len = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(Uncollected::Unreadable);
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        len = len.saturating_add(data.len());
+        if len > limit {
+            return Err(Uncollected::TooLarge(body));
+        }
+        match first.take() {
+            None if rest.is_empty() => first = Some(data),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    rest.extend_from_slice(&earlier);
+                }
+                rest.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| rest.freeze()))
 }
 
 /// `true` for `application/json` and `application/*+json`, parameters allowed.
@@ -63,12 +168,16 @@ fn content_length(parts: &Parts) -> Option<u64> {
         .ok()
 }
 
-/// Refuses any body on an endpoint that declares no `fields`.
-pub(crate) fn refuse_body(parts: &Parts) -> Result<(), Problem> {
+/// Refuses any body on an endpoint that declares no `fields` (413, draining what was sent: see
+/// the module documentation); hands `body` on otherwise.
+pub(crate) fn refuse_body(parts: &Parts, body: Body) -> Result<Body, Problem> {
     let chunked = parts.headers.contains_key(header::TRANSFER_ENCODING);
     match content_length(parts) {
-        Some(0) | None if !chunked => Ok(()),
-        _ => Err(too_large().with_detail("This endpoint accepts no request body.")),
+        Some(0) | None if !chunked => Ok(body),
+        _ => {
+            linger(parts, body, false);
+            Err(too_large(parts).with_detail("This endpoint accepts no request body."))
+        }
     }
 }
 
@@ -94,7 +203,8 @@ pub(crate) async fn read_allowlisted(
 }
 
 /// The whole body, refused with 413 once it passes `limit` bytes (by `Content-Length` before
-/// reading, or while reading a chunked body).
+/// reading, or while reading a chunked body), the rest then drained (see the module
+/// documentation).
 pub(crate) async fn read_limited(
     parts: &Parts,
     body: Body,
@@ -102,13 +212,18 @@ pub(crate) async fn read_limited(
     timeout: std::time::Duration,
 ) -> Result<Bytes, Problem> {
     if content_length(parts).is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
+        linger(parts, body, false);
+        return Err(too_large(parts));
     }
-    let collect = http_body_util::Limited::new(body, limit).collect();
-    match tokio::time::timeout(timeout, collect).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(err)) if err.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(_)) => Err(Problem::bad_request("The request body could not be read.")),
+    match tokio::time::timeout(timeout, collect_limited(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(Uncollected::TooLarge(rest))) => {
+            linger(parts, rest, true);
+            Err(too_large(parts))
+        }
+        Ok(Err(Uncollected::Unreadable)) => {
+            Err(Problem::bad_request("The request body could not be read."))
+        }
         Err(_) => Err(Problem::new(StatusCode::REQUEST_TIMEOUT)
             .with_code("body_timeout")
             .with_detail("The request body was not received in time.")),
@@ -359,10 +474,19 @@ where
             return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
                 .with_detail("The request body must be JSON (Content-Type: application/json)."));
         }
-        let bytes = match http_body_util::Limited::new(body, limit).collect().await {
-            Ok(c) => c.to_bytes(),
-            Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-            Err(_) => return Err(Problem::bad_request("The request body could not be read.")),
+        if content_length(&parts).is_some_and(|len| len > limit as u64) {
+            linger(&parts, body, false);
+            return Err(too_large(&parts));
+        }
+        let bytes = match collect_limited(body, limit).await {
+            Ok(bytes) => bytes,
+            Err(Uncollected::TooLarge(rest)) => {
+                linger(&parts, rest, true);
+                return Err(too_large(&parts));
+            }
+            Err(Uncollected::Unreadable) => {
+                return Err(Problem::bad_request("The request body could not be read."))
+            }
         };
         let value: T = serde_json::from_slice(&bytes).map_err(|err| {
             if err.is_data() {

@@ -149,7 +149,9 @@ impl SecurityBuilder {
         self
     }
 
-    /// The largest request body any endpoint accepts, in bytes.
+    /// The largest request body any endpoint accepts, in bytes. A larger one is refused with
+    /// 413, and its rest is drained before the connection is closed ([`crate::body`]'s
+    /// lingering close).
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self

@@ -236,7 +236,7 @@ impl EndpointRuntime {
                 }
                 Ok(Body::from(bytes))
             }
-            None => refuse_body(parts).map(|()| body),
+            None => refuse_body(parts, body),
         }
     }
 

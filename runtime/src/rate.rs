@@ -1,5 +1,6 @@
 //! Rate limiting: GCRA, keyed by principal (or client IP when unauthenticated), and a
-//! failure counter for credential endpoints (`FailureLimiter`).
+//! failure counter for credential endpoints ([`FailureLimiter`]: reserve an attempt before
+//! verifying, give it back on success).
 //!
 //! A rejection is a 429 problem with `Retry-After` (seconds) and the IETF header fields of
 //! draft-ietf-httpapi-ratelimit-headers-10: `RateLimit-Policy: "<name>";q=<quota>;w=<window>`
@@ -16,12 +17,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, Hash};
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DashMapStateStore;
@@ -34,6 +35,9 @@ use crate::perimeter::IpNet;
 use crate::policy::RateSpec;
 use crate::problem::Problem;
 use crate::store::{Health, Outage, StoreError, StoreFuture};
+
+mod failure;
+pub use failure::{normalize_identifier, Attempt, FailureLimiter, DEFAULT_FAILURE_CAPACITY};
 
 /// What a rate limit counts by, in this instance's memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -522,106 +526,6 @@ impl RateLimiter {
     }
 }
 
-/// Counts *failures* per key in a fixed window: for credential endpoints such as login, where
-/// successes must not count (`skipSuccessfulRequests` in express-rate-limit). GCRA cannot give
-/// a cell back after a success, hence this small counter.
-///
-/// Keys are hashed with a per-process random key, so callers cannot aim for collisions, and the
-/// table holds at most `capacity` keys: when it is full of live entries, new keys are refused
-/// (fail closed) until entries expire.
-pub struct FailureLimiter {
-    name: &'static str,
-    max_failures: u32,
-    window: Duration,
-    capacity: usize,
-    hasher: std::collections::hash_map::RandomState,
-    entries: Mutex<HashMap<u64, (Instant, u32)>>,
-}
-
-impl std::fmt::Debug for FailureLimiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FailureLimiter")
-            .field("name", &self.name)
-            .field("max_failures", &self.max_failures)
-            .field("window", &self.window)
-            .finish()
-    }
-}
-
-impl FailureLimiter {
-    /// Allows `max_failures` failures per key per `window`; holds at most 100 000 keys.
-    pub fn new(name: &'static str, max_failures: u32, window: Duration) -> Self {
-        FailureLimiter {
-            name,
-            max_failures: max_failures.max(1),
-            window,
-            capacity: 100_000,
-            hasher: Default::default(),
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Sets the largest number of keys held.
-    pub fn with_capacity(mut self, capacity: usize) -> Self {
-        self.capacity = capacity.max(1);
-        self
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Instant, u32)>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// `Err(429)` while `key` has used up its failures in the current window.
-    pub fn check<K: Hash>(&self, key: &K) -> Result<(), Problem> {
-        let h = self.hasher.hash_one(key);
-        let now = Instant::now();
-        let entries = self.lock();
-        match entries.get(&h) {
-            Some(&(start, count)) if count >= self.max_failures && now < start + self.window => {
-                Err(self.rejection(start + self.window - now))
-            }
-            None if entries.len() >= self.capacity => {
-                drop(entries);
-                self.purge(now);
-                if self.lock().len() >= self.capacity {
-                    Err(self.rejection(self.window))
-                } else {
-                    Ok(())
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Records one failure for `key`.
-    pub fn record_failure<K: Hash>(&self, key: &K) {
-        let h = self.hasher.hash_one(key);
-        let now = Instant::now();
-        let mut entries = self.lock();
-        let entry = entries.entry(h).or_insert((now, 0));
-        if now >= entry.0 + self.window {
-            *entry = (now, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-    }
-
-    fn purge(&self, now: Instant) {
-        let window = self.window;
-        self.lock().retain(|_, (start, _)| now < *start + window);
-    }
-
-    fn rejection(&self, wait: Duration) -> Problem {
-        too_many(
-            self.name,
-            policy_header(self.name, self.max_failures, self.window.as_secs()),
-            wait,
-            "Too many failed attempts. Retry after the time given in Retry-After.",
-        )
-    }
-}
-
 /// `RateLimit-Policy: "<name>";q=<quota>;w=<window seconds>`.
 fn policy_header(name: &str, quota: u32, window_secs: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{name}\";q={quota};w={window_secs}"))
@@ -647,6 +551,7 @@ fn too_many(name: &str, policy: HeaderValue, wait: Duration, detail: &'static st
 mod tests {
     use super::*;
     use std::net::Ipv4Addr;
+    use std::time::Instant;
 
     #[test]
     fn admits_the_quota_then_rejects_with_headers() {
@@ -794,29 +699,5 @@ mod tests {
             limiter.check_local(&early).unwrap();
         }
         assert!(limiter.check_local(&early).is_err());
-    }
-
-    #[test]
-    fn failure_limiter_counts_only_failures() {
-        let limiter = FailureLimiter::new("login", 2, Duration::from_secs(60));
-        let key = ("1.2.3.4", "a@example.com");
-        limiter.check(&key).unwrap();
-        limiter.record_failure(&key);
-        limiter.check(&key).unwrap();
-        limiter.record_failure(&key);
-        assert_eq!(
-            limiter.check(&key).unwrap_err().status(),
-            StatusCode::TOO_MANY_REQUESTS
-        );
-        limiter.check(&("1.2.3.4", "b@example.com")).unwrap();
-    }
-
-    #[test]
-    fn failure_limiter_is_bounded_and_fails_closed_when_full() {
-        let limiter = FailureLimiter::new("login", 1, Duration::from_secs(60)).with_capacity(2);
-        limiter.record_failure(&1);
-        limiter.record_failure(&2);
-        assert!(limiter.check(&3).is_err());
-        assert!(limiter.lock().len() <= 2);
     }
 }

@@ -20,7 +20,7 @@ use secure_endpoint::cors::Cors;
 use secure_endpoint::events::SecurityEvent;
 use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
-use secure_endpoint::rate::FailureLimiter;
+use secure_endpoint::rate::{normalize_identifier, FailureLimiter};
 use secure_endpoint::redis::{RedisApiKeys, RedisStore};
 use secure_endpoint::routing::{get, post};
 use secure_endpoint::store::Outage;
@@ -80,6 +80,8 @@ impl std::fmt::Debug for DemoConfig {
 #[derive(Clone)]
 struct User {
     id: String,
+    /// Unique, in its [`normalize_identifier`] form: logins find the account by that form, and
+    /// the login throttle counts by it.
     email: String,
     name: String,
     role: String,
@@ -405,7 +407,10 @@ fn invalid_credentials() -> Problem {
 }
 
 /// Exchanges email and password for a JWT. At most 5 failed attempts per client IP and email
-/// every 15 minutes (successes are not counted), on top of 20 attempts per minute per IP.
+/// every 15 minutes (successes are not counted), on top of 20 attempts per minute per IP. The
+/// attempt is reserved before the password hash is checked, so concurrent wrong passwords
+/// cannot get more than 5 checks between them; the email is normalized
+/// ([`normalize_identifier`]) for the throttle and the account lookup alike.
 #[secure_endpoint(
     auth = "none",
     rate = "20/1m",
@@ -417,10 +422,10 @@ async fn login(
     ClientIp(ip): ClientIp,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<TokenResponse>, Problem> {
-    let email = req.email.trim().to_ascii_lowercase();
+    let email = normalize_identifier(&req.email);
     // The client as the perimeter resolved it (behind trusted proxies too), not the peer.
-    let key = (ip, email.clone());
-    state.login_failures.check(&key)?;
+    // Counted as a failure from here on, unless given back below.
+    let attempt = state.login_failures.reserve(&ip, &email)?;
     let user = read(&state.users)
         .values()
         .find(|u| u.email == email)
@@ -443,6 +448,7 @@ async fn login(
     .unwrap_or(false);
     match user {
         Some(user) if verified => {
+            attempt.succeeded();
             tracing::info!(target: "demo::auth", user_id = %user.id, "login succeeded");
             let token = state
                 .issuer
@@ -454,7 +460,7 @@ async fn login(
             }))
         }
         _ => {
-            state.login_failures.record_failure(&key);
+            attempt.failed();
             tracing::info!(target: "demo::auth", ip = %ip, "login failed");
             Err(invalid_credentials())
         }
@@ -526,20 +532,50 @@ struct UpdateUser {
     email: Option<String>,
 }
 
-/// Updates the caller's own name and email.
+/// 409: the address belongs to another account. Says no more than that: not whose.
+fn email_taken() -> Problem {
+    Problem::new(StatusCode::CONFLICT)
+        .with_code("email_taken")
+        .with_detail("This email address is already in use.")
+}
+
+/// Updates the caller's own name and email. Emails are unique in their normalized form (case,
+/// surrounding whitespace, Unicode NFKC: [`normalize_identifier`]), stored in that form; an
+/// address another account holds is a 409. The check and the write are one step under the
+/// lock, so two concurrent updates cannot both take one address.
 #[secure_endpoint(auth = "jwt", owner = "user_id", fields = ["name", "email"])]
 async fn update_user(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
     Json(update): Json<UpdateUser>,
 ) -> Result<Json<UserView>, Problem> {
+    let email = match update.email.as_deref().map(normalize_identifier) {
+        Some(email) if email.chars().count() < 3 || !email.contains('@') => {
+            return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+                .with_code("validation_failed")
+                .with_detail("The request body failed validation.")
+                .with_errors(vec![secure_endpoint::FieldError {
+                    field: "email".into(),
+                    message: "not an email address".into(),
+                }]));
+        }
+        email => email,
+    };
     let mut users = write(&state.users);
+    if !users.contains_key(&user_id) {
+        return Err(Problem::not_found());
+    }
+    if let Some(email) = &email {
+        if users.values().any(|u| u.id != user_id && u.email == *email) {
+            return Err(email_taken());
+        }
+    }
     let user = users.get_mut(&user_id).ok_or_else(Problem::not_found)?;
     if let Some(name) = update.name {
         user.name = name;
     }
-    if let Some(email) = update.email {
-        user.email = email.to_ascii_lowercase();
+    if let Some(email) = email {
+        user.email = email;
     }
     Ok(Json(UserView::from(&*user)))
 }
