@@ -2,6 +2,8 @@
 //! - CORS preflights go through the same perimeter as every other request (HTTPS, request
 //!   target size, per-IP limit), carry the security headers and the request id, are security
 //!   events, and an `OPTIONS` to a path that is not routed is a 404;
+//! - a credential in the query string is refused however its name is spelled
+//!   (`api%5Fkey`, `API_KEY`, `access_token`), whichever accepted scheme authenticates;
 
 mod common;
 
@@ -313,4 +315,92 @@ async fn options_to_an_unrouted_path_is_404_and_without_preflight_headers_405() 
     assert_eq!(cors_headers(&problem.headers), Vec::<String>::new());
     let kinds: Vec<EventKind> = app.events.take().iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::NotRouted, EventKind::NotRouted]);
+}
+
+// ---- credentials in the query string -----------------------------------------------------------
+
+#[tokio::test]
+async fn an_api_key_in_the_query_is_refused_however_it_is_spelled() {
+    let app = App::plain(Security::builder().allow_plain_http()).await;
+    let get = |query: &str| {
+        app.client
+            .get(app.url(&format!("/reports{query}")))
+            .header("x-api-key", &app.api_key)
+            .send()
+    };
+    assert_eq!(get("").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(get("?page=2").await.unwrap().status(), StatusCode::OK);
+    for query in [
+        "?api_key=sk_test_1",
+        "?api%5Fkey=sk_test_1",
+        "?api%5fkey=sk_test_1",
+        "?API_KEY=sk_test_1",
+        "?Api%5FKey=sk_test_1",
+        "?%61pi_key=sk_test_1",
+        "?page=2&api%5Fkey=sk_test_1",
+        "?page=2;api_key=sk_test_1",
+        "?api_key[]=sk_test_1",
+        "?api-key=sk_test_1",
+        "?x-api-key=sk_test_1",
+        "?apikey",
+    ] {
+        let res = get(query).await.unwrap();
+        let problem = expect_problem(res, StatusCode::UNAUTHORIZED, &["sk_test_1"]).await;
+        assert_eq!(problem.body["code"], "unauthenticated", "{query}");
+    }
+}
+
+#[tokio::test]
+async fn an_access_token_in_the_query_is_refused_on_jwt_routes() {
+    let app = App::plain(Security::builder().allow_plain_http()).await;
+    let token = alice();
+    let get = |query: String| {
+        app.client
+            .get(app.url(&format!("/me{query}")))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(get(String::new()).await.unwrap().status(), StatusCode::OK);
+    for name in [
+        "access_token",
+        "access%5Ftoken",
+        "ACCESS_TOKEN",
+        "Access%5fToken",
+    ] {
+        let res = get(format!("?{name}={token}")).await.unwrap();
+        let problem = expect_problem(res, StatusCode::UNAUTHORIZED, &[&token]).await;
+        assert_eq!(
+            problem.header("www-authenticate"),
+            Some("Bearer realm=\"api\", error=\"invalid_token\""),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_credential_in_the_query_is_refused_whichever_scheme_authenticates() {
+    let app = App::plain(Security::builder().allow_plain_http()).await;
+    let token = alice();
+    let with_token = |query: &str| {
+        app.client
+            .get(app.url(&format!("/either{query}")))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(with_token("").await.unwrap().status(), StatusCode::OK);
+    let res = with_token("?api%5Fkey=sk_test_1").await.unwrap();
+    expect_problem(res, StatusCode::UNAUTHORIZED, &["sk_test_1"]).await;
+
+    let with_key = |query: String| {
+        app.client
+            .get(app.url(&format!("/either{query}")))
+            .header("x-api-key", &app.api_key)
+            .send()
+    };
+    assert_eq!(
+        with_key(String::new()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let res = with_key(format!("?access_token={token}")).await.unwrap();
+    expect_problem(res, StatusCode::UNAUTHORIZED, &[&token]).await;
 }

@@ -7,6 +7,9 @@
 //!   interval). Every key has exactly one algorithm; the token's `alg` must be it. `none` and
 //!   any algorithm no key was made for are refused, so an RSA public key can never be used as an
 //!   HMAC secret.
+//! - **Where**: only `Authorization: Bearer`. A token in the query string (`access_token`,
+//!   RFC 6750 §2.3, however its name is spelled or encoded) refuses the request with 401, even
+//!   with a valid header: URLs end up in logs.
 //! - **Header**: an unknown `crit` (any `crit`: no extension is understood), `b64`, `zip`,
 //!   `enc`, a nested JWT (`cty: JWT`), a `typ` other than the configured ones (default: absent
 //!   or `JWT`), and the key-carrying headers `jku`, `x5u`, `jwk`, `x5c` are refused. Nothing in
@@ -57,6 +60,10 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
 
 /// Longest `kid` looked up, in bytes.
 const MAX_KID_LEN: usize = 256;
+
+/// Query parameters that carry a bearer token (RFC 6750 §2.3); their presence refuses the
+/// request.
+pub(crate) const QUERY_TOKEN_NAMES: [&str; 1] = ["access_token"];
 
 /// A configuration mistake, reported when the verifier or issuer is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,16 +248,17 @@ impl JwtVerifier {
     }
 
     /// Verifies `Authorization: Bearer <token>` from the request, with the keys at hand (no
-    /// JWKS fetch; see [`authenticate_with_refresh`](Self::authenticate_with_refresh)).
+    /// JWKS fetch; see [`authenticate_with_refresh`](Self::authenticate_with_refresh)). A
+    /// token in the query string (`access_token`) refuses the request.
     pub fn authenticate(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
-        let token = bearer_token(parts)?;
+        let token = header_token(parts)?;
         self.verify(token)
     }
 
     /// Like [`authenticate`](Self::authenticate), refreshing the JWKS (rate-limited) when the
     /// token names a key the verifier does not have.
     pub async fn authenticate_with_refresh(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
-        let token = bearer_token(parts)?;
+        let token = header_token(parts)?;
         self.verify_with_refresh(token).await
     }
 
@@ -696,7 +704,16 @@ impl JwtVerifierBuilder {
     }
 }
 
-/// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750).
+/// [`bearer_token`], refusing a request that also carries a token in its query string.
+fn header_token(parts: &Parts) -> Result<&str, AuthFailure> {
+    if super::credential_in_query(parts, &[AuthScheme::Jwt]) {
+        return Err(AuthFailure::Invalid);
+    }
+    bearer_token(parts)
+}
+
+/// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750). The
+/// header only: the secure router refuses a token in the query string before it is called.
 pub fn bearer_token(parts: &Parts) -> Result<&str, AuthFailure> {
     let mut values = parts.headers.get_all(http::header::AUTHORIZATION).iter();
     let value = values.next().ok_or(AuthFailure::Missing)?;
