@@ -4,6 +4,7 @@
 //!   events, and an `OPTIONS` to a path that is not routed is a 404;
 //! - a credential in the query string is refused however its name is spelled
 //!   (`api%5Fkey`, `API_KEY`, `access_token`), whichever accepted scheme authenticates;
+//! - a JWT whose `kid` names no configured key is refused when the keys carry ids.
 
 mod common;
 
@@ -12,10 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use secure_endpoint::api_key::{InMemoryApiKeys, NewApiKey};
 use secure_endpoint::cors::Cors;
 use secure_endpoint::events::{EventKind, EventSink, SecurityEvent, SinkFull};
+use secure_endpoint::jwt::{JwtKey, JwtVerifier};
 use secure_endpoint::policy::RateSpec;
 use secure_endpoint::routing::get;
 use secure_endpoint::{
@@ -403,4 +406,67 @@ async fn a_credential_in_the_query_is_refused_whichever_scheme_authenticates() {
     );
     let res = with_key(format!("?access_token={token}")).await.unwrap();
     expect_problem(res, StatusCode::UNAUTHORIZED, &[&token]).await;
+}
+
+// ---- JWT key ids ---------------------------------------------------------------------------------
+
+/// HS256 over `claims` with the test app's secret, the header naming `kid`.
+fn hs256_with_kid(kid: &str) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(
+        &header,
+        &claims(ALICE, &["user"], ""),
+        &EncodingKey::from_secret(SECRET),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_kid_that_names_no_key_is_refused_when_keys_carry_ids() {
+    // The test app's keys: the HS256 secret without a kid, and RS256/ES256/EdDSA keys with one.
+    let app = App::plain(Security::builder().allow_plain_http()).await;
+    let get_me = |token: String| app.client.get(app.url("/me")).bearer_auth(token).send();
+    assert_eq!(get_me(alice()).await.unwrap().status(), StatusCode::OK);
+    for kid in ["no-such-key", "rsa-2", "../rsa-1"] {
+        let res = get_me(hs256_with_kid(kid)).await.unwrap();
+        expect_problem(res, StatusCode::UNAUTHORIZED, &[]).await;
+    }
+
+    // A single static key with a kid: only tokens naming it.
+    let single = JwtVerifier::builder()
+        .key(JwtKey::hs256(SECRET).unwrap().kid("hs-1"))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let app = TestApp::start_with(Security::builder().allow_plain_http().jwt(single).build()).await;
+    assert_eq!(
+        app.get_as("/me", &hs256_with_kid("hs-1")).await.status(),
+        StatusCode::OK
+    );
+    for token in [hs256_with_kid("hs-2"), hs256_with_kid("HS-1"), alice()] {
+        expect_problem(
+            app.get_as("/me", &token).await,
+            StatusCode::UNAUTHORIZED,
+            &[],
+        )
+        .await;
+    }
+
+    // No key carries an id: a token's kid is only a hint, and the one key verifies it.
+    let unnamed = JwtVerifier::hs256(SECRET)
+        .unwrap()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap();
+    let app =
+        TestApp::start_with(Security::builder().allow_plain_http().jwt(unnamed).build()).await;
+    assert_eq!(
+        app.get_as("/me", &hs256_with_kid("anything"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
