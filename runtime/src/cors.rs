@@ -3,11 +3,28 @@
 //! the list, `Vary: Origin` always, preflights answered. An origin that is not on the list
 //! (including `null`, look-alikes such as `https://app.example.com.evil.example`, and the
 //! right host with the wrong scheme or port) gets no `Access-Control-Allow-*` header at all.
+//!
+//! Preflights go through the perimeter like every other request. tower-http's layer would
+//! answer every `OPTIONS` before the route is even looked up, so the secure router hands it
+//! only the other methods: an `OPTIONS` request is routed, and reaches the router's fallback
+//! for its path, which runs the perimeter checks (HTTPS, request target and header sizes, the
+//! per-IP limit) and only then lets tower-http answer a CORS preflight (`Origin` and
+//! `Access-Control-Request-Method` present) to a routed path. The answer carries the security
+//! headers and the request id, and is a security event (`cors_rejected` when the origin is
+//! not on the list). An `OPTIONS` that is not a preflight is a 405 (with `Allow`); one to a
+//! path that is not routed, a 404.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue, Method};
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use tower::{Layer, Service, ServiceExt};
+use tower_http::cors::AllowOrigin;
 
 /// The CORS policy of a [`SecureRouter`](crate::SecureRouter), set with
 /// [`SecurityBuilder::cors`](crate::SecurityBuilder::cors).
@@ -100,8 +117,8 @@ impl Cors {
         self
     }
 
-    pub(crate) fn layer(&self) -> CorsLayer {
-        CorsLayer::new()
+    fn tower_layer(&self) -> tower_http::cors::CorsLayer {
+        tower_http::cors::CorsLayer::new()
             .allow_origin(AllowOrigin::list(self.origins.iter().cloned()))
             .allow_methods(self.methods.clone())
             .allow_headers(self.headers.clone())
@@ -109,19 +126,145 @@ impl Cors {
             .allow_credentials(self.credentials)
             .max_age(self.max_age)
     }
+
+    /// The layer for every route and fallback of the secure router: tower-http's CORS for
+    /// every method but `OPTIONS`, which is left to the route (see the module documentation).
+    pub(crate) fn layer(&self) -> CorsLayer {
+        CorsLayer(self.tower_layer())
+    }
+
+    /// tower-http's answer to the CORS preflight `parts` (a request [`is_preflight`] accepts,
+    /// to a routed path, past the perimeter), and whether its origin is allowed. Without
+    /// `Access-Control-Allow-Origin` it carries no `Access-Control-*` header at all.
+    pub(crate) async fn preflight(&self, parts: &Parts) -> (Response, bool) {
+        let mut request = Request::new(Body::empty());
+        *request.method_mut() = parts.method.clone();
+        *request.uri_mut() = parts.uri.clone();
+        *request.headers_mut() = parts.headers.clone();
+        // tower-http answers an `OPTIONS` itself; the inner service is never called.
+        let never_called = tower::service_fn(|_: Request<Body>| async {
+            Ok::<_, std::convert::Infallible>(
+                crate::problem::Problem::new(StatusCode::METHOD_NOT_ALLOWED).into_response(),
+            )
+        });
+        let Ok(mut response) = self
+            .tower_layer()
+            .layer(never_called)
+            .oneshot(request)
+            .await;
+        let allowed = !strip_unless_allowed(response.headers_mut());
+        (response, allowed)
+    }
+}
+
+/// `true` for a CORS preflight (Fetch): `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`.
+pub(crate) fn is_preflight(parts: &Parts) -> bool {
+    parts.method == Method::OPTIONS
+        && parts.headers.contains_key(http::header::ORIGIN)
+        && parts
+            .headers
+            .contains_key(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// Without `Access-Control-Allow-Origin` the response was not for an allowed origin: removes
+/// the other `Access-Control-*` headers tower-http sends whatever the origin, and returns
+/// `true`.
+fn strip_unless_allowed(headers: &mut HeaderMap) -> bool {
+    if headers.contains_key(http::header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        return false;
+    }
+    for name in [
+        http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+        http::header::ACCESS_CONTROL_ALLOW_METHODS,
+        http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        http::header::ACCESS_CONTROL_MAX_AGE,
+    ] {
+        headers.remove(name);
+    }
+    true
+}
+
+/// tower-http's CORS layer for every method but `OPTIONS` (see the module documentation).
+#[derive(Debug, Clone)]
+pub(crate) struct CorsLayer(tower_http::cors::CorsLayer);
+
+impl<S> Layer<S> for CorsLayer {
+    type Service = CorsService<S>;
+
+    fn layer(&self, inner: S) -> CorsService<S> {
+        CorsService(self.0.layer(inner))
+    }
+}
+
+/// See [`CorsLayer`].
+#[derive(Debug, Clone)]
+pub(crate) struct CorsService<S>(tower_http::cors::Cors<S>);
+
+impl<S> Service<Request<Body>> for CorsService<S>
+where
+    S: Service<Request<Body>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = CorsFuture<S::Future>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        if request.method() == Method::OPTIONS {
+            // Routed like any request: the fallback answers it after the perimeter.
+            CorsFuture::Routed {
+                future: self.0.get_mut().call(request),
+            }
+        } else {
+            CorsFuture::Cors {
+                future: self.0.call(request),
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Future of [`CorsService`].
+    #[project = CorsFutureProjection]
+    pub(crate) enum CorsFuture<F> {
+        Cors { #[pin] future: tower_http::cors::ResponseFuture<F> },
+        Routed { #[pin] future: F },
+    }
+}
+
+impl<F, E> Future for CorsFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            CorsFutureProjection::Cors { future } => future.poll(cx),
+            CorsFutureProjection::Routed { future } => future.poll(cx),
+        }
+    }
 }
 
 /// tower-http sends some `Access-Control-*` headers (credentials, preflight methods and
 /// headers) whatever the origin; without `Access-Control-Allow-Origin` the response was not
 /// for an allowed origin, and all of them go. A request that carried an `Origin` and got no
 /// `Access-Control-Allow-Origin` is a refused cross-origin request: a `cors_rejected` security
-/// event.
+/// event (for an `OPTIONS`, the fallback that answered it records the event).
 pub(crate) async fn guard(
     axum::extract::State(engine): axum::extract::State<std::sync::Arc<crate::config::Engine>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let origin = request.headers().contains_key(http::header::ORIGIN);
+    let origin =
+        request.headers().contains_key(http::header::ORIGIN) && request.method() != Method::OPTIONS;
     let context = (origin && engine.observing()).then(|| {
         let mut ctx = crate::events::EventContext::of(
             request.method(),
@@ -133,16 +276,7 @@ pub(crate) async fn guard(
     });
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if !headers.contains_key(http::header::ACCESS_CONTROL_ALLOW_ORIGIN) {
-        for name in [
-            http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            http::header::ACCESS_CONTROL_ALLOW_HEADERS,
-            http::header::ACCESS_CONTROL_ALLOW_METHODS,
-            http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            http::header::ACCESS_CONTROL_MAX_AGE,
-        ] {
-            headers.remove(name);
-        }
+    if strip_unless_allowed(headers) {
         if let Some(ctx) = context {
             let request_id = headers
                 .get("x-request-id")

@@ -100,6 +100,10 @@ impl EndpointRuntime {
         body: &mut Body,
         schemes: &[AuthScheme],
     ) -> Result<Principal, Problem> {
+        // A credential in the URL is refused whichever scheme would authenticate the request.
+        if crate::auth::credential_in_query(parts, schemes) {
+            return Err(AuthFailure::Invalid.problem(schemes));
+        }
         let mut failure = AuthFailure::Missing;
         for scheme in schemes {
             let outcome = match scheme {

@@ -17,7 +17,7 @@ use http::{Method, StatusCode};
 
 use crate::config::Engine;
 use crate::config::Security;
-use crate::events::{dispatch, EventContext};
+use crate::events::{dispatch, EventContext, EventKind, SecurityEvent};
 use crate::inventory::{Inventory, InventoryEntry};
 use crate::lifecycle::{LifecycleRuntime, Version};
 use crate::pipeline::{owner_segment, EndpointRuntime, Seen};
@@ -385,6 +385,10 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// (404 for an unknown route, 405 with `Allow` for an unrouted method), carries the
     /// security headers and the request id, and every error is a problem+json body.
     ///
+    /// With CORS configured, a preflight is routed like any other request: to a routed path it
+    /// is answered after the perimeter checks and the per-IP limit (see [`crate::cors`]); to
+    /// any other path it is a 404.
+    ///
     /// Each endpoint finishes its own response rather than through `Router::layer`, which
     /// would box and clone every route a second time on every request. Routes merged into the
     /// returned router afterwards are plain axum routes: wrap them in
@@ -442,8 +446,19 @@ impl From<SecureRouter<()>> for Router {
 /// the answer into a 503 when the audit trail cannot take the event).
 fn observe(
     observed: Option<Box<(EventContext, Arc<Engine>)>>,
+    response: Response,
+    request_id: &RequestId,
+) -> Response {
+    observe_with(observed, response, request_id, |_| {})
+}
+
+/// [`observe`], with `adjust` applied to the event before it is dispatched.
+#[inline]
+fn observe_with(
+    observed: Option<Box<(EventContext, Arc<Engine>)>>,
     mut response: Response,
     request_id: &RequestId,
+    adjust: impl FnOnce(&mut SecurityEvent),
 ) -> Response {
     let Some(observed) = observed else {
         return finish(response, request_id);
@@ -457,7 +472,8 @@ fn observe(
         ctx.rate_fallback = seen.rate_fallback;
     }
     let response = finish(response, request_id);
-    let event = ctx.event(&response, request_id.as_str());
+    let mut event = ctx.event(&response, request_id.as_str());
+    adjust(&mut event);
     match dispatch(&engine, event) {
         None => response,
         Some(refused) => finish(refused, request_id),
@@ -492,7 +508,8 @@ fn policy_summary(policy: &EndpointPolicy) -> String {
 
 /// The answer of a fallback (404, or 405 to which axum adds `Allow`), after the perimeter
 /// checks and the per-IP limit, so probing unknown routes and methods is limited like any
-/// other request.
+/// other request. With CORS configured, a preflight to a routed path (which reaches the 405
+/// fallback: no endpoint takes `OPTIONS`) is answered here, after the same checks.
 async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Response {
     let (parts, _) = req.into_parts();
     let (client, mut refused) = match engine.perimeter.client(&parts) {
@@ -502,18 +519,48 @@ async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Res
     if let (None, Some(limiter), Some(client)) = (&refused, &engine.ip_limiter, &client) {
         refused = limiter.check(RateSubject::Network(client.key)).await.err();
     }
-    let problem = refused.unwrap_or_else(|| match status {
-        StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
-        _ => Problem::new(status),
-    });
+    // A preflight to a routed path reaches the 405 fallback: no endpoint takes `OPTIONS`.
+    let preflight = engine
+        .cors
+        .as_ref()
+        .filter(|_| status == StatusCode::METHOD_NOT_ALLOWED && crate::cors::is_preflight(&parts));
+    let route = match (
+        preflight,
+        parts.extensions.get::<axum::extract::MatchedPath>(),
+    ) {
+        (Some(_), Some(path)) => path.as_str(),
+        _ => "(unrouted)",
+    };
+    let mut cors_refused = false;
+    let response = match (refused, preflight) {
+        (Some(problem), _) => problem.into_response(),
+        (None, Some(cors)) => {
+            let (response, allowed) = cors.preflight(&parts).await;
+            cors_refused = !allowed;
+            response
+        }
+        (None, None) => match status {
+            StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
+            _ => Problem::new(status),
+        }
+        .into_response(),
+    };
     let observed = engine.observing().then(|| {
-        let mut ctx = EventContext::of(&parts.method, &parts.headers, "(unrouted)");
+        let mut ctx = EventContext::of(&parts.method, &parts.headers, route);
         ctx.client_ip = client.map(|c| c.ip);
         Box::new((ctx, engine.clone()))
     });
-    observe(
+    observe_with(
         observed,
-        problem.into_response(),
+        response,
         &RequestId::from_request(&parts.headers),
+        |event| {
+            if cors_refused {
+                // Answered (the browser enforces CORS), and recorded as refused.
+                event.kind = EventKind::CorsRejected;
+                event.outcome = "denied".to_owned();
+                event.reason = Some("origin_not_allowed".to_owned());
+            }
+        },
     )
 }

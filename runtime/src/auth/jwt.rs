@@ -6,7 +6,13 @@
 //!   document ([`JwksSource`]: file or HTTPS, refreshed on an unknown `kid` at most once per
 //!   interval). Every key has exactly one algorithm; the token's `alg` must be it. `none` and
 //!   any algorithm no key was made for are refused, so an RSA public key can never be used as an
-//!   HMAC secret.
+//!   HMAC secret. When keys carry ids (a configured key has a [`kid`](JwtKey::kid), or keys
+//!   come from a JWKS), a token's `kid` must name one of them: a `kid` that names no key is
+//!   refused, never verified with an unnamed key instead. When no key carries an id, a token's
+//!   `kid` is only a hint and the unnamed key for its `alg` verifies it.
+//! - **Where**: only `Authorization: Bearer`. A token in the query string (`access_token`,
+//!   RFC 6750 §2.3, however its name is spelled or encoded) refuses the request with 401, even
+//!   with a valid header: URLs end up in logs.
 //! - **Header**: an unknown `crit` (any `crit`: no extension is understood), `b64`, `zip`,
 //!   `enc`, a nested JWT (`cty: JWT`), a `typ` other than the configured ones (default: absent
 //!   or `JWT`), and the key-carrying headers `jku`, `x5u`, `jwk`, `x5c` are refused. Nothing in
@@ -57,6 +63,10 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(5);
 
 /// Longest `kid` looked up, in bytes.
 const MAX_KID_LEN: usize = 256;
+
+/// Query parameters that carry a bearer token (RFC 6750 §2.3); their presence refuses the
+/// request.
+pub(crate) const QUERY_TOKEN_NAMES: [&str; 1] = ["access_token"];
 
 /// A configuration mistake, reported when the verifier or issuer is built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +162,8 @@ pub struct JwtVerifier {
 struct Inner {
     keys: Vec<VerifyKey>,
     jwks: Option<Jwks>,
+    /// A configured key has a `kid`, or keys come from a JWKS: a token's `kid` must name one.
+    named_keys: bool,
     issuer: String,
     audiences: Vec<String>,
     leeway: u64,
@@ -241,16 +253,17 @@ impl JwtVerifier {
     }
 
     /// Verifies `Authorization: Bearer <token>` from the request, with the keys at hand (no
-    /// JWKS fetch; see [`authenticate_with_refresh`](Self::authenticate_with_refresh)).
+    /// JWKS fetch; see [`authenticate_with_refresh`](Self::authenticate_with_refresh)). A
+    /// token in the query string (`access_token`) refuses the request.
     pub fn authenticate(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
-        let token = bearer_token(parts)?;
+        let token = header_token(parts)?;
         self.verify(token)
     }
 
     /// Like [`authenticate`](Self::authenticate), refreshing the JWKS (rate-limited) when the
     /// token names a key the verifier does not have.
     pub async fn authenticate_with_refresh(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
-        let token = bearer_token(parts)?;
+        let token = header_token(parts)?;
         self.verify_with_refresh(token).await
     }
 
@@ -377,14 +390,24 @@ impl JwtVerifier {
         let snapshot = inner.jwks.as_ref().map(Jwks::snapshot);
         let generation = snapshot.as_ref().map_or(0, |s| s.generation);
         let dynamic: &[VerifyKey] = snapshot.as_ref().map_or(&[], |s| &s.keys);
-        let named = kid.and_then(|kid| {
-            inner
-                .keys
-                .iter()
-                .chain(dynamic)
-                .find(|k| k.kid.as_deref() == Some(kid))
-        });
-        let key = named
+        let unknown = if inner.jwks.is_some() { None } else { Some(()) };
+        let key = match kid {
+            Some(kid) => {
+                let named = inner
+                    .keys
+                    .iter()
+                    .chain(dynamic)
+                    .find(|k| k.kid.as_deref() == Some(kid));
+                match named {
+                    Some(key) => Some(key),
+                    // Keys carry ids and none is this one: no unnamed key stands in for it.
+                    None if inner.named_keys => return Err(unknown),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        let key = key
             .or_else(|| {
                 inner
                     .keys
@@ -392,7 +415,7 @@ impl JwtVerifier {
                     .chain(dynamic)
                     .find(|k| k.kid.is_none() && k.alg == alg)
             })
-            .ok_or(if inner.jwks.is_some() { None } else { Some(()) })?;
+            .ok_or(unknown)?;
         // One algorithm per key: the header cannot pick another one for it.
         if key.alg != alg {
             return Err(Some(()));
@@ -678,12 +701,14 @@ impl JwtVerifierBuilder {
                 ));
             }
         }
+        let named_keys = self.jwks.is_some() || !named.is_empty();
         let jwks = self.jwks.map(Jwks::new).transpose()?;
         let cache = (self.cache_capacity > 0).then(|| TokenCache::new(self.cache_capacity));
         Ok(JwtVerifier {
             inner: Arc::new(Inner {
                 keys: self.keys.into_iter().map(|k| k.0).collect(),
                 jwks,
+                named_keys,
                 issuer,
                 audiences: self.audience,
                 leeway: self.leeway.as_secs(),
@@ -696,7 +721,16 @@ impl JwtVerifierBuilder {
     }
 }
 
-/// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750).
+/// [`bearer_token`], refusing a request that also carries a token in its query string.
+fn header_token(parts: &Parts) -> Result<&str, AuthFailure> {
+    if super::credential_in_query(parts, &[AuthScheme::Jwt]) {
+        return Err(AuthFailure::Invalid);
+    }
+    bearer_token(parts)
+}
+
+/// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750). The
+/// header only: the secure router refuses a token in the query string before it is called.
 pub fn bearer_token(parts: &Parts) -> Result<&str, AuthFailure> {
     let mut values = parts.headers.get_all(http::header::AUTHORIZATION).iter();
     let value = values.next().ok_or(AuthFailure::Missing)?;
@@ -861,6 +895,49 @@ mod tests {
             .unwrap();
         off.verify(&token).unwrap();
         assert_eq!(off.cached_tokens(), 0);
+    }
+
+    /// HS256 over valid claims for `alice`, the header naming `kid`.
+    fn with_kid(kid: Option<&str>) -> String {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = kid.map(str::to_owned);
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims =
+            serde_json::json!({"sub": "alice", "iss": "iss", "aud": "aud", "exp": now + 60});
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(SECRET)).unwrap()
+    }
+
+    #[test]
+    fn a_kid_naming_no_key_is_refused_when_keys_carry_ids() {
+        let build = |keys: Vec<JwtKey>| {
+            keys.into_iter()
+                .fold(JwtVerifier::builder(), JwtVerifierBuilder::key)
+                .issuer("iss")
+                .audience("aud")
+                .build()
+                .unwrap()
+        };
+        let hs = || JwtKey::hs256(SECRET).unwrap();
+        // One key, named.
+        let v = build(vec![hs().kid("k1")]);
+        assert!(v.verify(&with_kid(Some("k1"))).is_ok());
+        for kid in [Some("k2"), Some("K1"), None] {
+            assert_eq!(
+                v.verify(&with_kid(kid)).unwrap_err(),
+                AuthFailure::Invalid,
+                "{kid:?}"
+            );
+        }
+        // An unnamed key beside a named one: it verifies tokens without a kid only.
+        let v = build(vec![hs(), JwtKey::hs256(&[7; 32]).unwrap().kid("other")]);
+        assert!(v.verify(&with_kid(None)).is_ok());
+        assert_eq!(
+            v.verify(&with_kid(Some("k2"))).unwrap_err(),
+            AuthFailure::Invalid
+        );
+        // No key carries an id: the kid is a hint.
+        let v = build(vec![hs()]);
+        assert!(v.verify(&with_kid(Some("anything"))).is_ok());
     }
 
     #[test]

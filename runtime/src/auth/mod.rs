@@ -170,3 +170,122 @@ impl AuthFailure {
         problem
     }
 }
+
+/// `true` when the query string carries a parameter named like a credential of one of
+/// `schemes`: an API key name ([`api_key`]) or a bearer token's `access_token` (RFC 6750 §2.3)
+/// ([`jwt`]). Such a request is refused with 401 whichever scheme would authenticate it: the
+/// credential is already in URLs, and so in logs.
+pub(crate) fn credential_in_query(parts: &Parts, schemes: &[AuthScheme]) -> bool {
+    let Some(query) = parts.uri.query() else {
+        return false;
+    };
+    let names = |scheme: &AuthScheme| -> &'static [&'static str] {
+        match scheme {
+            AuthScheme::Jwt => &jwt::QUERY_TOKEN_NAMES,
+            AuthScheme::ApiKey => &api_key::QUERY_KEY_NAMES,
+            AuthScheme::Hmac => &[],
+        }
+    };
+    if schemes.iter().all(|s| names(s).is_empty()) {
+        return false;
+    }
+    any_query_name(query, |name| {
+        schemes
+            .iter()
+            .any(|s| names(s).iter().any(|n| name.eq_ignore_ascii_case(n)))
+    })
+}
+
+/// `true` if `matches` holds for a parameter name of `query`, read as a form decoder reads it
+/// (`%XX` and `+` decoded, by `form_urlencoded`), with `;` also separating parameters (as some
+/// servers and log parsers read it), and surrounding whitespace and a trailing `[...]`
+/// (`api_key[]`) dropped.
+pub(crate) fn any_query_name(query: &str, mut matches: impl FnMut(&str) -> bool) -> bool {
+    query.split(';').any(|part| {
+        form_urlencoded::parse(part.as_bytes()).any(|(name, _)| {
+            let name = name.trim();
+            matches(
+                name.split_once('[')
+                    .map_or(name, |(base, _)| base.trim_end()),
+            )
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(uri: &str) -> Parts {
+        http::Request::builder()
+            .uri(uri)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    }
+
+    #[test]
+    fn credentials_in_the_query_however_spelled() {
+        let key = [AuthScheme::ApiKey];
+        let jwt = [AuthScheme::Jwt];
+        for uri in [
+            "/r?api_key=x",
+            "/r?api%5Fkey=x",
+            "/r?api%5fkey",
+            "/r?API_KEY=x",
+            "/r?%61pi_key=x",
+            "/r?a=1&Api%5FKey=x",
+            "/r?a=1;api_key=x",
+            "/r?api_key[]=x",
+            "/r?api_key%5B0%5D=x",
+            "/r?+api_key+=x",
+            "/r?apikey=x",
+            "/r?api-key=x",
+            "/r?x-api-key=x",
+            "/r?key=x",
+            "/r?access_key=x",
+        ] {
+            assert!(credential_in_query(&parts(uri), &key), "{uri}");
+            assert!(
+                !credential_in_query(&parts(uri), &jwt),
+                "{uri} on a JWT route"
+            );
+        }
+        for uri in [
+            "/r?access_token=x",
+            "/r?access%5Ftoken=x",
+            "/r?ACCESS_TOKEN=x",
+            "/r?a=b&access_token",
+        ] {
+            assert!(credential_in_query(&parts(uri), &jwt), "{uri}");
+            assert!(credential_in_query(
+                &parts(uri),
+                &[AuthScheme::ApiKey, AuthScheme::Jwt]
+            ));
+            assert!(
+                !credential_in_query(&parts(uri), &key),
+                "{uri} on an API key route"
+            );
+        }
+        for uri in [
+            "/r",
+            "/r?",
+            "/r?page=2",
+            "/r?q=api_key",
+            "/r?monkey=1",
+            "/r?api_keys=1",
+            "/r?api%255Fkey=x",
+            "/api_key/r?x=1",
+        ] {
+            assert!(
+                !credential_in_query(&parts(uri), &[AuthScheme::ApiKey, AuthScheme::Jwt]),
+                "{uri}"
+            );
+        }
+        assert!(!credential_in_query(
+            &parts("/r?api_key=x"),
+            &[AuthScheme::Hmac]
+        ));
+    }
+}
