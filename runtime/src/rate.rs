@@ -672,8 +672,11 @@ mod tests {
     /// before.
     #[test]
     fn the_key_cap_holds_under_a_spray_of_live_keys() {
-        let limiter =
-            RateLimiter::new("cap", RateSpec::new(100, Duration::from_secs(900))).max_keys(10_000);
+        // 100 per ten days: one cell every 2.4 h, so however slow this loop runs on a loaded
+        // machine, no key is refilled during it (at 100 per 15 min the early key gained a cell
+        // when the spray took more than 9 s, and the test failed under load).
+        let limiter = RateLimiter::new("cap", RateSpec::new(100, Duration::from_secs(864_000)))
+            .max_keys(10_000);
         let early = RateKey::Ip(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
         limiter.check_local(&early).unwrap();
         let (mut most, mut refused) = (0, 0u32);
