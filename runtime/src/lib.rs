@@ -109,12 +109,13 @@ pub use secure_endpoint_macros::SafeResponse;
 /// Not public API: what the macro's generated code names.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::authz::{load_owned, OwnedResource};
+    pub use crate::authz::{load_owned, owner_field_param, OwnedResource};
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
+    pub use crate::pipeline::Stage;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
-        RateSpec,
+        OwnerBinding, RateSpec,
     };
     pub use crate::Principal;
     pub use axum::body::Body;
