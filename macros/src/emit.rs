@@ -214,12 +214,16 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             match owner_bind {
                 Some(bind) if bind.arg == i => {
                     let access = bind.access.iter();
-                    let param = &ep.owner.as_ref().expect("bound").param;
-                    // Spanned at the owner's name: a type that cannot be compared (no
-                    // `Display`) is reported there.
-                    owner_first = quote_spanned! {param.span()=>
+                    // Located at the extractor's type, same hygiene: a type that cannot be
+                    // compared (no `Display`) is reported there.
+                    let at = Span::mixed_site().located_at(ty.span());
+                    let value = Ident::new(&var.to_string(), at);
+                    let shown = quote_spanned! {ty.span()=>
+                        #private::owner_value(&#value.0 #(.#access)*)
+                    };
+                    owner_first = quote! {
                         #extraction
-                        if let ::core::option::Option::Some(response) = #stage.refuse_owner(&#var.0 #(.#access)*) {
+                        if let ::core::option::Option::Some(response) = #stage.refuse_owner(#shown) {
                             return response;
                         }
                     };

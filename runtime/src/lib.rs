@@ -123,6 +123,14 @@ pub mod __private {
     pub use axum::response::{IntoResponse, Response};
     pub use http::request::Parts;
 
+    /// The owner value a handler binds, for the ownership check: it is compared as it
+    /// displays. The macro calls it spanned at the `Path` type, so a type without `Display`
+    /// is reported there.
+    #[doc(hidden)]
+    pub fn owner_value<T: std::fmt::Display>(value: &T) -> &dyn std::fmt::Display {
+        value
+    }
+
     /// Compiles only when `T` is [`SafeResponse`]: the macros call it, spanned at the checked
     /// type, so the error points at the response or field type.
     #[doc(hidden)]
