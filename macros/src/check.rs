@@ -7,7 +7,8 @@ use syn::{FnArg, Ident, LitStr, Pat, Type};
 use crate::ctxt::Ctxt;
 use crate::exposure::{self, TopLevelArray};
 use crate::model::{
-    Auth, BodyLimit, Date, Endpoint, Lifecycle, Owner, Rate, Raw, RawArg, RawValue, Scheme,
+    Auth, BindKind, BodyLimit, Date, Endpoint, Lifecycle, Owner, OwnerBind, Rate, Raw, RawArg,
+    RawValue, Scheme,
 };
 use crate::policy_file::{self, PolicyFile};
 use crate::symbol::*;
@@ -418,6 +419,14 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             );
         }
     }
+    // ---- how the handler binds the owner, as axum fills it -------------------------------------
+    let mut owner_bind = None;
+    if let (Some(param), false) = (&owner_param, public) {
+        match owner_binding(&inputs, &param.value()) {
+            Ok(bind) => owner_bind = bind,
+            Err(err) => cx.push(err),
+        }
+    }
     // `Owned<T>` is what a `loader = T` hands over; without it every request would fail.
     for arg in &inputs {
         let Some(owned) = generic_of(&arg.ty, "Owned") else {
@@ -561,7 +570,11 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         any_authenticated,
         roles,
         scopes,
-        owner: owner_param.map(|param| Owner { param, loader }),
+        owner: owner_param.map(|param| Owner {
+            param,
+            loader,
+            binding: owner_bind,
+        }),
         rate,
         fields,
         body_limit,
@@ -1314,10 +1327,113 @@ fn path_binding_idents(inputs: &[&syn::PatType]) -> Vec<Ident> {
     out
 }
 
+/// How the handler's `Path` patterns bind `owner`: as the whole value, by position in a tuple,
+/// or as a struct field. `None` when no `Path` binds it; an error when it is bound in a way
+/// that cannot be mapped to one route parameter.
+fn owner_binding(inputs: &[&syn::PatType], owner: &str) -> syn::Result<Option<OwnerBind>> {
+    let nested = |span: proc_macro2::Span| {
+        syn::Error::new(
+            span,
+            format!(
+                "`owner = \"{owner}\"` is bound inside a pattern the owner check cannot map to one \
+                 route parameter; bind it directly: `Path({owner})`, an element of \
+                 `Path((org_id, {owner}))` or a field of `Path(Params {{ {owner}, .. }})`"
+            ),
+        )
+    };
+    let is_owner = |pat: &Pat| matches!(unparen(pat), Pat::Ident(id) if id.ident == owner && id.subpat.is_none());
+    let mut found: Option<OwnerBind> = None;
+    for (arg, input) in inputs.iter().enumerate() {
+        let Pat::TupleStruct(ts) = &*input.pat else {
+            continue;
+        };
+        if ts.path.segments.last().is_none_or(|s| s.ident != "Path") {
+            continue;
+        }
+        let mut idents = Vec::new();
+        ts.elems.iter().for_each(|e| collect_idents(e, &mut idents));
+        let Some(ident) = idents.iter().find(|i| *i == owner) else {
+            continue;
+        };
+        if found.is_some() {
+            return Err(syn::Error::new(
+                ident.span(),
+                format!(
+                    "`{owner}` is bound by two `Path` extractors; bind the owner parameter once"
+                ),
+            ));
+        }
+        let [elem] = ts.elems.iter().collect::<Vec<_>>()[..] else {
+            return Err(nested(ident.span()));
+        };
+        let positional = |elems: &syn::punctuated::Punctuated<Pat, syn::Token![,]>| {
+            if elems.iter().any(|e| matches!(e, Pat::Rest(_))) {
+                return Err(syn::Error::new(
+                    ident.span(),
+                    format!(
+                        "`..` hides the position of `{owner}`, and axum fills a `Path` tuple by \
+                         position: write every element of the tuple, `_` for those the handler \
+                         ignores"
+                    ),
+                ));
+            }
+            match elems.iter().position(is_owner) {
+                Some(index) => Ok((
+                    BindKind::Position {
+                        index,
+                        arity: elems.len(),
+                    },
+                    Some(syn::Member::Unnamed(syn::Index::from(index))),
+                )),
+                None => Err(nested(ident.span())),
+            }
+        };
+        let (kind, access) = match unparen(elem) {
+            pat if is_owner(pat) => (BindKind::Single, None),
+            Pat::Tuple(t) => positional(&t.elems)?,
+            Pat::TupleStruct(t) => positional(&t.elems)?,
+            Pat::Struct(s) => match s.fields.iter().find(|f| is_owner(&f.pat)) {
+                Some(syn::FieldPat {
+                    member: syn::Member::Named(field),
+                    ..
+                }) => (
+                    BindKind::Field(field.clone()),
+                    Some(syn::Member::Named(field.clone())),
+                ),
+                _ => return Err(nested(ident.span())),
+            },
+            _ => return Err(nested(ident.span())),
+        };
+        let inner = generic_of(&input.ty, "Path").cloned();
+        if matches!(kind, BindKind::Field(_)) && inner.is_none() {
+            return Err(syn::Error::new_spanned(
+                &input.ty,
+                "write this extractor's type as `Path<Params>`: the router reads the serde name \
+                 of the owner's field from `Params` to check the route",
+            ));
+        }
+        found = Some(OwnerBind {
+            arg,
+            access,
+            kind,
+            inner,
+        });
+    }
+    Ok(found)
+}
+
+fn unparen(pat: &Pat) -> &Pat {
+    match pat {
+        Pat::Paren(p) => unparen(&p.pat),
+        other => other,
+    }
+}
+
 fn collect_idents(pat: &Pat, out: &mut Vec<Ident>) {
     match pat {
         Pat::Ident(id) => out.push(id.ident.clone()),
         Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_idents(p, out)),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| collect_idents(p, out)),
         Pat::Paren(p) => collect_idents(&p.pat, out),
         Pat::Struct(s) => {
             for f in &s.fields {
@@ -1797,6 +1913,107 @@ mod tests {
             )
         )
         .is_empty());
+    }
+
+    /// The owner's binding as the macro reads it from the signature.
+    fn binding(sig: proc_macro2::TokenStream) -> (usize, Option<String>, String) {
+        let ep = check(parse(quote!(auth = "jwt", owner = "user_id"), sig).unwrap()).unwrap();
+        let bind = ep.owner.unwrap().binding.unwrap();
+        let kind = match bind.kind {
+            BindKind::Single => "single".to_string(),
+            BindKind::Position { index, arity } => format!("{index} of {arity}"),
+            BindKind::Field(field) => format!("field {field}"),
+        };
+        (
+            bind.arg,
+            bind.access.map(|m| m.to_token_stream().to_string()),
+            kind,
+        )
+    }
+
+    #[test]
+    fn owner_binds_by_name_position_or_field() {
+        assert_eq!(
+            binding(quote!(
+                async fn f(State(s): State<S>, Path(user_id): Path<String>) {}
+            )),
+            (1, None, "single".into())
+        );
+        assert_eq!(
+            binding(quote!(
+                async fn f(Path((org_id, user_id)): Path<(String, String)>) {}
+            )),
+            (0, Some("1".into()), "1 of 2".into())
+        );
+        assert_eq!(
+            binding(quote!(
+                async fn f(Path(((user_id), _, page)): Path<(String, u8, u32)>) {}
+            )),
+            (0, Some("0".into()), "0 of 3".into())
+        );
+        assert_eq!(
+            binding(quote!(
+                async fn f(Path(Ids(org_id, user_id)): Path<Ids>) {}
+            )),
+            (0, Some("1".into()), "1 of 2".into())
+        );
+        assert_eq!(
+            binding(quote!(
+                async fn f(Path(P { id: user_id, .. }): Path<P>) {}
+            )),
+            (0, Some("id".into()), "field id".into())
+        );
+    }
+
+    #[test]
+    fn owner_bindings_that_cannot_be_mapped() {
+        let errs = errors(
+            quote!(auth = "jwt", owner = "user_id"),
+            quote!(
+                async fn f(Path((org_id, .., user_id)): Path<(u8, u8, u8)>) {}
+            ),
+        );
+        assert!(
+            errs[0].contains("`..` hides the position of `user_id`"),
+            "{errs:?}"
+        );
+        let errs = errors(
+            quote!(auth = "jwt", owner = "user_id"),
+            quote!(
+                async fn f(
+                    Path(Ids {
+                        pair: (org_id, user_id),
+                    }): Path<Ids>,
+                ) {
+                }
+            ),
+        );
+        assert!(errs[0].contains("bound inside a pattern"), "{errs:?}");
+        let errs = errors(
+            quote!(auth = "jwt", owner = "user_id"),
+            quote!(
+                async fn f(Path(P { user_id }): Path<P>, Path(user_id): Path<String>) {}
+            ),
+        );
+        assert!(
+            errs[0].contains("bound by two `Path` extractors"),
+            "{errs:?}"
+        );
+        let errs = errors(
+            quote!(auth = "jwt", owner = "user_id"),
+            quote!(
+                async fn f(Path(P { user_id }): PathAlias) {}
+            ),
+        );
+        assert!(errs[0].contains("as `Path<Params>`"), "{errs:?}");
+        // With a loader, a binding is optional but must be mappable too.
+        let errs = errors(
+            quote!(auth = "jwt", owner = "order_id", loader = Order),
+            quote!(
+                async fn f(Path((.., order_id)): Path<(u8, u8)>, Owned(o): Owned<Order>) {}
+            ),
+        );
+        assert!(errs[0].contains("`..` hides"), "{errs:?}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ReturnType};
 
-use crate::model::{Auth, Date, Endpoint, Lifecycle, Scheme};
+use crate::model::{Auth, BindKind, Date, Endpoint, Lifecycle, Scheme};
 
 /// The item emitted when the attribute is wrong: the errors, plus a unit struct of the same
 /// name that implements nothing, so the handler can never be routed unenforced and uses of
@@ -115,7 +115,22 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     quote!(::core::option::Option::Some(#text))
                 }
             };
-            quote!(::core::option::Option::Some(#private::Owner { param: #param, loader: #loader }))
+            let binding = match owner.binding.as_ref().map(|b| &b.kind) {
+                None => quote!(#private::OwnerBinding::Unbound),
+                Some(BindKind::Single) => quote!(#private::OwnerBinding::Single),
+                Some(BindKind::Position { index, arity }) => {
+                    quote!(#private::OwnerBinding::Position { index: #index, arity: #arity })
+                }
+                Some(BindKind::Field(field)) => {
+                    let field = field.to_string();
+                    quote!(#private::OwnerBinding::Field { field: #field })
+                }
+            };
+            quote!(::core::option::Option::Some(#private::Owner {
+                param: #param,
+                loader: #loader,
+                binding: #binding,
+            }))
         }
     };
     let rate = match &ep.rate {
@@ -149,6 +164,8 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     let state = format_ident!("__secure_endpoint_state", span = Span::mixed_site());
     let parts = format_ident!("__secure_endpoint_parts", span = Span::mixed_site());
     let body = format_ident!("__secure_endpoint_body", span = Span::mixed_site());
+    let stage = format_ident!("__secure_endpoint_stage", span = Span::mixed_site());
+    let life = syn::Lifetime::new("'__secure_endpoint_a", Span::mixed_site());
 
     let typed: Vec<&syn::PatType> = func
         .sig
@@ -165,6 +182,15 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     let mut bounds = Vec::new();
     let mut extract = Vec::new();
     let mut arg_names = Vec::new();
+    // Ownership by path parameter, on the value the handler binds: its `Path` is extracted
+    // first and compared with the principal's subject, before the body is read and before
+    // the other extractors run. With a loader, the loader has established ownership already.
+    let owner_bind = ep
+        .owner
+        .as_ref()
+        .filter(|o| o.loader.is_none())
+        .and_then(|o| o.binding.as_ref());
+    let mut owner_first = TokenStream::new();
     for (i, arg) in typed.iter().enumerate() {
         let ty = &arg.ty;
         let var = format_ident!("__secure_endpoint_arg{}", i, span = Span::mixed_site());
@@ -179,12 +205,31 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             });
         } else {
             bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequestParts<#s>));
-            extract.push(quote_spanned! {ty.span()=>
+            let extraction = quote_spanned! {ty.span()=>
                 let #var = match <#ty as #private::FromRequestParts<#s>>::from_request_parts(&mut #parts, &#state).await {
                     ::core::result::Result::Ok(value) => value,
                     ::core::result::Result::Err(rejection) => return #private::IntoResponse::into_response(rejection),
                 };
-            });
+            };
+            match owner_bind {
+                Some(bind) if bind.arg == i => {
+                    let access = bind.access.iter();
+                    // Located at the extractor's type, same hygiene: a type that cannot be
+                    // compared (no `Display`) is reported there.
+                    let at = Span::mixed_site().located_at(ty.span());
+                    let value = Ident::new(&var.to_string(), at);
+                    let shown = quote_spanned! {ty.span()=>
+                        #private::owner_value(&#value.0 #(.#access)*)
+                    };
+                    owner_first = quote! {
+                        #extraction
+                        if let ::core::option::Option::Some(response) = #stage.refuse_owner(#shown) {
+                            return response;
+                        }
+                    };
+                }
+                _ => extract.push(extraction),
+            }
         }
         arg_names.push(var);
     }
@@ -192,6 +237,14 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         // Keep `body` used so a handler without arguments compiles warning-free.
         extract.push(quote!(let _ = #body;));
     }
+    // The body, allowlisted (or refused when the endpoint takes none), after ownership and
+    // before the other extractors, which is the order the pipeline promises.
+    let read_body = quote! {
+        let #body = match #stage.body(&mut #parts, #body).await {
+            ::core::result::Result::Ok(body) => body,
+            ::core::result::Result::Err(response) => return response,
+        };
+    };
 
     // The user's function, unchanged, nested inside the wrapper.
     let inner_sig = &func.sig;
@@ -247,6 +300,25 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         }
     };
 
+    // A struct binding: the router reads which route parameter fills the field (its serde
+    // name) when the route is registered.
+    let owner_field = match ep.owner.as_ref().and_then(|o| o.binding.as_ref()) {
+        Some(bind) => match (&bind.kind, &bind.inner) {
+            (BindKind::Field(field), Some(inner)) => {
+                let name = field.to_string();
+                quote_spanned! {field.span()=>
+                    fn owner_field_param() -> ::core::option::Option<&'static str> {
+                        #private::owner_field_param::<#inner>(#name, |value: &#inner| {
+                            ::std::string::ToString::to_string(&value.#field)
+                        })
+                    }
+                }
+            }
+            _ => TokenStream::new(),
+        },
+        None => TokenStream::new(),
+    };
+
     let doc_policy = policy_doc(&ep);
     quote! {
         #(#struct_attrs)*
@@ -277,6 +349,8 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     waivers: &[#(#waivers),*],
                     reason: #reason,
                 };
+
+                #owner_field
             }
 
             #track
@@ -293,13 +367,22 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 #load_fn
 
                 #[allow(clippy::manual_async_fn)]
-                fn call(self, mut #parts: #private::Parts, #body: #private::Body, #state: #s)
-                    -> impl ::core::future::Future<Output = #private::Response> + ::core::marker::Send
+                fn call<#life>(
+                    self,
+                    mut #parts: #private::Parts,
+                    #body: #private::Body,
+                    #state: #s,
+                    #stage: #private::Stage<#life>,
+                ) -> impl ::core::future::Future<Output = #private::Response> + ::core::marker::Send + #life
+                where
+                    #s: #life,
                 {
                     #(#fn_attrs)*
                     #inner_sig #inner_block
 
                     async move {
+                        #owner_first
+                        #read_body
                         #(#extract)*
                         #respond
                     }

@@ -28,7 +28,9 @@ use proc_macro::TokenStream;
 ///
 /// The annotated `async fn` becomes an *endpoint*: a unit value of the same name that only the
 /// secure router (`secure_endpoint::SecureRouter`) accepts. Its policy is a `const` known at
-/// compile time; the runtime enforces it on every request before the handler's extractors run.
+/// compile time; the runtime enforces it on every request before the handler runs (ownership
+/// by path parameter right after the handler's `Path` is extracted, see below; everything else
+/// before the handler's extractors).
 /// Full reference with examples: the `secure_endpoint` attribute in the `secure-endpoint` crate.
 ///
 /// # Keys
@@ -38,7 +40,7 @@ use proc_macro::TokenStream;
 /// | `allow` | `"authenticated"` | any authenticated principal (explicit) |
 /// | `roles` | `["admin", ...]` | the principal needs at least one of these roles (else 403) |
 /// | `scopes` | `["reports:read", ...]` | the principal needs every one of these scopes (else 403) |
-/// | `owner` | `"user_id"` | path parameter that must equal the principal's subject (else 404) |
+/// | `owner` | `"user_id"` | the path parameter the handler binds as `user_id` must equal the principal's subject (else 404); see *Ownership* |
 /// | `loader` | a type implementing `OwnedResource` | with `owner`: load the resource, check its owner (else 404) |
 /// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
 /// | `fields` | `["name", "email"]` | top-level JSON fields the body may carry (others: 422) |
@@ -48,6 +50,35 @@ use proc_macro::TokenStream;
 /// | `successor` | `"/api/v2/users/{user_id}"` or an `https://` URL | with `deprecated` or `sunset`: `Link: <...>; rel="successor-version"` |
 /// | `waive` | `["require_rate", ...]` | rules of the organisation's policy file this endpoint is a reviewed exception to; needs `reason` |
 /// | `reason` | `"internal dashboard"` | why: for a waiver, or a public endpoint; shown in the inventory |
+///
+/// # Ownership
+/// `owner = "user_id"` names the variable a `Path` pattern of the handler binds, and the check
+/// compares exactly what the handler receives: the wrapper extracts that `Path` first (after
+/// authentication, roles and scopes, before the body is read and before the other
+/// extractors), and admits the request only if the bound value, as it displays
+/// (`std::fmt::Display`: percent-decoded by axum, then parsed into the handler's type),
+/// equals the principal's subject. The value's type must implement `Display` (`String`,
+/// integers, `Uuid`, ...). axum fills a `Path` the way it is written, and so does the check:
+///
+/// | pattern | binds `user_id` | checked when the route is registered |
+/// |---|---|---|
+/// | `Path(user_id): Path<String>` | the route's only parameter | the route has exactly one parameter, `{user_id}` |
+/// | `Path((org_id, user_id)): Path<(String, String)>` | by **position**: the tuple's second element | the route's parameter at that position is `{user_id}` |
+/// | `Path(Params { user_id, .. }): Path<Params>` | by **name**: the parameter of the field's serde name (`#[serde(rename = "uid")]` → `{uid}`) | the route has that parameter (the inventory shows it) |
+///
+/// What the macro cannot see (the route string arrives at `SecureRouter::route`) is checked
+/// there: a binding that would read another parameter than the one it names panics at start-up,
+/// like axum's route conflicts, naming the endpoint, the route and the position. A tuple's last
+/// elements are the route's own parameters; when the router is nested under a prefix with
+/// parameters (`axum::Router::new().nest("/orgs/{org_id}", router)`), the prefix's come
+/// first. `..` in a tuple, and an owner bound inside a nested pattern, do not compile: write
+/// every element (`_` for those ignored) and bind the owner directly.
+///
+/// With a `loader`, the resource is loaded by the parameter named `owner`, percent-decoded, and
+/// its `owner_id` must equal the subject. If the handler binds that parameter too, its binding
+/// is checked at registration the same way; a request whose path holds the name twice (a
+/// nesting prefix repeating it) is answered 404 rather than loading one value while the
+/// handler reads the other.
 ///
 /// # The organisation's policy file
 /// The nearest `secure-endpoint.toml` from the attribute's source file up to the crate root adds

@@ -61,6 +61,29 @@ pub(crate) struct Rate {
 pub(crate) struct Owner {
     pub(crate) param: LitStr,
     pub(crate) loader: Option<syn::Path>,
+    /// Where the handler binds the parameter; `None` only with a loader.
+    pub(crate) binding: Option<OwnerBind>,
+}
+
+/// How a `Path` pattern of the handler binds the owner variable, as axum fills it.
+pub(crate) enum BindKind {
+    /// `Path(user_id)`: the route's only parameter.
+    Single,
+    /// `Path((org_id, user_id))`: by position.
+    Position { index: usize, arity: usize },
+    /// `Path(Params { user_id, .. })`: the struct field, filled by its serde name.
+    Field(Ident),
+}
+
+/// The owner variable's binding: which argument, and how to reach the value inside it.
+pub(crate) struct OwnerBind {
+    /// Index of the argument among the typed arguments.
+    pub(crate) arg: usize,
+    /// The members after the extractor's `.0`: none, a tuple index, or a field.
+    pub(crate) access: Option<syn::Member>,
+    pub(crate) kind: BindKind,
+    /// `T` of `Path<T>`, for a field binding.
+    pub(crate) inner: Option<syn::Type>,
 }
 
 /// A checked body limit: `bytes` (at most 1 GiB) as written in `text`.

@@ -7,6 +7,7 @@ use axum::response::Response;
 use http::request::Parts;
 
 use crate::auth::Principal;
+use crate::pipeline::Stage;
 use crate::policy::EndpointPolicy;
 
 /// A handler annotated with `#[secure_endpoint(...)]`: it carries its security contract.
@@ -22,6 +23,13 @@ use crate::policy::EndpointPolicy;
 pub trait SecureEndpoint: Copy + Send + Sync + 'static {
     /// The endpoint's contract, as declared in the attribute.
     const POLICY: &'static EndpointPolicy;
+
+    #[doc(hidden)]
+    /// Not public API. For an owner bound to a field of a `Path` struct: the route parameter
+    /// (the field's serde name) that fills it, when it can be told.
+    fn owner_field_param() -> Option<&'static str> {
+        None
+    }
 }
 
 #[doc(hidden)]
@@ -47,6 +55,15 @@ pub trait EndpointHandler<S>: SecureEndpoint {
 
     /// Runs the handler's extractors, then the handler. The request comes split, as the
     /// pipeline holds it: a future that took a whole `Request` and split it would hold it
-    /// twice.
-    fn call(self, parts: Parts, body: Body, state: S) -> impl Future<Output = Response> + Send;
+    /// twice. The wrapper extracts the `Path` that binds the owner first and has `stage`
+    /// check it, then has `stage` read the body, then runs the other extractors.
+    fn call<'a>(
+        self,
+        parts: Parts,
+        body: Body,
+        state: S,
+        stage: Stage<'a>,
+    ) -> impl Future<Output = Response> + Send + 'a
+    where
+        S: 'a;
 }

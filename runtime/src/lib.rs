@@ -110,18 +110,27 @@ pub use secure_endpoint_macros::SafeResponse;
 /// Not public API: what the macro's generated code names.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::authz::{load_owned, OwnedResource};
+    pub use crate::authz::{load_owned, owner_field_param, OwnedResource};
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
+    pub use crate::pipeline::Stage;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
-        RateSpec,
+        OwnerBinding, RateSpec,
     };
     pub use crate::Principal;
     pub use axum::body::Body;
     pub use axum::extract::{FromRequest, FromRequestParts, Request};
     pub use axum::response::{IntoResponse, Response};
     pub use http::request::Parts;
+
+    /// The owner value a handler binds, for the ownership check: it is compared as it
+    /// displays. The macro calls it spanned at the `Path` type, so a type without `Display`
+    /// is reported there.
+    #[doc(hidden)]
+    pub fn owner_value<T: std::fmt::Display>(value: &T) -> &dyn std::fmt::Display {
+        value
+    }
 
     /// Compiles only when `T` is [`SafeResponse`]: the macros call it, spanned at the checked
     /// type, so the error points at the response or field type.

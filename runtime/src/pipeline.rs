@@ -11,7 +11,7 @@ use http::request::Parts;
 
 use crate::auth::jwt::{bearer_token, Checked};
 use crate::auth::{AuthFailure, Principal};
-use crate::authz::{check_roles_and_scopes, with_path_param};
+use crate::authz::{check_roles_and_scopes, displays_as};
 use crate::body::{read_allowlisted, read_limited, refuse_body};
 use crate::config::Engine;
 use crate::lifecycle::LifecycleRuntime;
@@ -34,25 +34,10 @@ pub(crate) struct EndpointRuntime {
     pub(crate) engine: Arc<Engine>,
     pub(crate) policy: &'static EndpointPolicy,
     pub(crate) limiter: Arc<RateLimiter>,
-    /// Index of the owner parameter among the path's `/`-separated segments, when every
-    /// segment before it matches exactly one segment (no wildcard), so the raw segment can be
-    /// compared without decoding every parameter.
-    pub(crate) owner_segment: Option<usize>,
     /// Deprecation and sunset, when the endpoint has either.
     pub(crate) lifecycle: Option<LifecycleRuntime>,
     /// The route template, for security events.
     pub(crate) route: Arc<str>,
-}
-
-/// The segment index of `{param}` in a route template, if it can be read by position.
-pub(crate) fn owner_segment(path: &str, param: &str) -> Option<usize> {
-    let target = format!("{{{param}}}");
-    let segments: Vec<&str> = path.split('/').collect();
-    let index = segments.iter().position(|s| *s == target)?;
-    segments[..index]
-        .iter()
-        .all(|s| !s.starts_with("{*"))
-        .then_some(index)
 }
 
 /// What the pipeline hands a secured handler's extractors ([`Principal`], [`ClientIp`],
@@ -170,8 +155,10 @@ impl EndpointRuntime {
         Ok(outcome)
     }
 
-    /// Everything up to ownership by path parameter: per-IP limit, authentication, the rate
-    /// limit, roles and scopes. Not generic, so it is compiled once, not once per endpoint.
+    /// Everything before ownership: per-IP limit, authentication, the rate limit, roles and
+    /// scopes. Not generic, so it is compiled once, not once per endpoint. Ownership by path
+    /// parameter is checked by the endpoint's wrapper on the value its handler binds (see
+    /// [`Stage::refuse_owner`]); ownership by loader in [`serve`](Self::serve).
     async fn admit(
         &self,
         parts: &mut Parts,
@@ -211,20 +198,6 @@ impl EndpointRuntime {
         };
         let authz = &policy.authorization;
         check_roles_and_scopes(authz, &principal)?;
-        if let Some(owner) = authz.owner.filter(|o| o.loader.is_none()) {
-            let subject = principal.subject();
-            let raw = self
-                .owner_segment
-                .and_then(|i| parts.uri.path().split('/').nth(i));
-            let owns = match raw {
-                // Not percent-encoded: the raw segment is the value.
-                Some(raw) if !raw.contains('%') => raw == subject,
-                _ => with_path_param(parts, owner.param, |v| v == Some(subject)).await,
-            };
-            if !owns {
-                return Err(Problem::not_found().with_reason("not_owner"));
-            }
-        }
         Ok(Some(principal))
     }
 
@@ -280,16 +253,16 @@ impl EndpointRuntime {
                 principal: principal.clone(),
                 body_limit: None,
             });
-            if let (Some(principal), true) = (principal, loader) {
-                if let Err(response) = E::load(&mut parts, &state, &principal).await {
+            if let (Some(principal), true) = (&principal, loader) {
+                if let Err(response) = E::load(&mut parts, &state, principal).await {
                     break 'run response;
                 }
             }
-            let body = match self.body(&mut parts, body).await {
-                Ok(body) => body,
-                Err(problem) => break 'run problem.into_response(),
+            let stage = Stage {
+                runtime: &self,
+                principal: principal.as_ref(),
             };
-            endpoint.call(parts, body, state).await
+            endpoint.call(parts, body, state, stage).await
         };
         if let Some(headers) = lifecycle {
             response.headers_mut().extend(headers);
@@ -302,18 +275,44 @@ impl EndpointRuntime {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::owner_segment;
+/// The rest of the pipeline, run by an endpoint's generated wrapper between its extractors:
+/// the ownership check on the value the handler binds, right after its `Path` is extracted,
+/// then the body. Not public API.
+#[doc(hidden)]
+pub struct Stage<'a> {
+    runtime: &'a EndpointRuntime,
+    principal: Option<&'a Principal>,
+}
 
-    #[test]
-    fn owner_segment_by_position() {
-        assert_eq!(owner_segment("/users/{user_id}", "user_id"), Some(2));
-        assert_eq!(
-            owner_segment("/orgs/{org}/users/{user_id}/notes", "user_id"),
-            Some(4)
-        );
-        assert_eq!(owner_segment("/files/{*rest}/{user_id}", "user_id"), None);
-        assert_eq!(owner_segment("/users/{id}", "user_id"), None);
+impl std::fmt::Debug for Stage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stage")
+            .field("handler", &self.runtime.policy.handler)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stage<'_> {
+    /// Ownership by path parameter: `value` is the owner parameter exactly as the handler
+    /// binds it (after axum's percent-decoding and the handler's own type), and must display
+    /// as the principal's subject. The refusal (404, never 403) when it does not.
+    #[inline]
+    pub fn refuse_owner(&self, value: &dyn std::fmt::Display) -> Option<Response> {
+        match self.principal {
+            Some(principal) if displays_as(value, principal.subject()) => None,
+            _ => Some(
+                Problem::not_found()
+                    .with_reason("not_owner")
+                    .into_response(),
+            ),
+        }
+    }
+
+    /// The body the handler may read: the allowlisted JSON, or none at all.
+    pub async fn body(&self, parts: &mut Parts, body: Body) -> Result<Body, Response> {
+        self.runtime
+            .body(parts, body)
+            .await
+            .map_err(IntoResponse::into_response)
     }
 }

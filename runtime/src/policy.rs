@@ -57,6 +57,33 @@ pub struct Owner {
     /// Without a loader the parameter must equal the principal's subject; with one, the loaded
     /// resource's owner must. The name of the loader type, for the inventory.
     pub loader: Option<&'static str>,
+    /// How the handler binds the parameter. axum fills a `Path` tuple by position and a
+    /// `Path` struct by the fields' serde names; the router checks at registration that this
+    /// binding reads the route's `{param}`.
+    pub binding: OwnerBinding,
+}
+
+/// How a handler binds its owner parameter, as the macro read it from the signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerBinding {
+    /// The handler does not bind it (only with a loader, which loads by the parameter's name).
+    Unbound,
+    /// `Path(user_id): Path<T>`: the route's only parameter.
+    Single,
+    /// `Path((org_id, user_id)): Path<(A, B)>`: element `index` of a tuple of `arity`, which
+    /// axum fills from the route's parameters in order.
+    Position {
+        /// The element's index, from 0.
+        index: usize,
+        /// The number of elements of the tuple.
+        arity: usize,
+    },
+    /// `Path(Params { user_id, .. }): Path<Params>`: the struct field `field`, which axum fills
+    /// from the route parameter of its serde name (a `#[serde(rename)]` included).
+    Field {
+        /// The field's Rust name.
+        field: &'static str,
+    },
 }
 
 /// `count` requests per `period_secs` seconds.

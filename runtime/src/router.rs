@@ -20,7 +20,7 @@ use crate::config::Security;
 use crate::events::{dispatch, EventContext, EventKind, SecurityEvent};
 use crate::inventory::{Inventory, InventoryEntry};
 use crate::lifecycle::{LifecycleRuntime, Version};
-use crate::pipeline::{owner_segment, EndpointRuntime, Seen};
+use crate::pipeline::{EndpointRuntime, Seen};
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
 use crate::rate::RateSubject;
@@ -32,6 +32,8 @@ type Register<S> = Box<dyn FnOnce(MethodRouter<S>, Arc<EndpointRuntime>) -> Meth
 struct Pending<S> {
     method: Method,
     policy: &'static EndpointPolicy,
+    /// [`SecureEndpoint::owner_field_param`] of the endpoint.
+    owner_field: fn() -> Option<&'static str>,
     register: Register<S>,
 }
 
@@ -172,6 +174,7 @@ impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
         self.pending.push(Pending {
             method,
             policy: E::POLICY,
+            owner_field: E::owner_field_param,
             register: Box::new(move |router, runtime| {
                 router.on(filter, SecuredRoute { endpoint, runtime })
             }),
@@ -273,22 +276,23 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     ///
     /// # Panics
     /// At start-up, like axum's own route conflicts, when an endpoint cannot be enforced on
-    /// this path: `owner` names a parameter the path lacks, or the endpoint needs an
+    /// this path: `owner` names a parameter the path lacks, the handler's `Path` binds the
+    /// owner variable to another parameter of this path than `owner` names (axum fills a tuple
+    /// by position and a struct by the fields' serde names), or the endpoint needs an
     /// authentication scheme this router's [`Security`] does not configure.
     pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
         let engine = &self.security.engine;
         let mut method_router = MethodRouter::new();
         for pending in methods.pending {
             let policy = pending.policy;
-            if let Some(owner) = policy.authorization.owner {
-                let segment = format!("{{{}}}", owner.param);
-                assert!(
-                    path.split('/').any(|s| s == segment),
-                    "endpoint `{}` declares `owner = \"{}\"` but the route `{path}` has no `{segment}` segment",
+            let owner_param = policy.authorization.owner.map(|owner| {
+                crate::authz::owner_route_param(
                     policy.handler,
-                    owner.param,
-                );
-            }
+                    path,
+                    owner,
+                    (pending.owner_field)(),
+                )
+            });
             if let Authentication::Required(schemes) = policy.auth {
                 for scheme in schemes {
                     let available = match scheme {
@@ -317,10 +321,6 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 )),
                 None => engine.default_limiter.clone(),
             };
-            let owner_segment = policy
-                .authorization
-                .owner
-                .and_then(|o| owner_segment(path, o.param));
             let version = self
                 .versions
                 .iter()
@@ -332,12 +332,13 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 engine: engine.clone(),
                 policy,
                 limiter,
-                owner_segment,
                 lifecycle,
                 route: Arc::from(path),
             });
             method_router = (pending.register)(method_router, runtime);
             let mut entry = InventoryEntry::new(&pending.method, path, policy);
+            // The route parameter the owner is read from (a struct field's serde name).
+            entry.owner = owner_param.or(entry.owner);
             if let Some((prefix, version)) = version {
                 // The router's version fills in what the endpoint does not declare itself.
                 let own = &policy.lifecycle;
