@@ -14,6 +14,14 @@ pub enum AuthScheme {
     ApiKey,
     /// An HMAC-signed request.
     Hmac,
+    /// An HTTP Message Signature (RFC 9421).
+    Signature,
+    /// A GitHub webhook delivery (`X-Hub-Signature-256`).
+    GithubWebhook,
+    /// A Stripe webhook delivery (`Stripe-Signature`).
+    StripeWebhook,
+    /// A Standard Webhooks delivery (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    StandardWebhook,
 }
 
 impl AuthScheme {
@@ -23,6 +31,10 @@ impl AuthScheme {
             AuthScheme::Jwt => "jwt",
             AuthScheme::ApiKey => "api_key",
             AuthScheme::Hmac => "hmac",
+            AuthScheme::Signature => "signature",
+            AuthScheme::GithubWebhook => "github_webhook",
+            AuthScheme::StripeWebhook => "stripe_webhook",
+            AuthScheme::StandardWebhook => "standard_webhook",
         }
     }
 }
