@@ -45,6 +45,10 @@ fn scheme_name(scheme: &str) -> &'static str {
     match scheme {
         "jwt" => "bearerJwt",
         "api_key" => "apiKey",
+        "signature" => "httpMessageSignature",
+        "github_webhook" => "githubWebhook",
+        "stripe_webhook" => "stripeWebhook",
+        "standard_webhook" => "standardWebhook",
         _ => "hmacSignature",
     }
 }
@@ -375,6 +379,22 @@ impl Inventory {
                 "api_key" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "X-API-Key",
                     "An API key in the `X-API-Key` header; never in the URL.",
+                ))),
+                "signature" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "Signature",
+                    "An HTTP Message Signature (RFC 9421): `Signature-Input` and `Signature`, covering at least `@method`, `@path`, `@query` and `content-digest` (RFC 9530), with `created`, `keyid` and `nonce`.",
+                ))),
+                "github_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "X-Hub-Signature-256",
+                    "A GitHub webhook delivery: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`, `X-GitHub-Delivery` as replay nonce.",
+                ))),
+                "stripe_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "Stripe-Signature",
+                    "A Stripe webhook delivery: `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of t.body>`, within 300 s.",
+                ))),
+                "standard_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "webhook-signature",
+                    "A Standard Webhooks delivery: `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
                 ))),
                 _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "Authorization",

@@ -279,6 +279,13 @@ impl EndpointRuntime {
                 }
                 Ok(Body::from(bytes))
             }
+            // `body = "raw"`: read under the limit (already read, when a signed scheme
+            // authenticated the request), no allowlist.
+            None if self.policy.raw_body => {
+                read_limited(parts, body, self.body_limit(), self.engine.body_timeout)
+                    .await
+                    .map(Body::from)
+            }
             None => refuse_body(parts).map(|()| body),
         }
     }

@@ -130,6 +130,9 @@ pub struct EndpointPolicy {
     pub fields: Option<&'static [&'static str]>,
     /// The endpoint's own body limit in bytes (`body_limit = "100kb"`); `None`: the router's.
     pub body_limit: Option<usize>,
+    /// `body = "raw"`: the body is handed over unparsed (`Bytes` or `String`), under the body
+    /// limit, with no field allowlist; for payloads whose keys the sender chooses (webhooks).
+    pub raw_body: bool,
     /// `deprecated`, `sunset` and `successor`.
     pub lifecycle: Lifecycle,
     /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)
