@@ -252,7 +252,7 @@ impl Inventory {
             self.endpoints.len(),
             count(&|e| e.public),
             count(&|e| e.rate.is_some()),
-            count(&|e| e.fields.is_some()),
+            count(&|e| e.fields.is_some() || e.raw_body),
             count(&|e| e.deprecated.is_some() || e.sunset.is_some()),
         ));
         out

@@ -218,6 +218,9 @@ fn description(e: &InventoryEntry) -> String {
     if let Some(fields) = &e.fields {
         parts.push(format!("Body fields allowed: {}.", fields.join(", ")));
     }
+    if e.raw_body {
+        parts.push("Body: raw bytes, unparsed.".to_owned());
+    }
     if let Some(sunset) = &e.sunset {
         parts.push(format!("Sunset: {sunset}."));
     }
@@ -291,6 +294,21 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
                 .build(),
         ));
     }
+    // `body = "raw"`: any bytes, handed over unparsed.
+    if e.raw_body {
+        let limit = e
+            .body_limit
+            .map_or_else(|| "the router's limit".to_owned(), |b| format!("{b} bytes"));
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(format!(
+                    "The raw body, unparsed (a signed delivery is verified on these exact bytes), at most {limit}."
+                )))
+                .required(Some(Required::True))
+                .content("*/*", ContentBuilder::new().build())
+                .build(),
+        ));
+    }
     // Answers.
     let ok = with_cors(ResponseBuilder::new().description("Success."))
         .content("application/json", ContentBuilder::new().build());
@@ -309,6 +327,9 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     add("405", "MethodNotAllowed");
     if e.sunset.is_some() {
         add("410", "Gone");
+    }
+    if e.raw_body {
+        add("413", "PayloadTooLarge");
     }
     if e.fields.is_some() {
         add("413", "PayloadTooLarge");

@@ -74,6 +74,7 @@ async fn every_endpoint_keeps_its_contract() {
         trusted_proxies: Vec::new(),
         audit_file: None,
         redis_url: None,
+        signed: demo::hooks::SignedSenders::generate(),
     };
     let (router, state) = app(&config);
     let inventory = router.inventory();

@@ -28,6 +28,7 @@ fn config() -> DemoConfig {
         trusted_proxies: Vec::new(),
         audit_file: None,
         redis_url: None,
+        signed: demo::hooks::SignedSenders::generate(),
     }
 }
 

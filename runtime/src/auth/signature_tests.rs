@@ -272,6 +272,11 @@ fn signer_and_verifier_round_trip_every_algorithm() {
         parts.headers["content-digest"],
         "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:"
     );
+    // The value docs/hmac.md's Python recipe computes for the same inputs.
+    assert_eq!(
+        parts.headers["signature"],
+        "sig1=:5BZgHBwvGJe+uOfRxW0T+ZZgG8dlNmzk8pp0Ek5QFbM=:"
+    );
     let p = check(&verifier(), &parts, BODY, NOW).unwrap();
     assert_eq!(
         (p.subject(), p.scheme()),
