@@ -318,10 +318,8 @@ impl StripeWebhook {
             let (key, value) = element.trim().split_once('=').ok_or(malformed)?;
             match key {
                 "t" => {
-                    if timestamp
-                        .replace(parse_decimal(value).ok_or(malformed)?)
-                        .is_some()
-                    {
+                    let t = parse_decimal(value).ok_or(malformed)?;
+                    if timestamp.replace(t).is_some() {
                         return Err(malformed);
                     }
                 }
