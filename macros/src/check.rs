@@ -323,7 +323,8 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         }
     }
     match (&fields, body_arg) {
-        (None, Some(_)) if raw_body => {}
+        // A malformed `body` value has its own error, which names the fix.
+        (None, Some(_)) if raw_body || get(BODY).is_some() => {}
         (None, Some(i)) => cx.error_spanned_by(
             &inputs[i].ty,
             format!(
