@@ -136,7 +136,7 @@ fn receipt(principal: &Principal, body: &Bytes) -> Json<HookReceipt> {
 #[secure_endpoint(
     auth = "github_webhook",
     allow = "authenticated",
-    rate = "120/1m",
+    rate = "60/1m",
     body = "raw"
 )]
 pub async fn github_hook(principal: Principal, body: Bytes) -> Json<HookReceipt> {
@@ -147,7 +147,7 @@ pub async fn github_hook(principal: Principal, body: Bytes) -> Json<HookReceipt>
 #[secure_endpoint(
     auth = "stripe_webhook",
     allow = "authenticated",
-    rate = "120/1m",
+    rate = "60/1m",
     body = "raw"
 )]
 pub async fn stripe_hook(principal: Principal, body: Bytes) -> Json<HookReceipt> {
@@ -158,7 +158,7 @@ pub async fn stripe_hook(principal: Principal, body: Bytes) -> Json<HookReceipt>
 #[secure_endpoint(
     auth = "standard_webhook",
     allow = "authenticated",
-    rate = "120/1m",
+    rate = "60/1m",
     body = "raw"
 )]
 pub async fn standard_hook(principal: Principal, body: Bytes) -> Json<HookReceipt> {
@@ -184,7 +184,7 @@ pub struct PartnerOrderAccepted {
 
 /// Partner orders, signed with RFC 9421 `hmac-sha256` (key id `partner-demo`) covering
 /// `@method`, `@path`, `@query` and `content-digest`, with a nonce.
-#[secure_endpoint(auth = "signature", roles = ["partner"], rate = "60/1m", fields = ["item", "quantity"])]
+#[secure_endpoint(auth = "signature", roles = ["partner"], rate = "30/1m", fields = ["item", "quantity"])]
 pub async fn partner_order(
     principal: Principal,
     Json(order): Json<PartnerOrder>,
