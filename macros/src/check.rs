@@ -291,7 +291,41 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         }
         _ => None,
     };
+    // `body = "raw"`: the body unparsed, as `Bytes` or `String` (a webhook's payload, whose
+    // top-level keys the sender chooses), under the body limit; never with `fields`.
+    let raw_body = get(BODY).is_some_and(|arg| match &arg.value {
+        RawValue::Str(s) if BODY_VALUES.contains(&s.value().as_str()) => true,
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`body` takes \"raw\": the handler takes the body unparsed, as `Bytes` or `String`",
+            );
+            false
+        }
+    });
+    if raw_body {
+        let raw_arg = inputs.last().filter(|a| {
+            last_segment(&a.ty).is_some_and(|id| RAW_BODY_EXTRACTORS.iter().any(|b| id == b))
+        });
+        if let Some(arg) = get(FIELDS) {
+            cx.error_spanned_by(
+                &arg.key,
+                "`fields` and `body = \"raw\"` exclude each other: `fields` allowlists a JSON body, \
+                 `body = \"raw\"` hands it over unparsed",
+            );
+        } else if raw_arg.is_none() {
+            cx.error_spanned_by(
+                &get(BODY).unwrap().key,
+                format!(
+                    "`body = \"raw\"` needs the handler `{name}` to take the body as its last \
+                     argument, as `Bytes` or `String`"
+                ),
+            );
+        }
+    }
     match (&fields, body_arg) {
+        // A malformed `body` value has its own error, which names the fix.
+        (None, Some(_)) if raw_body || get(BODY).is_some() => {}
         (None, Some(i)) => cx.error_spanned_by(
             &inputs[i].ty,
             format!(
@@ -328,7 +362,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     });
     // A handler that reads a body without `fields` already has its error, which says to add
     // `fields`; that also settles `body_limit`.
-    if let (Some(arg), None, None) = (get(BODY_LIMIT), get(FIELDS), body_arg) {
+    if let (Some(arg), None, None, false) = (get(BODY_LIMIT), get(FIELDS), body_arg, raw_body) {
         cx.error_spanned_by(
             &arg.key,
             format!(
@@ -578,6 +612,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         rate,
         fields,
         body_limit,
+        raw_body,
         lifecycle: Lifecycle {
             deprecated: deprecated.map(|(date, _)| date),
             sunset: sunset.map(|(date, _)| date),
@@ -796,6 +831,10 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
             "jwt" => Some(Some(Scheme::Jwt)),
             "api_key" => Some(Some(Scheme::ApiKey)),
             "hmac" => Some(Some(Scheme::Hmac)),
+            "signature" => Some(Some(Scheme::Signature)),
+            "github_webhook" => Some(Some(Scheme::GithubWebhook)),
+            "stripe_webhook" => Some(Some(Scheme::StripeWebhook)),
+            "standard_webhook" => Some(Some(Scheme::StandardWebhook)),
             "none" => Some(None),
             other => {
                 cx.error_spanned_by(s, unknown(other, "auth scheme", AUTH_SCHEMES));

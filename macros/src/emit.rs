@@ -92,6 +92,10 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 Scheme::Jwt => quote!(#private::AuthScheme::Jwt),
                 Scheme::ApiKey => quote!(#private::AuthScheme::ApiKey),
                 Scheme::Hmac => quote!(#private::AuthScheme::Hmac),
+                Scheme::Signature => quote!(#private::AuthScheme::Signature),
+                Scheme::GithubWebhook => quote!(#private::AuthScheme::GithubWebhook),
+                Scheme::StripeWebhook => quote!(#private::AuthScheme::StripeWebhook),
+                Scheme::StandardWebhook => quote!(#private::AuthScheme::StandardWebhook),
             });
             quote!(#private::Authentication::Required(&[#(#schemes),*]))
         }
@@ -140,6 +144,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             quote!(::core::option::Option::Some(#private::RateSpec { count: #count, period_secs: #period }))
         }
     };
+    let raw_body = ep.raw_body;
     let fields = match &ep.fields {
         None => quote!(::core::option::Option::None),
         Some(fields) => quote!(::core::option::Option::Some(&[#(#fields),*])),
@@ -345,6 +350,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     rate: #rate,
                     fields: #fields,
                     body_limit: #body_limit,
+                    raw_body: #raw_body,
                     lifecycle: #lifecycle,
                     waivers: &[#(#waivers),*],
                     reason: #reason,
@@ -441,6 +447,10 @@ fn policy_doc(ep: &Endpoint) -> String {
                     Scheme::Jwt => "`jwt`",
                     Scheme::ApiKey => "`api_key`",
                     Scheme::Hmac => "`hmac`",
+                    Scheme::Signature => "`signature`",
+                    Scheme::GithubWebhook => "`github_webhook`",
+                    Scheme::StripeWebhook => "`stripe_webhook`",
+                    Scheme::StandardWebhook => "`standard_webhook`",
                 })
                 .collect::<Vec<_>>()
                 .join(" or ")
@@ -460,6 +470,9 @@ fn policy_doc(ep: &Endpoint) -> String {
     }
     if let Some(rate) = &ep.rate {
         parts.push(format!("rate `{}`", rate.text));
+    }
+    if ep.raw_body {
+        parts.push("raw body".to_string());
     }
     if let Some(fields) = &ep.fields {
         parts.push(format!("fields {}", list(fields)));

@@ -36,7 +36,7 @@ use proc_macro::TokenStream;
 /// # Keys
 /// | key | value | meaning |
 /// |---|---|---|
-/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, a list of them, or `"none"` | who may call; required |
+/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, a list of them, or `"none"` | who may call; required |
 /// | `allow` | `"authenticated"` | any authenticated principal (explicit) |
 /// | `roles` | `["admin", ...]` | the principal needs at least one of these roles (else 403) |
 /// | `scopes` | `["reports:read", ...]` | the principal needs every one of these scopes (else 403) |
@@ -45,6 +45,7 @@ use proc_macro::TokenStream;
 /// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
 /// | `fields` | `["name", "email"]` | top-level JSON fields the body may carry (others: 422) |
 /// | `body_limit` | `"100kb"` (`b`, `kb`, `mb`; at most 1 GiB) | with `fields`: this endpoint's body limit instead of the router's (else 413) |
+/// | `body` | `"raw"` | the handler takes the body unparsed as its last argument, `Bytes` or `String`, under the body limit; not with `fields` (webhook payloads) |
 /// | `deprecated` | `"2026-06-30"` (`YYYY-MM-DD`) | deprecated from that date: responses carry `Deprecation` (RFC 9745) |
 /// | `sunset` | `"2026-12-31"` (`YYYY-MM-DD`) | removed on that date: `Sunset` header (RFC 8594), then 410; not before `deprecated` |
 /// | `successor` | `"/api/v2/users/{user_id}"` or an `https://` URL | with `deprecated` or `sunset`: `Link: <...>; rel="successor-version"` |

@@ -48,6 +48,10 @@ pub(crate) enum Scheme {
     Jwt,
     ApiKey,
     Hmac,
+    Signature,
+    GithubWebhook,
+    StripeWebhook,
+    StandardWebhook,
 }
 
 /// A checked rate: `count` requests per `period_secs`.
@@ -126,8 +130,10 @@ pub(crate) struct Endpoint {
     pub(crate) owner: Option<Owner>,
     pub(crate) rate: Option<Rate>,
     pub(crate) fields: Option<Vec<LitStr>>,
-    /// Only with `fields`.
+    /// Only with `fields` or `body = "raw"`.
     pub(crate) body_limit: Option<BodyLimit>,
+    /// `body = "raw"`: the handler takes the body as `Bytes` or `String`, unparsed.
+    pub(crate) raw_body: bool,
     pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,

@@ -33,7 +33,15 @@ pub(crate) const RULES: &[&str] = &[
 ];
 
 /// Schemes `allowed_schemes` may name.
-const SCHEMES: &[&str] = &["jwt", "api_key", "hmac"];
+const SCHEMES: &[&str] = &[
+    "jwt",
+    "api_key",
+    "hmac",
+    "signature",
+    "github_webhook",
+    "stripe_webhook",
+    "standard_webhook",
+];
 
 /// A policy file that parsed: where it is and what it requires.
 #[derive(Debug)]

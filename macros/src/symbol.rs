@@ -14,15 +14,31 @@ pub(crate) const SUNSET: &str = "sunset";
 pub(crate) const SUCCESSOR: &str = "successor";
 pub(crate) const WAIVE: &str = "waive";
 pub(crate) const REASON: &str = "reason";
+pub(crate) const BODY: &str = "body";
 
 /// Every key the attribute accepts, in the order the reference documents them.
 pub(crate) const ALL_KEYS: &[&str] = &[
     AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
-    SUCCESSOR, WAIVE, REASON,
+    SUCCESSOR, WAIVE, REASON, BODY,
 ];
 
 /// Values of `auth`.
-pub(crate) const AUTH_SCHEMES: &[&str] = &["jwt", "api_key", "hmac", "none"];
+pub(crate) const AUTH_SCHEMES: &[&str] = &[
+    "jwt",
+    "api_key",
+    "hmac",
+    "signature",
+    "github_webhook",
+    "stripe_webhook",
+    "standard_webhook",
+    "none",
+];
+
+/// Values of `body`.
+pub(crate) const BODY_VALUES: &[&str] = &["raw"];
+
+/// The extractors a `body = "raw"` handler may take its body with.
+pub(crate) const RAW_BODY_EXTRACTORS: &[&str] = &["Bytes", "String"];
 
 /// Values of `allow`.
 pub(crate) const ALLOW_VALUES: &[&str] = &["authenticated"];

@@ -25,6 +25,8 @@ pub(crate) struct Engine {
     pub(crate) jwt: Option<JwtVerifier>,
     pub(crate) api_keys: Option<Arc<dyn ApiKeyStore>>,
     pub(crate) hmac: Option<HmacVerifier>,
+    /// RFC 9421 signatures and the webhook formats.
+    pub(crate) signed: crate::auth::webhook::Signed,
     /// Applies to endpoints that declare no `rate`, per principal (or per IP when public).
     pub(crate) default_limiter: Arc<RateLimiter>,
     /// Applies to every request, per client IP, before any authentication work.
@@ -69,6 +71,7 @@ pub struct SecurityBuilder {
     jwt: Option<JwtVerifier>,
     api_keys: Option<Arc<dyn ApiKeyStore>>,
     hmac: Option<HmacVerifier>,
+    signed: crate::auth::webhook::Signed,
     default_rate: RateSpec,
     ip_rate: Option<RateSpec>,
     body_limit: usize,
@@ -103,6 +106,7 @@ impl Security {
             jwt: None,
             api_keys: None,
             hmac: None,
+            signed: crate::auth::webhook::Signed::default(),
             default_rate: RateSpec::new(300, Duration::from_secs(60)),
             ip_rate: Some(RateSpec::new(6000, Duration::from_secs(60))),
             body_limit: DEFAULT_BODY_LIMIT,
@@ -280,6 +284,31 @@ impl SecurityBuilder {
         self
     }
 
+    /// Verifies `auth = "signature"` endpoints: HTTP Message Signatures (RFC 9421), see
+    /// `docs/hmac.md`.
+    pub fn signatures(mut self, verifier: crate::auth::signature::SignatureVerifier) -> Self {
+        self.signed.signature = Some(verifier);
+        self
+    }
+
+    /// Verifies `auth = "github_webhook"` endpoints: GitHub's `X-Hub-Signature-256`.
+    pub fn github_webhook(mut self, verifier: crate::auth::webhook::GithubWebhook) -> Self {
+        self.signed.github = Some(verifier);
+        self
+    }
+
+    /// Verifies `auth = "stripe_webhook"` endpoints: Stripe's `Stripe-Signature`.
+    pub fn stripe_webhook(mut self, verifier: crate::auth::webhook::StripeWebhook) -> Self {
+        self.signed.stripe = Some(verifier);
+        self
+    }
+
+    /// Verifies `auth = "standard_webhook"` endpoints: Standard Webhooks signatures.
+    pub fn standard_webhook(mut self, verifier: crate::auth::webhook::StandardWebhook) -> Self {
+        self.signed.standard = Some(verifier);
+        self
+    }
+
     /// Finishes the configuration.
     pub fn build(self) -> Security {
         let default_limiter = shared_limiter(
@@ -297,6 +326,7 @@ impl SecurityBuilder {
                 jwt: self.jwt,
                 api_keys: self.api_keys,
                 hmac: self.hmac,
+                signed: self.signed,
                 default_limiter: Arc::new(default_limiter),
                 ip_limiter: ip_limiter.map(Arc::new),
                 body_limit: self.body_limit,

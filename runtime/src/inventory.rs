@@ -36,6 +36,9 @@ pub struct InventoryEntry {
     pub fields: Option<Vec<&'static str>>,
     /// The endpoint's own body limit in bytes, or `None` when the router's applies.
     pub body_limit: Option<usize>,
+    /// `true` when the body is taken unparsed (`body = "raw"`); omitted when `false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub raw_body: bool,
     /// Deprecated from this date on (`YYYY-MM-DD`).
     pub deprecated: Option<String>,
     /// Removed on this date (`YYYY-MM-DD`).
@@ -73,6 +76,7 @@ impl InventoryEntry {
             },
             fields: p.fields.map(<[_]>::to_vec),
             body_limit: p.body_limit,
+            raw_body: p.raw_body,
             deprecated: p.lifecycle.deprecated.map(|d| d.to_string()),
             sunset: p.lifecycle.sunset.map(|d| d.to_string()),
             successor: p.lifecycle.successor.map(str::to_owned),
@@ -183,6 +187,10 @@ impl Inventory {
                     }
                     text
                 }
+                None if e.raw_body => match e.body_limit {
+                    Some(limit) => format!("raw body (≤ {})", byte_size(limit)),
+                    None => "raw body".to_owned(),
+                },
                 None => "no body".to_owned(),
             };
             out.push_str(&format!(
@@ -222,6 +230,12 @@ impl Inventory {
                         .map_or_else(|| "router limit".to_owned(), byte_size);
                     format!("JSON with only {} ({limit})", f.join(", "))
                 }
+                None if e.raw_body => {
+                    let limit = e
+                        .body_limit
+                        .map_or_else(|| "router limit".to_owned(), byte_size);
+                    format!("raw bytes, unparsed ({limit})")
+                }
                 None => "none accepted".to_owned(),
             };
             out.push_str(&format!("{} {}  [{}]\n", e.method, e.path, e.handler));
@@ -238,7 +252,7 @@ impl Inventory {
             self.endpoints.len(),
             count(&|e| e.public),
             count(&|e| e.rate.is_some()),
-            count(&|e| e.fields.is_some()),
+            count(&|e| e.fields.is_some() || e.raw_body),
             count(&|e| e.deprecated.is_some() || e.sunset.is_some()),
         ));
         out
@@ -276,6 +290,7 @@ mod tests {
         rate: None,
         fields: Some(&["name", "email"]),
         body_limit: None,
+        raw_body: false,
         lifecycle: Lifecycle::NONE,
         waivers: &[],
         reason: None,

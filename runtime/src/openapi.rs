@@ -45,6 +45,10 @@ fn scheme_name(scheme: &str) -> &'static str {
     match scheme {
         "jwt" => "bearerJwt",
         "api_key" => "apiKey",
+        "signature" => "httpMessageSignature",
+        "github_webhook" => "githubWebhook",
+        "stripe_webhook" => "stripeWebhook",
+        "standard_webhook" => "standardWebhook",
         _ => "hmacSignature",
     }
 }
@@ -214,6 +218,9 @@ fn description(e: &InventoryEntry) -> String {
     if let Some(fields) = &e.fields {
         parts.push(format!("Body fields allowed: {}.", fields.join(", ")));
     }
+    if e.raw_body {
+        parts.push("Body: raw bytes, unparsed.".to_owned());
+    }
     if let Some(sunset) = &e.sunset {
         parts.push(format!("Sunset: {sunset}."));
     }
@@ -287,6 +294,21 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
                 .build(),
         ));
     }
+    // `body = "raw"`: any bytes, handed over unparsed.
+    if e.raw_body {
+        let limit = e
+            .body_limit
+            .map_or_else(|| "the router's limit".to_owned(), |b| format!("{b} bytes"));
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(format!(
+                    "The raw body, unparsed (a signed delivery is verified on these exact bytes), at most {limit}."
+                )))
+                .required(Some(Required::True))
+                .content("*/*", ContentBuilder::new().build())
+                .build(),
+        ));
+    }
     // Answers.
     let ok = with_cors(ResponseBuilder::new().description("Success."))
         .content("application/json", ContentBuilder::new().build());
@@ -305,6 +327,9 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     add("405", "MethodNotAllowed");
     if e.sunset.is_some() {
         add("410", "Gone");
+    }
+    if e.raw_body {
+        add("413", "PayloadTooLarge");
     }
     if e.fields.is_some() {
         add("413", "PayloadTooLarge");
@@ -375,6 +400,22 @@ impl Inventory {
                 "api_key" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "X-API-Key",
                     "An API key in the `X-API-Key` header; never in the URL.",
+                ))),
+                "signature" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "Signature",
+                    "An HTTP Message Signature (RFC 9421): `Signature-Input` and `Signature`, covering at least `@method`, `@path`, `@query` and `content-digest` (RFC 9530), with `created`, `keyid` and `nonce`.",
+                ))),
+                "github_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "X-Hub-Signature-256",
+                    "A GitHub webhook delivery: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`, `X-GitHub-Delivery` as replay nonce.",
+                ))),
+                "stripe_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "Stripe-Signature",
+                    "A Stripe webhook delivery: `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of t.body>`, within 300 s.",
+                ))),
+                "standard_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "webhook-signature",
+                    "A Standard Webhooks delivery: `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
                 ))),
                 _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "Authorization",

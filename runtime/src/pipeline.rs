@@ -90,6 +90,8 @@ impl EndpointRuntime {
             return Err(AuthFailure::Invalid.problem(schemes));
         }
         let mut failure = AuthFailure::Missing;
+        // Which check refused a signed request, for the security event.
+        let mut reason = None;
         for scheme in schemes {
             let outcome = match scheme {
                 AuthScheme::Jwt => match &self.engine.jwt {
@@ -120,6 +122,16 @@ impl EndpointRuntime {
                     Some(hmac) => Box::pin(self.authenticate_hmac(hmac, parts, body)).await?,
                     None => Err(AuthFailure::Invalid),
                 },
+                // RFC 9421 and the webhook formats: boxed like HMAC.
+                signed => match Box::pin(self.authenticate_signed(*signed, parts, body)).await? {
+                    Ok(principal) => Ok(principal),
+                    Err(refusal) => {
+                        if refusal.failure == AuthFailure::Invalid {
+                            reason = Some(refusal.reason);
+                        }
+                        Err(refusal.failure)
+                    }
+                },
             };
             match outcome {
                 Ok(principal) => return Ok(principal),
@@ -128,7 +140,40 @@ impl EndpointRuntime {
                 Err(AuthFailure::Unavailable) => return Err(crate::store::unavailable()),
             }
         }
-        Err(failure.problem(schemes))
+        let problem = failure.problem(schemes);
+        Err(match (failure, reason) {
+            (AuthFailure::Invalid, Some(reason)) => problem.with_reason(reason),
+            _ => problem,
+        })
+    }
+
+    /// A signed scheme: the head first; only then is the body read, under the body limit,
+    /// for the signature or digest. It is handed on as read.
+    async fn authenticate_signed(
+        &self,
+        scheme: AuthScheme,
+        parts: &Parts,
+        body: &mut Body,
+    ) -> Result<Result<Principal, crate::auth::signature::Refusal>, Problem> {
+        let pending =
+            match self
+                .engine
+                .signed
+                .begin(scheme, parts, jsonwebtoken::get_current_timestamp())
+            {
+                Ok(pending) => pending,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+        let bytes = read_limited(
+            parts,
+            std::mem::take(body),
+            self.body_limit(),
+            self.engine.body_timeout,
+        )
+        .await?;
+        let outcome = pending.finish(&bytes).await;
+        *body = Body::from(bytes);
+        Ok(outcome)
     }
 
     /// The head first (timestamp, client); only then is the body read, under the body limit,
@@ -212,6 +257,13 @@ impl EndpointRuntime {
                     context.body_limit = Some(limit);
                 }
                 Ok(Body::from(bytes))
+            }
+            // `body = "raw"`: read under the limit (already read, when a signed scheme
+            // authenticated the request), no allowlist.
+            None if self.policy.raw_body => {
+                read_limited(parts, body, self.body_limit(), self.engine.body_timeout)
+                    .await
+                    .map(Body::from)
             }
             None => refuse_body(parts, body),
         }

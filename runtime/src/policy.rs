@@ -14,6 +14,14 @@ pub enum AuthScheme {
     ApiKey,
     /// An HMAC-signed request.
     Hmac,
+    /// An HTTP Message Signature (RFC 9421).
+    Signature,
+    /// A GitHub webhook delivery (`X-Hub-Signature-256`).
+    GithubWebhook,
+    /// A Stripe webhook delivery (`Stripe-Signature`).
+    StripeWebhook,
+    /// A Standard Webhooks delivery (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
+    StandardWebhook,
 }
 
 impl AuthScheme {
@@ -23,6 +31,10 @@ impl AuthScheme {
             AuthScheme::Jwt => "jwt",
             AuthScheme::ApiKey => "api_key",
             AuthScheme::Hmac => "hmac",
+            AuthScheme::Signature => "signature",
+            AuthScheme::GithubWebhook => "github_webhook",
+            AuthScheme::StripeWebhook => "stripe_webhook",
+            AuthScheme::StandardWebhook => "standard_webhook",
         }
     }
 }
@@ -145,6 +157,9 @@ pub struct EndpointPolicy {
     pub fields: Option<&'static [&'static str]>,
     /// The endpoint's own body limit in bytes (`body_limit = "100kb"`); `None`: the router's.
     pub body_limit: Option<usize>,
+    /// `body = "raw"`: the body is handed over unparsed (`Bytes` or `String`), under the body
+    /// limit, with no field allowlist; for payloads whose keys the sender chooses (webhooks).
+    pub raw_body: bool,
     /// `deprecated`, `sunset` and `successor`.
     pub lifecycle: Lifecycle,
     /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)

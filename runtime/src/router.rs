@@ -299,6 +299,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                         AuthScheme::Jwt => engine.jwt.is_some(),
                         AuthScheme::ApiKey => engine.api_keys.is_some(),
                         AuthScheme::Hmac => engine.hmac.is_some(),
+                        other => engine.signed.configured(*other).unwrap_or(false),
                     };
                     assert!(
                         available,
@@ -309,6 +310,10 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                             AuthScheme::Jwt => "; call `Security::builder().jwt(...)`",
                             AuthScheme::ApiKey => "; call `Security::builder().api_keys(...)`",
                             AuthScheme::Hmac => "; call `Security::builder().hmac(...)`",
+                            AuthScheme::Signature => "; call `Security::builder().signatures(...)`",
+                            AuthScheme::GithubWebhook => "; call `Security::builder().github_webhook(...)`",
+                            AuthScheme::StripeWebhook => "; call `Security::builder().stripe_webhook(...)`",
+                            AuthScheme::StandardWebhook => "; call `Security::builder().standard_webhook(...)`",
                         },
                     );
                 }

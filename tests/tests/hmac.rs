@@ -332,3 +332,43 @@ async fn the_signed_body_still_meets_the_allowlist_and_the_size_limit() {
     )
     .await;
 }
+
+/// Issue 14 §7: under `axum::Router::nest` the inner router sees the path without its
+/// prefix. The signature covers the request target as the client sent it (axum's
+/// `OriginalUri`); a signature over the stripped path is refused.
+#[tokio::test]
+async fn a_nested_route_verifies_the_original_target() {
+    let keys = Arc::new(InMemoryHmacKeys::new());
+    keys.insert(KEY_ID, HmacClient::new("github", SECRET).unwrap());
+    let security = Security::builder()
+        .allow_plain_http()
+        .hmac(HmacVerifier::new(keys))
+        .build();
+    let inner = SecureRouter::new(security)
+        .route("/webhooks/{source}", post(webhook))
+        .into_router();
+    let app = axum::Router::new().nest("/hooks/v1", inner);
+    let addr = common::serve(app).await;
+    let client = common::client_from(None);
+    let signer = HmacSigner::new(KEY_ID, SECRET);
+    let send = |path: &'static str, auth: String| {
+        client
+            .post(format!("http://{addr}{path}"))
+            .header("content-type", "application/json")
+            .header("authorization", auth)
+            .body(BODY)
+            .send()
+    };
+    let target = "/hooks/v1/webhooks/github?delivery=7";
+    let res = send(target, signer.sign("POST", target, BODY.as_bytes()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let stripped = signer.sign("POST", "/webhooks/github?delivery=7", BODY.as_bytes());
+    expect_problem(
+        send(target, stripped).await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        &[],
+    )
+    .await;
+}

@@ -42,6 +42,8 @@ struct EntryJson {
     rate_key: String,
     fields: Option<Vec<String>>,
     body_limit: Option<usize>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    raw_body: bool,
     deprecated: Option<String>,
     sunset: Option<String>,
     successor: Option<String>,
@@ -71,6 +73,7 @@ impl From<&InventoryEntry> for EntryJson {
             rate_key,
             fields,
             body_limit,
+            raw_body,
             deprecated,
             sunset,
             successor,
@@ -92,6 +95,7 @@ impl From<&InventoryEntry> for EntryJson {
             rate_key: (*rate_key).to_owned(),
             fields: fields.as_deref().map(owned),
             body_limit: *body_limit,
+            raw_body: *raw_body,
             deprecated: deprecated.clone(),
             sunset: sunset.clone(),
             successor: successor.clone(),
@@ -158,6 +162,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         leaked_list(),
         proptest::option::of(leaked()),
         proptest::option::of(leaked()),
+        any::<bool>(),
     );
     let what = (
         proptest::option::of(text()),
@@ -172,7 +177,19 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
     );
     (who, what).prop_map(
         |(
-            (method, path, handler, auth, public, any_authenticated, roles, scopes, owner, loader),
+            (
+                method,
+                path,
+                handler,
+                auth,
+                public,
+                any_authenticated,
+                roles,
+                scopes,
+                owner,
+                loader,
+                raw_body,
+            ),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
         )| InventoryEntry {
             method,
@@ -189,6 +206,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             rate_key,
             fields,
             body_limit,
+            raw_body,
             deprecated,
             sunset,
             successor,

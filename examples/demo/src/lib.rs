@@ -3,6 +3,7 @@
 //! [`app`] builds the routes of DESIGN.md's demo table on a [`SecureRouter`]; `main.rs` serves
 //! them over HTTPS with [`server`]. Tests serve the same app the same way on `127.0.0.1:0`.
 
+pub mod hooks;
 pub mod server;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use hooks::PipeSigned as _;
 use secure_endpoint::api_key::{ApiKeyRecord, InMemoryApiKeys};
 use secure_endpoint::audit::{AuditConfig, Auditor, FsyncPolicy, JsonLinesSink};
 use secure_endpoint::cors::Cors;
@@ -65,6 +67,8 @@ pub struct DemoConfig {
     /// webhook nonces and API-key revocations are then kept there, and the limits hold across
     /// instances. `None`: everything in this process's memory.
     pub redis_url: Option<String>,
+    /// The secrets of the signed senders of `/api/hooks/*` and `/api/partner/orders`.
+    pub signed: hooks::SignedSenders,
 }
 
 /// The key id webhook senders sign with (docs/hmac.md).
@@ -285,12 +289,16 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
             builder
                 .rate_store(redis.clone(), Outage::FailClosed)
                 .api_keys(Arc::new(keys))
-                .hmac(webhooks.nonce_store(redis))
+                .hmac(webhooks.nonce_store(redis.clone()))
+                .pipe_signed(&config.signed, Some(redis))
         }
         None => {
             let keys = InMemoryApiKeys::new();
             keys.insert(reports_key);
-            builder.api_keys(Arc::new(keys)).hmac(webhooks)
+            builder
+                .api_keys(Arc::new(keys))
+                .hmac(webhooks)
+                .pipe_signed(&config.signed, None)
         }
     };
     let builder = builder
@@ -332,6 +340,10 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         .route("/api/admin/users", get(admin_list_users))
         .route("/api/reports", get(reports))
         .route("/api/webhooks/{source}", post(receive_webhook))
+        .route("/api/hooks/github", post(hooks::github_hook))
+        .route("/api/hooks/stripe", post(hooks::stripe_hook))
+        .route("/api/hooks/standard", post(hooks::standard_hook))
+        .route("/api/partner/orders", post(hooks::partner_order))
         // Version 1: one route deprecated (still served, pointing to its successor), one
         // retired (410).
         .route("/api/v1/users/me", get(me_v1))

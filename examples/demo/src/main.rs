@@ -18,16 +18,74 @@
 //! default), `DEMO_AUDIT_FILE` (the audit trail of refused requests, JSON lines; default
 //! `./audit.jsonl`), `DEMO_REDIS_URL` (`redis://…` or `rediss://…`: rate limits, webhook nonces
 //! and API-key revocations shared through Redis by every instance; unset: in memory).
+//! Signed senders (docs/hmac.md), each generated and printed when unset:
+//! `DEMO_GITHUB_WEBHOOK_SECRET` (`POST /api/hooks/github`), `DEMO_STRIPE_WEBHOOK_SECRET`
+//! (`POST /api/hooks/stripe`, a `whsec_…` value), `DEMO_STANDARD_WEBHOOK_SECRET`
+//! (`POST /api/hooks/standard`, a `whsec_<base64>` value) and `DEMO_PARTNER_KEY` (base64, 32
+//! bytes or more: the RFC 9421 `hmac-sha256` key of `POST /api/partner/orders`, key id
+//! `partner-demo`).
 
 use std::net::SocketAddr;
 
+use base64::Engine as _;
+use demo::hooks::{SignedSenders, PARTNER_KEY_ID};
 use demo::server::{self, BoxError};
 use demo::{app, DemoConfig, SEEDED_USERS, WEBHOOK_KEY_ID};
 use rand::distributions::{Alphanumeric, DistString};
 use secure_endpoint::api_key::NewApiKey;
+use secure_endpoint::webhook::StandardWebhook;
 
 fn random_token(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rngs::OsRng, len)
+}
+
+/// The signed senders' secrets from the environment; each one unset is generated and printed.
+fn signed_senders_from_env() -> SignedSenders {
+    let generated = SignedSenders::generate();
+    let pick = |name: &str, route: &str, generated: String, valid: &dyn Fn(&str) -> bool| {
+        match std::env::var(name) {
+            Ok(value) if valid(&value) => value,
+            Ok(_) => {
+                eprintln!("{name} is malformed (docs/hmac.md gives each sender's format)");
+                std::process::exit(2);
+            }
+            Err(_) => {
+                // Printed once on purpose: this is how a developer learns the secret.
+                println!("demo secret for {route} (set {name} to choose one; signing: docs/hmac.md): {generated}");
+                generated
+            }
+        }
+    };
+    SignedSenders {
+        github: pick(
+            "DEMO_GITHUB_WEBHOOK_SECRET",
+            "POST /api/hooks/github",
+            generated.github,
+            &|s| !s.is_empty(),
+        ),
+        stripe: pick(
+            "DEMO_STRIPE_WEBHOOK_SECRET",
+            "POST /api/hooks/stripe",
+            generated.stripe,
+            &|s| s.starts_with("whsec_") && s.len() > 6,
+        ),
+        standard: pick(
+            "DEMO_STANDARD_WEBHOOK_SECRET",
+            "POST /api/hooks/standard",
+            generated.standard,
+            &|s| StandardWebhook::new("check", s).is_ok(),
+        ),
+        partner_key: pick(
+            "DEMO_PARTNER_KEY",
+            &format!("POST /api/partner/orders, key id {PARTNER_KEY_ID}"),
+            generated.partner_key,
+            &|s| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .is_ok_and(|k| k.len() >= 32)
+            },
+        ),
+    }
 }
 
 fn config_from_env() -> DemoConfig {
@@ -103,6 +161,7 @@ fn config_from_env() -> DemoConfig {
         redis_url: std::env::var("DEMO_REDIS_URL")
             .ok()
             .filter(|u| !u.is_empty()),
+        signed: signed_senders_from_env(),
     }
 }
 
@@ -127,6 +186,7 @@ async fn main() -> Result<(), BoxError> {
             trusted_proxies: Vec::new(),
             audit_file: None,
             redis_url: None,
+            signed: SignedSenders::generate(),
         };
         let (router, _) = app(&config);
         match flag.as_str() {

@@ -29,6 +29,7 @@ async fn the_audit_trail_counts_every_refused_request_once_and_holds_no_secret()
         trusted_proxies: Vec::new(),
         audit_file: Some(audit_file.clone()),
         redis_url: None,
+        signed: demo::hooks::SignedSenders::generate(),
     };
     let (router, state) = app(&config);
     let order_ids = state.order_ids();

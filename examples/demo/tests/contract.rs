@@ -20,6 +20,91 @@ const WEBHOOK_SECRET: &str = "contract test webhook secret, 32+ bytes";
 struct DemoCredentials {
     issuer: JwtIssuer,
     webhook: HmacSigner,
+    signed: demo::hooks::SignedSenders,
+    /// Makes every signed delivery distinct (ids, Stripe timestamps).
+    sent: std::sync::atomic::AtomicU64,
+}
+
+impl DemoCredentials {
+    /// A credential of the signed senders of `/api/hooks/*` and `/api/partner/orders`.
+    fn signed(
+        &self,
+        scheme: &str,
+        who: &TestPrincipal,
+        request: &PendingRequest<'_>,
+    ) -> Option<Credential> {
+        use base64::Engine as _;
+        use secure_endpoint::webhook::sign;
+        let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let plain = who.roles.is_empty() && who.scopes.is_empty();
+        let (headers, subject) = match scheme {
+            "github_webhook" if plain => (
+                vec![
+                    ("x-github-delivery".to_owned(), format!("contract-{n}")),
+                    (
+                        "x-hub-signature-256".to_owned(),
+                        sign::github(self.signed.github.as_bytes(), request.body),
+                    ),
+                ],
+                "github",
+            ),
+            // Same body, same second: the same signature, a replay. Distinct timestamps, 4 s apart
+            // (a step of 1 s would meet the clock moving forward).
+            "stripe_webhook" if plain => (
+                vec![(
+                    "stripe-signature".to_owned(),
+                    sign::stripe(&self.signed.stripe, now - (n % 60) * 4, request.body),
+                )],
+                "stripe",
+            ),
+            "standard_webhook" if plain => {
+                let id = format!("msg_contract_{n}");
+                let signature =
+                    sign::standard(&self.signed.standard, &id, now, request.body).ok()?;
+                (
+                    vec![
+                        ("webhook-id".to_owned(), id),
+                        ("webhook-timestamp".to_owned(), now.to_string()),
+                        ("webhook-signature".to_owned(), signature),
+                    ],
+                    "standard-sender",
+                )
+            }
+            // The partner key holds the role `partner`, nothing else.
+            "signature" if who.roles == ["partner"] && who.scopes.is_empty() => {
+                let key = base64::engine::general_purpose::STANDARD
+                    .decode(&self.signed.partner_key)
+                    .ok()?;
+                let signer = secure_endpoint::signature::SignatureSigner::hmac_sha256(
+                    demo::hooks::PARTNER_KEY_ID,
+                    &key,
+                );
+                let mut parts = axum::http::Request::builder()
+                    .method(request.method)
+                    .uri(request.path_and_query)
+                    .body(())
+                    .ok()?
+                    .into_parts()
+                    .0;
+                signer.sign(&mut parts, request.body).ok()?;
+                let headers = parts
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+                    .collect();
+                (headers, "partner-demo")
+            }
+            _ => return None,
+        };
+        Some(Credential {
+            headers,
+            subject: subject.to_owned(),
+        })
+    }
 }
 
 impl TestCredentials for DemoCredentials {
@@ -58,6 +143,9 @@ impl TestCredentials for DemoCredentials {
                 )],
                 subject: "webhook-sender".into(),
             }),
+            "github_webhook" | "stripe_webhook" | "standard_webhook" | "signature" => {
+                self.signed(scheme, who, request)
+            }
             _ => None,
         }
     }
@@ -74,7 +162,9 @@ async fn every_endpoint_keeps_its_contract() {
         trusted_proxies: Vec::new(),
         audit_file: None,
         redis_url: None,
+        signed: demo::hooks::SignedSenders::generate(),
     };
+    let signed = config.signed.clone();
     let (router, state) = app(&config);
     let inventory = router.inventory();
     let order_id = state.order_ids().into_iter().next().expect("seeded orders");
@@ -96,6 +186,8 @@ async fn every_endpoint_keeps_its_contract() {
         issuer: JwtIssuer::hs256(JWT_SECRET, demo::ISSUER, demo::AUDIENCE, demo::TOKEN_TTL)
             .unwrap(),
         webhook: HmacSigner::new(demo::WEBHOOK_KEY_ID, WEBHOOK_SECRET.as_bytes()),
+        signed,
+        sent: std::sync::atomic::AtomicU64::new(0),
     };
     let report = ContractChecker::new(format!("https://{addr}"), client, &credentials)
         .existing_resource("order_id", &order_id)
@@ -109,7 +201,10 @@ async fn every_endpoint_keeps_its_contract() {
     // shows up here.
     assert_eq!(
         report.skipped,
-        ["403 GET /api/reports (api_key): no credential lacking the required roles/scopes"]
+        [
+            "403 GET /api/reports (api_key): no credential lacking the required roles/scopes",
+            "403 POST /api/partner/orders (signature): no credential lacking the required roles/scopes",
+        ]
     );
     // Every authenticated endpoint still served got its 401; every check kind ran.
     for endpoint in &inventory.endpoints {

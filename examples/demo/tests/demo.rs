@@ -28,6 +28,7 @@ fn config() -> DemoConfig {
         trusted_proxies: Vec::new(),
         audit_file: None,
         redis_url: None,
+        signed: demo::hooks::SignedSenders::generate(),
     }
 }
 
@@ -391,7 +392,7 @@ async fn inventory_lists_every_route_with_its_contract() {
         .iter()
         .map(|e| (e.method.clone(), e.path.clone()))
         .collect();
-    assert_eq!(rows.len(), 15, "{rows:?}");
+    assert_eq!(rows.len(), 19, "{rows:?}");
     let update = inventory
         .endpoints
         .iter()

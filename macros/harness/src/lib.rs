@@ -367,8 +367,15 @@ fn contract(ep: &Endpoint, rules: Option<&Rules>) {
             assert!(!f.is_empty() && !fields[..i].contains(f), "field {f:?}");
         }
     }
+    assert!(
+        !(ep.raw_body && ep.fields.is_some()),
+        "`{name}`: a raw body with fields"
+    );
     if let Some(limit) = &ep.body_limit {
-        assert!(ep.fields.is_some(), "`{name}`: a body limit without a body");
+        assert!(
+            ep.fields.is_some() || ep.raw_body,
+            "`{name}`: a body limit without a body"
+        );
         assert!((1..=MAX_BODY_LIMIT).contains(&limit.bytes));
         assert_eq!(check::parse_body_limit(&limit.text), Ok(limit.bytes));
     }
@@ -438,6 +445,10 @@ fn contract(ep: &Endpoint, rules: Option<&Rules>) {
                 Scheme::Jwt => "jwt",
                 Scheme::ApiKey => "api_key",
                 Scheme::Hmac => "hmac",
+                Scheme::Signature => "signature",
+                Scheme::GithubWebhook => "github_webhook",
+                Scheme::StripeWebhook => "stripe_webhook",
+                Scheme::StandardWebhook => "standard_webhook",
             };
             assert!(
                 waived("allowed_schemes") || allowed.iter().any(|a| a == scheme),

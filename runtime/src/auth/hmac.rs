@@ -351,8 +351,8 @@ impl HmacVerifier {
     /// Steps 1–3, before the body is read: parses the `Authorization` header, checks the
     /// timestamp against `now` (unix seconds) and looks the client up.
     ///
-    /// The path and query are read from `parts.uri`: call this before anything (such as a
-    /// nested router) rewrites it.
+    /// The path and query are those of the original request target: axum's `OriginalUri`
+    /// when present (a route under `Router::nest`), else `parts.uri`.
     pub fn begin(&self, parts: &Parts, now: u64) -> Result<PendingHmac, AuthFailure> {
         let mut values = parts.headers.get_all(http::header::AUTHORIZATION).iter();
         let value = values.next().ok_or(AuthFailure::Missing)?;
@@ -371,6 +371,12 @@ impl HmacVerifier {
             .client(params.key_id)
             .ok_or(AuthFailure::Invalid)?;
 
+        // The target as sent: under `Router::nest` axum strips the prefix from `parts.uri`
+        // and keeps the original as `OriginalUri`.
+        let target = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(&parts.uri, |o| &o.0);
         let mut mac = client.mac;
         mac.update(
             canonical_prefix(
@@ -378,8 +384,8 @@ impl HmacVerifier {
                 params.timestamp,
                 params.nonce,
                 parts.method.as_str(),
-                parts.uri.path(),
-                parts.uri.query().unwrap_or(""),
+                target.path(),
+                target.query().unwrap_or(""),
             )
             .as_bytes(),
         );

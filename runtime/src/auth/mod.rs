@@ -5,7 +5,10 @@ mod cache;
 pub mod hmac;
 mod jwks;
 pub mod jwt;
+pub mod signature;
+pub mod signature_base;
 mod strict_json;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -161,6 +164,12 @@ impl AuthFailure {
                 }
                 (AuthScheme::ApiKey, _) => "ApiKey realm=\"api\", header=\"X-API-Key\"",
                 (AuthScheme::Hmac, _) => "HMAC-SHA256 realm=\"api\"",
+                // RFC 9421 §5.1 defines `Accept-Signature` for asking for a signature, not a
+                // challenge; webhook senders read none. One plain challenge names the scheme.
+                (AuthScheme::Signature, _) => "Signature realm=\"api\"",
+                (AuthScheme::GithubWebhook, _) => "X-Hub-Signature-256 realm=\"api\"",
+                (AuthScheme::StripeWebhook, _) => "Stripe-Signature realm=\"api\"",
+                (AuthScheme::StandardWebhook, _) => "Webhook-Signature realm=\"api\"",
             };
             problem = problem.with_header(
                 http::header::WWW_AUTHENTICATE,
