@@ -371,12 +371,7 @@ impl<'c> ContractChecker<'c> {
     }
 
     async fn check_quota(&self, report: &mut ContractReport, e: &InventoryEntry, name: &str) {
-        let Some(count) = e
-            .rate
-            .as_deref()
-            .and_then(|r| r.split('/').next())
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
+        let Some((count, period)) = e.rate.as_deref().and_then(parse_rate) else {
             return;
         };
         // A fresh principal, so the bucket is full; public endpoints count by client IP,
@@ -384,7 +379,14 @@ impl<'c> ContractChecker<'c> {
         let subject = format!("contract-{}", uuid::Uuid::new_v4());
         let me = Self::able(e, &subject);
         let (path, _) = self.path_for(e, &subject);
-        for sent in 1..=count + 1 {
+        // The limit admits its burst plus one request per refill interval that passes while
+        // the checker sends: on a slow or loaded machine the burst takes a while to use up, and
+        // a request admitted by a refill is the contract kept, not broken.
+        let interval = period.as_secs_f64() / f64::from(count);
+        let start = std::time::Instant::now();
+        let mut sent = 0u32;
+        loop {
+            sent += 1;
             let who = e.auth.first().map(|scheme| (*scheme, &me));
             let Some(res) = self.send(e, &path, who, None).await else {
                 report.skipped.push(format!("429 {name}: no credential"));
@@ -410,14 +412,57 @@ impl<'c> ContractChecker<'c> {
                 }
                 return;
             }
-            if sent == count + 1 {
+            // Whole refills so far; the cast saturates and the elapsed time is never negative.
+            let refills = (start.elapsed().as_secs_f64() / interval).floor() as u32;
+            if sent > count.saturating_add(refills) {
                 report.failures.push(format!(
-                    "429 {name}: request {} of a {count}-request quota got {}",
-                    count + 1,
+                    "429 {name}: request {sent} of a {count}-request quota ({refills} refilled \
+                     while sending) got {}",
                     res.status()
                 ));
+                return;
             }
         }
+    }
+}
+
+/// `"100/15m"` (as the inventory writes a rate) → the count and the period.
+fn parse_rate(rate: &str) -> Option<(u32, std::time::Duration)> {
+    let (count, period) = rate.split_once('/')?;
+    let count: u32 = count.trim().parse().ok().filter(|c| *c > 0)?;
+    let period = period.trim();
+    let unit_at = period.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = period.split_at(unit_at);
+    let number: u64 = if number.is_empty() {
+        1
+    } else {
+        number.parse().ok()?
+    };
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    Some((
+        count,
+        std::time::Duration::from_secs(number.checked_mul(seconds)?),
+    ))
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::parse_rate;
+    use std::time::Duration;
+
+    #[test]
+    fn inventory_rates_parse() {
+        assert_eq!(parse_rate("100/15m"), Some((100, Duration::from_secs(900))));
+        assert_eq!(parse_rate("10/s"), Some((10, Duration::from_secs(1))));
+        assert_eq!(parse_rate("5/2d"), Some((5, Duration::from_secs(172_800))));
+        assert_eq!(parse_rate("0/1m"), None);
+        assert_eq!(parse_rate("10/1x"), None);
     }
 }
 

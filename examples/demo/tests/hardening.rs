@@ -26,6 +26,7 @@ fn config() -> DemoConfig {
         trusted_proxies: Vec::new(),
         audit_file: None,
         redis_url: None,
+        signed: demo::hooks::SignedSenders::generate(),
     }
 }
 

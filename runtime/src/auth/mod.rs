@@ -192,7 +192,12 @@ pub(crate) fn credential_in_query(parts: &Parts, schemes: &[AuthScheme]) -> bool
         match scheme {
             AuthScheme::Jwt => &jwt::QUERY_TOKEN_NAMES,
             AuthScheme::ApiKey => &api_key::QUERY_KEY_NAMES,
-            AuthScheme::Hmac => &[],
+            // Signed requests carry no bearer credential: the signature is over the target.
+            AuthScheme::Hmac
+            | AuthScheme::Signature
+            | AuthScheme::GithubWebhook
+            | AuthScheme::StripeWebhook
+            | AuthScheme::StandardWebhook => &[],
         }
     };
     if schemes.iter().all(|s| names(s).is_empty()) {
