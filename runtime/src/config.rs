@@ -11,6 +11,7 @@ use crate::cors::Cors;
 use crate::events::EventSink;
 use crate::perimeter::{IpNet, Perimeter};
 use crate::policy::RateSpec;
+use crate::problem::{ProblemRenderer, Renderer};
 use crate::rate::{RateLimiter, RateStore};
 use crate::store::Outage;
 
@@ -44,6 +45,8 @@ pub(crate) struct Engine {
     pub(crate) rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     /// Keys each in-memory limiter holds at most.
     pub(crate) rate_max_keys: usize,
+    /// Writes rejections in the application's error format instead of RFC 9457.
+    pub(crate) problem_renderer: Option<Renderer>,
 }
 
 impl Engine {
@@ -80,6 +83,7 @@ pub struct SecurityBuilder {
     record_allowed: bool,
     rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     rate_max_keys: usize,
+    problem_renderer: Option<Renderer>,
 }
 
 fn shared_limiter(
@@ -114,6 +118,7 @@ impl Security {
             record_allowed: false,
             rate_store: None,
             rate_max_keys: crate::rate::DEFAULT_MAX_KEYS,
+            problem_renderer: None,
         }
     }
 }
@@ -278,7 +283,29 @@ impl SecurityBuilder {
                 record_allowed: self.record_allowed,
                 rate_store: self.rate_store,
                 rate_max_keys: self.rate_max_keys,
+                problem_renderer: self.problem_renderer,
             }),
         }
+    }
+}
+
+impl SecurityBuilder {
+    /// Writes every rejection in the application's own error format instead of the default
+    /// RFC 9457 problem: the library's refusals, the router's 404 and 405 fallbacks, a panic's
+    /// or a timeout's answer, [`Json`](crate::Json)/[`Query`](crate::Query) validation
+    /// failures, and a handler's own [`Problem`](crate::Problem) or error status. `renderer`
+    /// sees a [`ProblemView`](crate::problem::ProblemView) (status, code, title, detail, field
+    /// errors with their paths, error id, request id, `Retry-After`, ...), never anything
+    /// internal, and chooses the body and its content type; `None` keeps the default for that
+    /// problem. The status, the security headers, `X-Request-ID` and the headers a rejection
+    /// needs (`WWW-Authenticate`, `Retry-After`, `RateLimit*`, `Allow`) stay as they are. A
+    /// renderer that panics gets the default problem sent instead (and an error logged).
+    ///
+    /// Applies to the responses of this router; a [`Problem`](crate::Problem) rendered outside
+    /// it (a plain axum route, [`SecurityLayer`](crate::response::SecurityLayer)) keeps the
+    /// default. See [`problem`](crate::problem) for a RealWorld-shaped example.
+    pub fn problem_renderer(mut self, renderer: impl ProblemRenderer) -> Self {
+        self.problem_renderer = Some(Renderer(Arc::new(renderer)));
+        self
     }
 }

@@ -22,7 +22,7 @@ use crate::inventory::{Inventory, InventoryEntry};
 use crate::lifecycle::{LifecycleRuntime, Version};
 use crate::pipeline::{owner_segment, EndpointRuntime, Seen};
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
-use crate::problem::Problem;
+use crate::problem::{Problem, Renderer};
 use crate::rate::RateSubject;
 use crate::response::{finish, RequestId};
 use crate::{EndpointHandler, SecureEndpoint};
@@ -76,6 +76,7 @@ where
         let request_id = RequestId::from_request(req.headers());
         let handler = self.runtime.policy.handler;
         let timeout = self.runtime.engine.request_timeout;
+        let renderer = self.runtime.engine.problem_renderer.clone();
         let observed = self.runtime.engine.observing().then(|| {
             let mut ctx = EventContext::of(req.method(), req.headers(), &self.runtime.route);
             ctx.handler = Some(handler);
@@ -95,6 +96,7 @@ where
             handler,
             timeout,
             deadline: None,
+            renderer,
         }
     }
 }
@@ -113,6 +115,8 @@ pub struct Guarded {
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The security event's context, when anyone listens for events.
     observed: Option<Box<(EventContext, Arc<Engine>)>>,
+    /// The application's error format, when configured.
+    renderer: Option<Renderer>,
 }
 
 impl Future for Guarded {
@@ -150,7 +154,12 @@ impl Future for Guarded {
             }
         };
         let request_id = this.request_id.take().expect("polled after completion");
-        std::task::Poll::Ready(observe(this.observed.take(), response, &request_id))
+        std::task::Poll::Ready(observe(
+            this.observed.take(),
+            response,
+            &request_id,
+            this.renderer.as_ref(),
+        ))
     }
 }
 
@@ -443,9 +452,10 @@ fn observe(
     observed: Option<Box<(EventContext, Arc<Engine>)>>,
     mut response: Response,
     request_id: &RequestId,
+    renderer: Option<&Renderer>,
 ) -> Response {
     let Some(observed) = observed else {
-        return finish(response, request_id);
+        return finish(response, request_id, renderer);
     };
     let (mut ctx, engine) = *observed;
     if let Some(seen) = response.extensions_mut().remove::<Seen>() {
@@ -455,11 +465,11 @@ fn observe(
             .map(|p| (p.subject().to_owned(), p.scheme().as_str()));
         ctx.rate_fallback = seen.rate_fallback;
     }
-    let response = finish(response, request_id);
+    let response = finish(response, request_id, renderer);
     let event = ctx.event(&response, request_id.as_str());
     match dispatch(&engine, event) {
         None => response,
-        Some(refused) => finish(refused, request_id),
+        Some(refused) => finish(refused, request_id, renderer),
     }
 }
 
@@ -514,5 +524,6 @@ async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Res
         observed,
         problem.into_response(),
         &RequestId::from_request(&parts.headers),
+        engine.problem_renderer.as_ref(),
     )
 }
