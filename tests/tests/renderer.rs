@@ -452,3 +452,69 @@ async fn without_a_renderer_every_rejection_stays_rfc9457() {
     .await;
     assert_eq!(res.error_fields(), ["page"]);
 }
+
+/// Records security events; refuses them all when `full`.
+#[derive(Debug, Default)]
+struct Sink {
+    events: std::sync::Mutex<Vec<secure_endpoint::events::SecurityEvent>>,
+    full: bool,
+}
+
+impl secure_endpoint::events::EventSink for Sink {
+    fn record(
+        &self,
+        event: secure_endpoint::events::SecurityEvent,
+    ) -> Result<(), secure_endpoint::events::SinkFull> {
+        if self.full {
+            return Err(secure_endpoint::events::SinkFull);
+        }
+        self.events.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn with_an_audit_trail_the_event_reads_the_problem_and_its_refusal_is_rendered() {
+    let sink = std::sync::Arc::new(Sink::default());
+    let app = start(with_renderer().events(sink.clone()).build()).await;
+    let (headers, body) = expect_rendered(
+        app.get("/me").send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    let (_, fallback) = expect_rendered(
+        app.get("/nowhere").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    {
+        let events = sink.events.lock().unwrap();
+        assert_eq!(events.len(), 2, "{events:?}");
+        // The event names the code and error id the renderer was shown.
+        assert_eq!(events[0].code.as_deref(), Some("unauthenticated"));
+        assert_eq!(
+            events[0].error_id.as_deref(),
+            body["meta"]["error_id"].as_str()
+        );
+        assert_eq!(
+            Some(events[0].request_id.as_str()),
+            headers.get("x-request-id").and_then(|v| v.to_str().ok())
+        );
+        assert_eq!(
+            events[1].error_id.as_deref(),
+            fallback["meta"]["error_id"].as_str()
+        );
+    }
+
+    // An audit trail that cannot take the event: its 503 is in the application's format too.
+    let full = std::sync::Arc::new(Sink {
+        full: true,
+        ..Sink::default()
+    });
+    let app = start(with_renderer().events(full).build()).await;
+    expect_rendered(
+        app.get("/me").send().await.unwrap(),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+}
