@@ -301,11 +301,25 @@ impl SecurityBuilder {
     /// needs (`WWW-Authenticate`, `Retry-After`, `RateLimit*`, `Allow`) stay as they are. A
     /// renderer that panics gets the default problem sent instead (and an error logged).
     ///
-    /// Applies to the responses of this router; a [`Problem`](crate::Problem) rendered outside
-    /// it (a plain axum route, [`SecurityLayer`](crate::response::SecurityLayer)) keeps the
-    /// default. See [`problem`](crate::problem) for a RealWorld-shaped example.
+    /// Applies to the responses of the secure routers built with this configuration, and of
+    /// plain axum routes wrapped in [`Security::layer`]; a [`Problem`](crate::Problem) answered
+    /// elsewhere (a bare axum route, one behind
+    /// [`SecurityLayer`](crate::response::SecurityLayer)) keeps the default. See
+    /// [`problem`](crate::problem) for a RealWorld-shaped example.
     pub fn problem_renderer(mut self, renderer: impl ProblemRenderer) -> Self {
         self.problem_renderer = Some(Renderer(Arc::new(renderer)));
         self
+    }
+}
+
+impl Security {
+    /// [`SecurityLayer`](crate::response::SecurityLayer)'s treatment (security headers,
+    /// request id, errors as problems) for plain axum routes, with this configuration's
+    /// [`problem_renderer`](SecurityBuilder::problem_renderer): routes merged beside the secure
+    /// router then answer errors in the same format as its endpoints.
+    pub fn layer(&self) -> crate::response::RenderingSecurityLayer {
+        crate::response::RenderingSecurityLayer {
+            renderer: self.engine.problem_renderer.clone(),
+        }
     }
 }

@@ -285,7 +285,29 @@ pub struct SecurityLayer;
 impl<S> Layer<S> for SecurityLayer {
     type Service = SecurityService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        SecurityService { inner }
+        SecurityService {
+            inner,
+            renderer: None,
+        }
+    }
+}
+
+/// [`SecurityLayer`] with a configuration's
+/// [`problem_renderer`](crate::SecurityBuilder::problem_renderer), so that plain axum routes
+/// merged beside a secure router answer errors in the same format:
+/// [`Security::layer`](crate::Security::layer).
+#[derive(Debug, Clone)]
+pub struct RenderingSecurityLayer {
+    pub(crate) renderer: Option<Renderer>,
+}
+
+impl<S> Layer<S> for RenderingSecurityLayer {
+    type Service = SecurityService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        SecurityService {
+            inner,
+            renderer: self.renderer.clone(),
+        }
     }
 }
 
@@ -293,6 +315,7 @@ impl<S> Layer<S> for SecurityLayer {
 #[derive(Debug, Clone)]
 pub struct SecurityService<S> {
     inner: S,
+    renderer: Option<Renderer>,
 }
 
 impl<S> Service<Request> for SecurityService<S>
@@ -314,6 +337,7 @@ where
         ResponseFuture {
             inner: self.inner.call(req),
             request_id: Some(request_id),
+            renderer: self.renderer.clone(),
         }
     }
 }
@@ -324,6 +348,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         request_id: Option<RequestId>,
+        renderer: Option<Renderer>,
     }
 }
 
@@ -340,7 +365,7 @@ where
             Poll::Ready(r) => r?,
         };
         let request_id = this.request_id.take().expect("polled after completion");
-        Poll::Ready(Ok(finish(response, &request_id, None)))
+        Poll::Ready(Ok(finish(response, &request_id, this.renderer.as_ref())))
     }
 }
 

@@ -518,3 +518,43 @@ async fn with_an_audit_trail_the_event_reads_the_problem_and_its_refusal_is_rend
     )
     .await;
 }
+
+/// A plain axum route, not a secured endpoint.
+async fn plain_conflict() -> Problem {
+    Problem::new(StatusCode::CONFLICT).with_detail("Already there.")
+}
+
+#[tokio::test]
+async fn plain_routes_behind_the_configured_layer_are_rendered_too() {
+    let security = with_renderer().build();
+    let plain = axum::Router::new()
+        .route("/plain", axum::routing::get(plain_conflict))
+        .layer(security.layer());
+    let bare = axum::Router::new()
+        .route("/bare", axum::routing::get(plain_conflict))
+        .layer(secure_endpoint::response::SecurityLayer);
+    let addr = serve(
+        router(security)
+            .with_state::<()>(seeded_state())
+            .merge(plain)
+            .merge(bare),
+    )
+    .await;
+    let app = TestApp {
+        addr,
+        client: client_from(None),
+    };
+    let (_, body) = expect_rendered(
+        app.get("/plain").send().await.unwrap(),
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(body["errors"], json!({ "body": ["Already there."] }));
+    // `SecurityLayer` knows no configuration: the RFC 9457 default.
+    expect_problem(
+        app.get("/bare").send().await.unwrap(),
+        StatusCode::CONFLICT,
+        &[],
+    )
+    .await;
+}
