@@ -22,8 +22,8 @@
 //!   `#[serde(with = ...)]` format, in your own `Cargo.toml` as usual):
 //!   `chrono` (`DateTime<Tz>`, `NaiveDate`, `NaiveDateTime`, `NaiveTime`, `Weekday`, `Month`),
 //!   `time` (`OffsetDateTime`, `PrimitiveDateTime`, `Date`, `Time`, `UtcOffset`, `Duration`,
-//!   `Weekday`, `Month`), `url` (`Url`) and `rust_decimal` (`Decimal`). `uuid::Uuid` needs no
-//!   feature: the runtime depends on `uuid` anyway.
+//!   `Weekday`, `Month`) and `rust_decimal` (`Decimal`). `uuid::Uuid` and `url::Url` need no
+//!   feature (features `uuid` and `url` exist, and do nothing): the runtime depends on both.
 //! - `serde_json::Value` and `serde_json::Map` are deliberately not `SafeResponse`, with or
 //!   without any feature: dynamic JSON can carry anything and cannot be checked. A foreign type
 //!   can be wrapped in a newtype of your own and `impl SafeResponse for Wrapper {}` written by
@@ -144,7 +144,6 @@ safe!(
     time::Weekday,
     time::Month,
 );
-#[cfg(feature = "url")]
 safe!(url::Url);
 #[cfg(feature = "rust_decimal")]
 safe!(rust_decimal::Decimal);
@@ -276,7 +275,6 @@ mod tests {
         is_safe::<Vec<time::PrimitiveDateTime>>();
     }
 
-    #[cfg(feature = "url")]
     #[test]
     fn urls_are_safe() {
         is_safe::<Option<url::Url>>();
