@@ -475,8 +475,9 @@ const SEQUENCES: &[&str] = &[
     "BinaryHeap",
 ];
 
-/// Pointers that serialize as what they point to.
-const POINTERS: &[&str] = &["Box", "Arc", "Rc", "Cow"];
+/// Pointers and wrappers that serialize as what they hold (`Option<Vec<T>>` is an array or
+/// `null`).
+const POINTERS: &[&str] = &["Box", "Arc", "Rc", "Cow", "Option", "Reverse"];
 
 /// Whether `ty` serializes as a top-level JSON array, seen syntactically (a type alias of a
 /// `Vec` is not seen).
@@ -832,5 +833,14 @@ mod tests {
         assert_eq!(element(syn::parse_quote!(List<User>)), None);
         assert_eq!(element(syn::parse_quote!(HashMap<String, User>)), None);
         assert_eq!(element(syn::parse_quote!(Box<User>)), None);
+        assert_eq!(
+            element(syn::parse_quote!(Option<Vec<User>>)).as_deref(),
+            Some("User")
+        );
+        assert_eq!(
+            element(syn::parse_quote!(LinkedList<u8>)).as_deref(),
+            Some("u8")
+        );
+        assert_eq!(element(syn::parse_quote!(Option<User>)), None);
     }
 }

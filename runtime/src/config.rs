@@ -11,6 +11,7 @@ use crate::cors::Cors;
 use crate::events::EventSink;
 use crate::perimeter::{IpNet, Perimeter, ProxyHeaders};
 use crate::policy::RateSpec;
+use crate::problem::{ProblemRenderer, Renderer};
 use crate::rate::{RateLimiter, RateStore};
 use crate::store::Outage;
 
@@ -46,6 +47,8 @@ pub(crate) struct Engine {
     pub(crate) rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     /// Keys each in-memory limiter holds at most.
     pub(crate) rate_max_keys: usize,
+    /// Writes rejections in the application's error format instead of RFC 9457.
+    pub(crate) problem_renderer: Option<Renderer>,
 }
 
 impl Engine {
@@ -83,6 +86,7 @@ pub struct SecurityBuilder {
     record_allowed: bool,
     rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     rate_max_keys: usize,
+    problem_renderer: Option<Renderer>,
 }
 
 fn shared_limiter(
@@ -118,6 +122,7 @@ impl Security {
             record_allowed: false,
             rate_store: None,
             rate_max_keys: crate::rate::DEFAULT_MAX_KEYS,
+            problem_renderer: None,
         }
     }
 }
@@ -338,7 +343,43 @@ impl SecurityBuilder {
                 record_allowed: self.record_allowed,
                 rate_store: self.rate_store,
                 rate_max_keys: self.rate_max_keys,
+                problem_renderer: self.problem_renderer,
             }),
+        }
+    }
+}
+
+impl SecurityBuilder {
+    /// Writes every rejection in the application's own error format instead of the default
+    /// RFC 9457 problem: the library's refusals, the router's 404 and 405 fallbacks, a panic's
+    /// or a timeout's answer, [`Json`](crate::Json)/[`Query`](crate::Query) validation
+    /// failures, and a handler's own [`Problem`](crate::Problem) or error status. `renderer`
+    /// sees a [`ProblemView`](crate::problem::ProblemView) (status, code, title, detail, field
+    /// errors with their paths, error id, request id, `Retry-After`, ...), never anything
+    /// internal, and chooses the body and its content type; `None` keeps the default for that
+    /// problem. The status, the security headers, `X-Request-ID` and the headers a rejection
+    /// needs (`WWW-Authenticate`, `Retry-After`, `RateLimit*`, `Allow`) stay as they are. A
+    /// renderer that panics gets the default problem sent instead (and an error logged).
+    ///
+    /// Applies to the responses of the secure routers built with this configuration, and of
+    /// plain axum routes wrapped in [`Security::layer`]; a [`Problem`](crate::Problem) answered
+    /// elsewhere (a bare axum route, one behind
+    /// [`SecurityLayer`](crate::response::SecurityLayer)) keeps the default. See
+    /// [`problem`](crate::problem) for a RealWorld-shaped example.
+    pub fn problem_renderer(mut self, renderer: impl ProblemRenderer) -> Self {
+        self.problem_renderer = Some(Renderer(Arc::new(renderer)));
+        self
+    }
+}
+
+impl Security {
+    /// [`SecurityLayer`](crate::response::SecurityLayer)'s treatment (security headers,
+    /// request id, errors as problems) for plain axum routes, with this configuration's
+    /// [`problem_renderer`](SecurityBuilder::problem_renderer): routes merged beside the secure
+    /// router then answer errors in the same format as its endpoints.
+    pub fn layer(&self) -> crate::response::RenderingSecurityLayer {
+        crate::response::RenderingSecurityLayer {
+            renderer: self.engine.problem_renderer.clone(),
         }
     }
 }

@@ -10,11 +10,24 @@
 //!   sometimes. The name checked is both the Rust name and a `#[serde(rename = "...")]`.
 //! - Every serialized field's type must itself be `SafeResponse`, so a nested struct that was
 //!   never checked does not compile either.
-//! - Standard types that carry no field names are `SafeResponse`: numbers, `bool`, `char`,
-//!   strings, `Uuid`, IP addresses, and options, smart pointers, collections, maps and tuples of
-//!   `SafeResponse` types. `serde_json::Value` is deliberately not: dynamic JSON can carry
-//!   anything and cannot be checked. A foreign type can be wrapped in a newtype of your own and
-//!   `impl SafeResponse for Wrapper {}` written by hand, after review.
+//! - Standard types that carry no field names of their own are `SafeResponse`: numbers
+//!   (`NonZero*`, `Wrapping`, `Saturating` too), `bool`, `char`, strings, `()`, `Uuid`, IP and
+//!   socket addresses, `Duration` and `SystemTime`; and `Option`, `&T`, `Box`, `Arc`, `Rc`,
+//!   `Cow`, `Reverse`, slices, arrays, `Vec`, `VecDeque`, `LinkedList`, `BinaryHeap`, the
+//!   sets, the maps (`BTreeMap<String, T>`, `HashMap<String, T>`, ...) and tuples of up to
+//!   four elements, of `SafeResponse` types. File system paths (`Path`, `PathBuf`) are not:
+//!   they tell clients about the server's disk.
+//! - Behind cargo features named after their crates (each off by default, and each enabling
+//!   nothing of its crate but the type itself; turn on the crate's own `serde` feature, or a
+//!   `#[serde(with = ...)]` format, in your own `Cargo.toml` as usual):
+//!   `chrono` (`DateTime<Tz>`, `NaiveDate`, `NaiveDateTime`, `NaiveTime`, `Weekday`, `Month`),
+//!   `time` (`OffsetDateTime`, `PrimitiveDateTime`, `Date`, `Time`, `UtcOffset`, `Duration`,
+//!   `Weekday`, `Month`) and `rust_decimal` (`Decimal`). `uuid::Uuid` and `url::Url` need no
+//!   feature (features `uuid` and `url` exist, and do nothing): the runtime depends on both.
+//! - `serde_json::Value` and `serde_json::Map` are deliberately not `SafeResponse`, with or
+//!   without any feature: dynamic JSON can carry anything and cannot be checked. A foreign type
+//!   can be wrapped in a newtype of your own and `impl SafeResponse for Wrapper {}` written by
+//!   hand, after review.
 //! - A handler may not answer with a top-level JSON array (`Json<Vec<T>>`): wrap the items in a
 //!   [`List`], which serializes as `{"data": [...], "count": n}`.
 //!
@@ -53,7 +66,7 @@
 //! }
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, LinkedList, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -84,6 +97,56 @@ macro_rules! safe {
 safe!(bool, char, str, String, (), uuid::Uuid);
 safe!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
 safe!(std::net::IpAddr, std::net::Ipv4Addr, std::net::Ipv6Addr);
+safe!(
+    std::net::SocketAddr,
+    std::net::SocketAddrV4,
+    std::net::SocketAddrV6
+);
+safe!(std::time::Duration, std::time::SystemTime);
+safe!(
+    std::num::NonZeroI8,
+    std::num::NonZeroI16,
+    std::num::NonZeroI32,
+    std::num::NonZeroI64,
+    std::num::NonZeroI128,
+    std::num::NonZeroIsize,
+    std::num::NonZeroU8,
+    std::num::NonZeroU16,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroU128,
+    std::num::NonZeroUsize,
+);
+impl<T: SafeResponse> SafeResponse for std::num::Wrapping<T> {}
+impl<T: SafeResponse> SafeResponse for std::num::Saturating<T> {}
+impl<T: SafeResponse> SafeResponse for std::cmp::Reverse<T> {}
+impl<T: SafeResponse> SafeResponse for LinkedList<T> {}
+impl<T: SafeResponse> SafeResponse for BinaryHeap<T> {}
+
+#[cfg(feature = "chrono")]
+impl<Tz: chrono::TimeZone> SafeResponse for chrono::DateTime<Tz> {}
+#[cfg(feature = "chrono")]
+safe!(
+    chrono::NaiveDate,
+    chrono::NaiveDateTime,
+    chrono::NaiveTime,
+    chrono::Weekday,
+    chrono::Month,
+);
+#[cfg(feature = "time")]
+safe!(
+    time::OffsetDateTime,
+    time::PrimitiveDateTime,
+    time::Date,
+    time::Time,
+    time::UtcOffset,
+    time::Duration,
+    time::Weekday,
+    time::Month,
+);
+safe!(url::Url);
+#[cfg(feature = "rust_decimal")]
+safe!(rust_decimal::Decimal);
 
 impl<T: SafeResponse + ?Sized> SafeResponse for &T {}
 impl<T: SafeResponse + ?Sized> SafeResponse for &mut T {}
@@ -184,6 +247,43 @@ mod tests {
         is_safe::<(u8, u16, u32, u64)>();
         is_safe::<[f64; 3]>();
         is_safe::<List<std::net::IpAddr>>();
+        is_safe::<LinkedList<std::net::SocketAddr>>();
+        is_safe::<BinaryHeap<std::cmp::Reverse<u8>>>();
+        is_safe::<BTreeMap<String, Option<std::time::Duration>>>();
+        is_safe::<(
+            std::num::NonZeroU64,
+            std::num::Wrapping<i8>,
+            std::time::SystemTime,
+        )>();
+        is_safe::<Box<[std::num::Saturating<u16>]>>();
+    }
+
+    #[cfg(feature = "chrono")]
+    #[test]
+    fn chrono_types_are_safe() {
+        is_safe::<chrono::DateTime<chrono::Utc>>();
+        is_safe::<chrono::DateTime<chrono::FixedOffset>>();
+        is_safe::<Option<chrono::NaiveDate>>();
+        is_safe::<Vec<chrono::NaiveDateTime>>();
+    }
+
+    #[cfg(feature = "time")]
+    #[test]
+    fn time_types_are_safe() {
+        is_safe::<time::OffsetDateTime>();
+        is_safe::<Option<time::Date>>();
+        is_safe::<Vec<time::PrimitiveDateTime>>();
+    }
+
+    #[test]
+    fn urls_are_safe() {
+        is_safe::<Option<url::Url>>();
+    }
+
+    #[cfg(feature = "rust_decimal")]
+    #[test]
+    fn decimals_are_safe() {
+        is_safe::<HashMap<String, rust_decimal::Decimal>>();
     }
 
     #[test]

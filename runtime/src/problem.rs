@@ -5,6 +5,43 @@
 //! secure router, the `request_id`. It never carries anything internal: no source error, type
 //! name, query or stack trace. Build one from a status and a fixed message; log details yourself
 //! under the `error_id` if you need them.
+//!
+//! # The application's own error format
+//!
+//! Many APIs publish an error shape of their own.
+//! [`SecurityBuilder::problem_renderer`](crate::SecurityBuilder::problem_renderer) installs a
+//! [`ProblemRenderer`] that turns every rejection into that shape: the library's own (401, 403, 404, 405, 408, 413, 414, 415, 422,
+//! 429, 503, a panic's or a timeout's 500/503, the router's 404 and 405 fallbacks), the
+//! [`Json`](crate::Json)/[`Query`](crate::Query) extractors' validation failures, a handler's
+//! own [`Problem`] and a handler's own error status. It is applied where the secure router
+//! finishes every response, so one renderer covers them all, and what the guarantees say stays
+//! true whatever it writes: the status is the problem's, the security headers and
+//! `X-Request-ID` are set, and the headers the rejection needs (`WWW-Authenticate`,
+//! `Retry-After`, `RateLimit*`, `Allow`) are kept. The renderer sees a [`ProblemView`]: what the
+//! default body would show and nothing more (never the internal reason of a refusal, such as
+//! "not the owner" behind a 404). It chooses the body and its content type; returning `None`
+//! keeps the RFC 9457 default for that problem, and a renderer that panics or fails to
+//! serialize gets the default too (and a log line).
+//!
+//! ```
+//! use secure_endpoint::problem::{ProblemBody, ProblemView};
+//! use secure_endpoint::Security;
+//! use std::collections::BTreeMap;
+//!
+//! /// RealWorld's shape: `{"errors": {"body": ["can't be empty"]}}`.
+//! fn realworld(problem: &ProblemView<'_>) -> Option<ProblemBody> {
+//!     let mut errors: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+//!     for error in problem.errors() {
+//!         errors.entry(&error.field).or_default().push(&error.message);
+//!     }
+//!     if errors.is_empty() {
+//!         errors.insert("body", vec![problem.detail().unwrap_or(problem.title())]);
+//!     }
+//!     ProblemBody::json(&serde_json::json!({ "errors": errors }))
+//! }
+//!
+//! let security = Security::builder().problem_renderer(realworld).build();
+//! ```
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -205,6 +242,190 @@ impl std::fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
+/// What a [`ProblemRenderer`] sees of a rejection: what the default RFC 9457 body shows
+/// (status, title, detail, code, field errors, error id, request id) and the headers the
+/// response carries, nothing internal.
+#[derive(Clone, Copy)]
+pub struct ProblemView<'a> {
+    problem: &'a Problem,
+    error_id: &'a str,
+    request_id: &'a str,
+    headers: &'a HeaderMap,
+}
+
+impl<'a> ProblemView<'a> {
+    /// The HTTP status the response has (a renderer cannot change it).
+    pub fn status(&self) -> StatusCode {
+        self.problem.status()
+    }
+
+    /// The machine-readable code (`unauthenticated`, `rate_limited`, `unknown_field`, ...).
+    pub fn code(&self) -> &'a str {
+        self.problem.code()
+    }
+
+    /// The short human-readable summary (the status's reason phrase unless set otherwise).
+    pub fn title(&self) -> &'a str {
+        &self.problem.0.title
+    }
+
+    /// The human-readable explanation, if any.
+    pub fn detail(&self) -> Option<&'a str> {
+        self.problem.0.detail.as_deref()
+    }
+
+    /// The field errors: each field's path (`title`, `user.email`, `tags[3]`) and what is
+    /// wrong with it. Values are never included.
+    pub fn errors(&self) -> &'a [FieldError] {
+        self.problem.errors()
+    }
+
+    /// The error id (a UUID v4), which the server's log line carries too.
+    pub fn error_id(&self) -> &'a str {
+        self.error_id
+    }
+
+    /// The request id, also sent as `X-Request-ID`.
+    pub fn request_id(&self) -> &'a str {
+        self.request_id
+    }
+
+    /// `Retry-After` in seconds, when the response carries it (429, some 503s).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.header(http::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// A header the response carries besides the security headers (`WWW-Authenticate`,
+    /// `Allow`, `Retry-After`, `RateLimit`, ...): sent whatever the renderer writes.
+    pub fn header(&self, name: impl http::header::AsHeaderName) -> Option<&'a HeaderValue> {
+        self.headers.get(name)
+    }
+
+    /// The default RFC 9457 body, for a renderer that wraps or extends it.
+    pub fn problem_json(&self) -> Vec<u8> {
+        self.problem.body(self.error_id, Some(self.request_id))
+    }
+}
+
+/// Shows what the accessors show, and nothing else (not the refusal's internal reason).
+impl std::fmt::Debug for ProblemView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProblemView")
+            .field("status", &self.status())
+            .field("code", &self.code())
+            .field("title", &self.title())
+            .field("detail", &self.detail())
+            .field("errors", &self.errors())
+            .field("error_id", &self.error_id())
+            .field("request_id", &self.request_id())
+            .finish()
+    }
+}
+
+/// A body a [`ProblemRenderer`] wrote, with its content type.
+#[derive(Debug, Clone)]
+pub struct ProblemBody {
+    content_type: HeaderValue,
+    body: bytes::Bytes,
+}
+
+impl ProblemBody {
+    /// `body` sent as `content_type`.
+    pub fn new(content_type: HeaderValue, body: impl Into<bytes::Bytes>) -> Self {
+        ProblemBody {
+            content_type,
+            body: body.into(),
+        }
+    }
+
+    /// `value` as `application/json`; `None` (so the default problem is sent) when it fails
+    /// to serialize.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Option<Self> {
+        serde_json::to_vec(value).ok().map(|body| ProblemBody {
+            content_type: HeaderValue::from_static("application/json"),
+            body: body.into(),
+        })
+    }
+
+    /// The content type.
+    pub fn content_type(&self) -> &HeaderValue {
+        &self.content_type
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
+
+/// Turns rejections into the application's error format; see [the module docs](self) and
+/// [`SecurityBuilder::problem_renderer`](crate::SecurityBuilder::problem_renderer).
+///
+/// Implemented for every `Fn(&ProblemView<'_>) -> Option<ProblemBody>` (a `fn` item, or a
+/// closure whose parameter is annotated: `|problem: &ProblemView<'_>| ...`). `None` keeps the
+/// default RFC 9457 body for that problem.
+pub trait ProblemRenderer: Send + Sync + 'static {
+    /// The body for `problem`, or `None` for the default.
+    fn render(&self, problem: &ProblemView<'_>) -> Option<ProblemBody>;
+}
+
+impl<F> ProblemRenderer for F
+where
+    F: Fn(&ProblemView<'_>) -> Option<ProblemBody> + Send + Sync + 'static,
+{
+    fn render(&self, problem: &ProblemView<'_>) -> Option<ProblemBody> {
+        self(problem)
+    }
+}
+
+/// The configured renderer, shared by every route of a router.
+#[derive(Clone)]
+pub(crate) struct Renderer(pub(crate) Arc<dyn ProblemRenderer>);
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProblemRenderer")
+    }
+}
+
+impl Renderer {
+    /// Replaces `response`'s body (rendered by default from `problem`) by the renderer's, if
+    /// it writes one. A renderer that panics leaves the default, and is logged.
+    pub(crate) fn apply(
+        &self,
+        problem: &Problem,
+        error_id: &str,
+        request_id: &str,
+        response: &mut Response,
+    ) {
+        let view = ProblemView {
+            problem,
+            error_id,
+            request_id,
+            headers: response.headers(),
+        };
+        let rendered =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.0.render(&view)));
+        match rendered {
+            Ok(Some(body)) => {
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, body.content_type);
+                *response.body_mut() = axum::body::Body::from(body.body);
+            }
+            Ok(None) => {}
+            Err(_) => {
+                tracing::error!(target: "secure_endpoint::problem", status = problem.status().as_u16(), error_id, request_id, "problem renderer panicked; the default problem was sent");
+            }
+        }
+    }
+}
+
 /// A fresh error id (a UUID v4).
 pub(crate) fn new_error_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
@@ -254,5 +475,54 @@ mod tests {
         assert_eq!(v["error_id"], "e1");
         assert_eq!(v["request_id"], "r1");
         assert_eq!(v["errors"][0]["field"], "role");
+    }
+
+    #[test]
+    fn a_view_shows_what_the_body_shows_and_not_the_reason() {
+        let problem = Problem::not_found()
+            .with_reason("not_owner")
+            .with_header(http::header::RETRY_AFTER, HeaderValue::from_static("7"));
+        let mut response = problem.render("e1", Some("r1"));
+        let headers = response.headers().clone();
+        let view = ProblemView {
+            problem: &problem,
+            error_id: "e1",
+            request_id: "r1",
+            headers: &headers,
+        };
+        assert_eq!(view.status(), StatusCode::NOT_FOUND);
+        assert_eq!(view.code(), "not_found");
+        assert_eq!(view.retry_after(), Some(7));
+        assert_eq!(view.problem_json(), problem.body("e1", Some("r1")));
+        let debug = format!("{view:?}");
+        assert!(
+            debug.contains("not_found") && !debug.contains("not_owner"),
+            "{debug}"
+        );
+
+        // A renderer that panics leaves the default body; one that declines too.
+        let default = problem.body("e1", Some("r1"));
+        let panics = Renderer(Arc::new(|_: &ProblemView<'_>| -> Option<ProblemBody> {
+            panic!("renderer bug")
+        }));
+        panics.apply(&problem, "e1", "r1", &mut response);
+        assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_JSON);
+        let declines = Renderer(Arc::new(|_: &ProblemView<'_>| None));
+        declines.apply(&problem, "e1", "r1", &mut response);
+        assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_JSON);
+        let body = body_bytes(response);
+        assert_eq!(body, default);
+    }
+
+    /// The bytes of a fully buffered body.
+    fn body_bytes(response: Response) -> Vec<u8> {
+        let body = response.into_body();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(axum::body::to_bytes(body, usize::MAX))
+            .unwrap()
+            .to_vec()
     }
 }

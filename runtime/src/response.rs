@@ -13,7 +13,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue};
 use tower::{Layer, Service};
 
-use crate::problem::{new_error_id, Problem, RenderedProblem, PROBLEM_JSON};
+use crate::problem::{new_error_id, Problem, RenderedProblem, Renderer, PROBLEM_JSON};
 
 /// `X-Request-ID`.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -153,8 +153,14 @@ fn is_managed(name: &HeaderName) -> bool {
         || name == X_REQUEST_ID
 }
 
-/// Finishes a response: problem body for errors, security headers, request id.
-pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response {
+/// Finishes a response: problem body for errors (in the application's format when a
+/// [`ProblemRenderer`](crate::problem::ProblemRenderer) is configured), security headers,
+/// request id.
+pub(crate) fn finish(
+    mut response: Response,
+    request_id: &RequestId,
+    renderer: Option<&Renderer>,
+) -> Response {
     let status = response.status();
     let mut plain_http = false;
     if status.is_client_error() || status.is_server_error() {
@@ -162,7 +168,7 @@ pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response
             .extensions()
             .get::<RenderedProblem>()
             .is_some_and(|r| r.problem.code() == "https_required");
-        response = normalize_error(response, request_id);
+        response = normalize_error(response, request_id, renderer);
     }
     // Start from a copy of the template (security headers, then the request id's and the
     // content type's places), set those two, and move the response's other headers in; the
@@ -201,12 +207,26 @@ pub(crate) fn finish(mut response: Response, request_id: &RequestId) -> Response
 
 /// Re-renders a [`Problem`] with the request id; replaces any other error body (an axum
 /// rejection's text, a handler's own error body) by a generic problem for its status, keeping
-/// only headers that carry protocol meaning.
-fn normalize_error(response: Response, request_id: &RequestId) -> Response {
+/// only headers that carry protocol meaning. The renderer, if any, writes the body last, from
+/// the problem and the headers that will be sent. Re-finishing a finished response renders it
+/// again from its problem, the same way.
+fn normalize_error(
+    response: Response,
+    request_id: &RequestId,
+    renderer: Option<&Renderer>,
+) -> Response {
     let rid = Some(request_id.as_str());
     if let Some(rendered) = response.extensions().get::<RenderedProblem>() {
         let mut out = rendered.problem.render(&rendered.error_id, rid);
         copy_protocol_headers(response.headers(), out.headers_mut());
+        if let Some(renderer) = renderer {
+            renderer.apply(
+                &rendered.problem,
+                &rendered.error_id,
+                request_id.as_str(),
+                &mut out,
+            );
+        }
         log_problem(&rendered.problem, &rendered.error_id, request_id);
         // Kept for the security event, which reads the problem that was sent.
         out.extensions_mut().insert(rendered.clone());
@@ -216,6 +236,9 @@ fn normalize_error(response: Response, request_id: &RequestId) -> Response {
     let error_id = new_error_id();
     let mut out = problem.render(&error_id, rid);
     copy_protocol_headers(response.headers(), out.headers_mut());
+    if let Some(renderer) = renderer {
+        renderer.apply(&problem, &error_id, request_id.as_str(), &mut out);
+    }
     log_problem(&problem, &error_id, request_id);
     out.extensions_mut().insert(RenderedProblem {
         problem: std::sync::Arc::new(problem),
@@ -262,7 +285,29 @@ pub struct SecurityLayer;
 impl<S> Layer<S> for SecurityLayer {
     type Service = SecurityService<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        SecurityService { inner }
+        SecurityService {
+            inner,
+            renderer: None,
+        }
+    }
+}
+
+/// [`SecurityLayer`] with a configuration's
+/// [`problem_renderer`](crate::SecurityBuilder::problem_renderer), so that plain axum routes
+/// merged beside a secure router answer errors in the same format:
+/// [`Security::layer`](crate::Security::layer).
+#[derive(Debug, Clone)]
+pub struct RenderingSecurityLayer {
+    pub(crate) renderer: Option<Renderer>,
+}
+
+impl<S> Layer<S> for RenderingSecurityLayer {
+    type Service = SecurityService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        SecurityService {
+            inner,
+            renderer: self.renderer.clone(),
+        }
     }
 }
 
@@ -270,6 +315,7 @@ impl<S> Layer<S> for SecurityLayer {
 #[derive(Debug, Clone)]
 pub struct SecurityService<S> {
     inner: S,
+    renderer: Option<Renderer>,
 }
 
 impl<S> Service<Request> for SecurityService<S>
@@ -291,6 +337,7 @@ where
         ResponseFuture {
             inner: self.inner.call(req),
             request_id: Some(request_id),
+            renderer: self.renderer.clone(),
         }
     }
 }
@@ -301,6 +348,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         request_id: Option<RequestId>,
+        renderer: Option<Renderer>,
     }
 }
 
@@ -317,7 +365,7 @@ where
             Poll::Ready(r) => r?,
         };
         let request_id = this.request_id.take().expect("polled after completion");
-        Poll::Ready(Ok(finish(response, &request_id)))
+        Poll::Ready(Ok(finish(response, &request_id, this.renderer.as_ref())))
     }
 }
 

@@ -22,7 +22,7 @@ use crate::inventory::{Inventory, InventoryEntry};
 use crate::lifecycle::{LifecycleRuntime, Version};
 use crate::pipeline::{EndpointRuntime, Seen};
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
-use crate::problem::Problem;
+use crate::problem::{Problem, Renderer};
 use crate::rate::RateSubject;
 use crate::response::{finish, RequestId};
 use crate::{EndpointHandler, SecureEndpoint};
@@ -78,6 +78,7 @@ where
         let request_id = RequestId::from_request(req.headers());
         let handler = self.runtime.policy.handler;
         let timeout = self.runtime.engine.request_timeout;
+        let renderer = self.runtime.engine.problem_renderer.clone();
         let observed = self.runtime.engine.observing().then(|| {
             let mut ctx = EventContext::of(req.method(), req.headers(), &self.runtime.route);
             ctx.handler = Some(handler);
@@ -97,6 +98,7 @@ where
             handler,
             timeout,
             deadline: None,
+            renderer,
         }
     }
 }
@@ -115,6 +117,8 @@ pub struct Guarded {
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The security event's context, when anyone listens for events.
     observed: Option<Box<(EventContext, Arc<Engine>)>>,
+    /// The application's error format, when configured.
+    renderer: Option<Renderer>,
 }
 
 impl Future for Guarded {
@@ -152,7 +156,12 @@ impl Future for Guarded {
             }
         };
         let request_id = this.request_id.take().expect("polled after completion");
-        std::task::Poll::Ready(observe(this.observed.take(), response, &request_id))
+        std::task::Poll::Ready(observe(
+            this.observed.take(),
+            response,
+            &request_id,
+            this.renderer.as_ref(),
+        ))
     }
 }
 
@@ -454,8 +463,9 @@ fn observe(
     observed: Option<Box<(EventContext, Arc<Engine>)>>,
     response: Response,
     request_id: &RequestId,
+    renderer: Option<&Renderer>,
 ) -> Response {
-    observe_with(observed, response, request_id, |_| {})
+    observe_with(observed, response, request_id, renderer, |_| {})
 }
 
 /// [`observe`], with `adjust` applied to the event before it is dispatched.
@@ -464,10 +474,11 @@ fn observe_with(
     observed: Option<Box<(EventContext, Arc<Engine>)>>,
     mut response: Response,
     request_id: &RequestId,
+    renderer: Option<&Renderer>,
     adjust: impl FnOnce(&mut SecurityEvent),
 ) -> Response {
     let Some(observed) = observed else {
-        return finish(response, request_id);
+        return finish(response, request_id, renderer);
     };
     let (mut ctx, engine) = *observed;
     if let Some(seen) = response.extensions_mut().remove::<Seen>() {
@@ -477,12 +488,12 @@ fn observe_with(
             .map(|p| (p.subject().to_owned(), p.scheme().as_str()));
         ctx.rate_fallback = seen.rate_fallback;
     }
-    let response = finish(response, request_id);
+    let response = finish(response, request_id, renderer);
     let mut event = ctx.event(&response, request_id.as_str());
     adjust(&mut event);
     match dispatch(&engine, event) {
         None => response,
-        Some(refused) => finish(refused, request_id),
+        Some(refused) => finish(refused, request_id, renderer),
     }
 }
 
@@ -560,6 +571,7 @@ async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Res
         observed,
         response,
         &RequestId::from_request(&parts.headers),
+        engine.problem_renderer.as_ref(),
         |event| {
             if cors_refused {
                 // Answered (the browser enforces CORS), and recorded as refused.

@@ -840,3 +840,9 @@ pub(crate) fn chunked(body: &[u8], chunk: usize) -> Vec<u8> {
     out.extend_from_slice(b"0\r\n\r\n");
     out
 }
+
+/// The seeded state of the default test app, for a test that adds routes of its own to
+/// [`router`].
+pub(crate) fn seeded_state() -> AppState {
+    AppState::seeded()
+}
