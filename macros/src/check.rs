@@ -290,7 +290,37 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         }
         _ => None,
     };
+    // `graphql = LIMITS`: the body is a GraphQL request or batch, taken by the last argument
+    // (`GraphQlRequest`), under the limits of the `GraphQlLimits` constant it names.
+    let graphql = get(GRAPHQL).and_then(|arg| match &arg.value {
+        RawValue::Path(p) => Some(p.clone()),
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`graphql` takes a `GraphQlLimits` constant, e.g. `graphql = GRAPHQL_LIMITS`",
+            );
+            None
+        }
+    });
+    if let Some(arg) = get(GRAPHQL) {
+        if let Some(f) = get(FIELDS) {
+            cx.error_spanned_by(
+                &f.key,
+                "`fields` and `graphql` exclude each other: a GraphQL body's fields are fixed \
+                 (`query`, `operationName`, `variables`, `extensions`)",
+            );
+        } else if body_arg.is_none() {
+            cx.error_spanned_by(
+                &arg.key,
+                format!(
+                    "`graphql` needs the handler `{name}` to take the request as its last \
+                     argument: `request: GraphQlRequest`"
+                ),
+            );
+        }
+    }
     match (&fields, body_arg) {
+        (None, Some(_)) if get(GRAPHQL).is_some() => {}
         (None, Some(i)) => cx.error_spanned_by(
             &inputs[i].ty,
             format!(
@@ -327,7 +357,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     });
     // A handler that reads a body without `fields` already has its error, which says to add
     // `fields`; that also settles `body_limit`.
-    if let (Some(arg), None, None) = (get(BODY_LIMIT), get(FIELDS), body_arg) {
+    if let (Some(arg), None, None, None) = (get(BODY_LIMIT), get(FIELDS), get(GRAPHQL), body_arg) {
         cx.error_spanned_by(
             &arg.key,
             format!(
@@ -565,6 +595,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         rate,
         fields,
         body_limit,
+        graphql,
         lifecycle: Lifecycle {
             deprecated: deprecated.map(|(date, _)| date),
             sunset: sunset.map(|(date, _)| date),

@@ -105,6 +105,8 @@ pub(crate) struct Endpoint {
     pub(crate) fields: Option<Vec<LitStr>>,
     /// Only with `fields`.
     pub(crate) body_limit: Option<BodyLimit>,
+    /// `graphql = LIMITS`: the body is a GraphQL request or batch, under these limits.
+    pub(crate) graphql: Option<syn::Path>,
     pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,

@@ -14,11 +14,12 @@ pub(crate) const SUNSET: &str = "sunset";
 pub(crate) const SUCCESSOR: &str = "successor";
 pub(crate) const WAIVE: &str = "waive";
 pub(crate) const REASON: &str = "reason";
+pub(crate) const GRAPHQL: &str = "graphql";
 
 /// Every key the attribute accepts, in the order the reference documents them.
 pub(crate) const ALL_KEYS: &[&str] = &[
     AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
-    SUCCESSOR, WAIVE, REASON,
+    SUCCESSOR, WAIVE, REASON, GRAPHQL,
 ];
 
 /// Values of `auth`.
@@ -38,4 +39,5 @@ pub(crate) const BODY_EXTRACTORS: &[&str] = &[
     "RawForm",
     "Multipart",
     "BodyStream",
+    "GraphQlRequest",
 ];

@@ -128,3 +128,7 @@ pub mod __private {
     #[doc(hidden)]
     pub fn assert_safe_response<T: SafeResponse + ?Sized>() {}
 }
+
+/// GraphQL under the same contract (feature `graphql`): see the module.
+#[cfg(feature = "graphql")]
+pub mod graphql;
