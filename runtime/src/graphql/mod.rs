@@ -249,6 +249,9 @@ where
             return Ok(());
         };
         let shape = Shape::of(&document);
+        if shape.depth > self.limits.max_depth {
+            return Err(too_deep());
+        }
         if shape.aliases > self.limits.max_aliases {
             return Err(refused(
                 "graphql_too_many_aliases",
@@ -278,13 +281,17 @@ fn refused(code: &'static str, detail: &'static str) -> Problem {
         .with_reason(code)
 }
 
+fn too_deep() -> Problem {
+    refused(
+        "graphql_too_deep",
+        "The document nests deeper than this endpoint accepts.",
+    )
+}
+
 /// The problem for async-graphql's own limit errors (raised before anything runs).
 fn limit_problem(error: &ServerError) -> Option<Problem> {
     match error.message.as_str() {
-        "Query is nested too deep." => Some(refused(
-            "graphql_too_deep",
-            "The document nests deeper than this endpoint accepts.",
-        )),
+        "Query is nested too deep." => Some(too_deep()),
         "Query is too complex." => Some(refused(
             "graphql_too_complex",
             "The document is more complex than this endpoint accepts.",
@@ -335,6 +342,9 @@ fn decode_hex(hex: &str) -> Option<[u8; 32]> {
 /// What the limits look at in a parsed document.
 #[derive(Debug, Default)]
 struct Shape {
+    /// Fields nested in fields, through fragments (`{ me { id } }` is 2); at most the visit
+    /// budget's worth is walked, and a document past it counts as infinitely deep.
+    depth: usize,
     aliases: usize,
     root_fields: usize,
     introspection: bool,
@@ -356,6 +366,7 @@ impl Shape {
                 .root_fields
                 .max(root_fields(document, set, &mut seen));
         }
+        shape.depth = depth(document, &operations);
         sets.extend(operations);
         sets.extend(
             document
@@ -386,24 +397,66 @@ impl Shape {
     }
 }
 
-/// The fields an operation selects at its root, through fragments (each fragment once).
+/// Selections walked at most to measure depth (fragments are walked where they are spread, so
+/// nested spreads could multiply the work without it).
+const DEPTH_BUDGET: usize = 10_000;
+
+/// The deepest field nesting of the operations, without recursion; `usize::MAX` when the walk
+/// passes [`DEPTH_BUDGET`] or a fragment spreads itself.
+fn depth(document: &ExecutableDocument, operations: &[&SelectionSet]) -> usize {
+    let mut stack: Vec<(&SelectionSet, usize, Vec<&str>)> =
+        operations.iter().map(|set| (*set, 0, Vec::new())).collect();
+    let (mut deepest, mut walked) = (0, 0);
+    while let Some((set, depth, fragments)) = stack.pop() {
+        for item in &set.items {
+            walked += 1;
+            if walked > DEPTH_BUDGET {
+                return usize::MAX;
+            }
+            match &item.node {
+                Selection::Field(field) => {
+                    deepest = deepest.max(depth + 1);
+                    stack.push((&field.node.selection_set.node, depth + 1, fragments.clone()));
+                }
+                Selection::InlineFragment(f) => {
+                    stack.push((&f.node.selection_set.node, depth, fragments.clone()))
+                }
+                Selection::FragmentSpread(s) => {
+                    let name = s.node.fragment_name.node.as_str();
+                    if fragments.contains(&name) {
+                        return usize::MAX;
+                    }
+                    if let Some(f) = document.fragments.get(&s.node.fragment_name.node) {
+                        let mut inner = fragments.clone();
+                        inner.push(name);
+                        stack.push((&f.node.selection_set.node, depth, inner));
+                    }
+                }
+            }
+        }
+    }
+    deepest
+}
+
+/// The fields an operation selects at its root, through fragments (each fragment once),
+/// without recursion.
 fn root_fields<'a>(
     document: &'a ExecutableDocument,
     set: &'a SelectionSet,
     seen: &mut HashSet<&'a str>,
 ) -> usize {
-    let mut n = 0;
-    for item in &set.items {
-        match &item.node {
-            Selection::Field(_) => n += 1,
-            Selection::InlineFragment(f) => {
-                n += root_fields(document, &f.node.selection_set.node, seen)
-            }
-            Selection::FragmentSpread(s) => {
-                let name = s.node.fragment_name.node.as_str();
-                if seen.insert(name) {
-                    if let Some(f) = document.fragments.get(&s.node.fragment_name.node) {
-                        n += root_fields(document, &f.node.selection_set.node, seen);
+    let (mut n, mut stack) = (0, vec![set]);
+    while let Some(set) = stack.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(_) => n += 1,
+                Selection::InlineFragment(f) => stack.push(&f.node.selection_set.node),
+                Selection::FragmentSpread(s) => {
+                    let name = &s.node.fragment_name.node;
+                    if seen.insert(name.as_str()) {
+                        if let Some(f) = document.fragments.get(name) {
+                            stack.push(&f.node.selection_set.node);
+                        }
                     }
                 }
             }
