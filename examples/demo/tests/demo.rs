@@ -391,7 +391,7 @@ async fn inventory_lists_every_route_with_its_contract() {
         .iter()
         .map(|e| (e.method.clone(), e.path.clone()))
         .collect();
-    assert_eq!(rows.len(), 15, "{rows:?}");
+    assert_eq!(rows.len(), 16, "{rows:?}");
     let update = inventory
         .endpoints
         .iter()
