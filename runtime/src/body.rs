@@ -771,12 +771,17 @@ mod graphql_body_tests {
 
     #[test]
     fn a_graphql_object_is_one_operation_and_a_batch_counts_its_requests() {
-        assert_eq!(graphql_operations(br#"{"query":"{ me { id } }"}"#).unwrap(), 1);
+        assert_eq!(
+            graphql_operations(br#"{"query":"{ me { id } }"}"#).unwrap(),
+            1
+        );
         let batch = format!("[{}]", vec![r#"{"query":"{a}"}"#; 50].join(","));
         assert_eq!(graphql_operations(batch.as_bytes()).unwrap(), 50);
         assert_eq!(
-            graphql_operations(br#" [ {"query":"{a}","variables":{"x":[1]},"operationName":null} ]"#)
-                .unwrap(),
+            graphql_operations(
+                br#" [ {"query":"{a}","variables":{"x":[1]},"operationName":null} ]"#
+            )
+            .unwrap(),
             1
         );
     }
@@ -785,8 +790,14 @@ mod graphql_body_tests {
     fn a_graphql_body_outside_the_shape_is_refused() {
         let code = |body: &[u8]| graphql_operations(body).unwrap_err().code();
         assert_eq!(code(br#"{"query":"{a}","admin":true}"#), "unknown_fields");
-        assert_eq!(code(br#"[{"query":"{a}"},{"query":"{a}","x":1}]"#), "unknown_fields");
-        assert_eq!(code(br#"[{"query":"{a}","query":"{b}"}]"#), "duplicate_field");
+        assert_eq!(
+            code(br#"[{"query":"{a}"},{"query":"{a}","x":1}]"#),
+            "unknown_fields"
+        );
+        assert_eq!(
+            code(br#"[{"query":"{a}","query":"{b}"}]"#),
+            "duplicate_field"
+        );
         assert_eq!(code(br#"[{"query":"{a}"}, 1]"#), "invalid_body");
         assert_eq!(code(br#"[[{"query":"{a}"}]]"#), "invalid_body");
         assert_eq!(code(b"[]"), "invalid_body");

@@ -76,7 +76,11 @@ impl Demo {
         body["token"].as_str().unwrap().to_owned()
     }
 
-    async fn post(&self, token: &str, body: &Value) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    async fn post(
+        &self,
+        token: &str,
+        body: &Value,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let res = self
             .client
             .post(format!("{}/api/graphql", self.base))
@@ -122,7 +126,10 @@ async fn documented_queries_succeed_and_attacks_are_refused() {
     assert_eq!(orders.len(), 2);
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["cache-control"], "no-store");
-    let own: Vec<String> = orders.iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+    let own: Vec<String> = orders
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
 
     // Documented: one order by id, with variables; articles with their authors.
     let (status, _, body) = demo
@@ -138,7 +145,10 @@ async fn documented_queries_succeed_and_attacks_are_refused() {
     assert_eq!(body["data"]["order"]["id"], own[0].as_str());
     assert_eq!(body["data"]["order"]["user"]["name"], "Alice");
     let (status, body) = demo
-        .query(&alice, "{ articles(limit: 5) { id title tags author { name } } }")
+        .query(
+            &alice,
+            "{ articles(limit: 5) { id title tags author { name } } }",
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["articles"][0]["author"]["name"], "Admin");
@@ -167,7 +177,10 @@ async fn documented_queries_succeed_and_attacks_are_refused() {
     // Through a nested field: the author of an article is another user; their orders, email
     // and role resolve to null with the same error, their name is shown.
     let (status, body) = demo
-        .query(&alice, "{ articles { author { name email orders { id } } } }")
+        .query(
+            &alice,
+            "{ articles { author { name email orders { id } } } }",
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["data"]["articles"][0]["author"]["name"], "Admin");
@@ -186,7 +199,10 @@ async fn documented_queries_succeed_and_attacks_are_refused() {
     assert_eq!(body["errors"][0]["message"], "Not found");
     // Every user: administrators only.
     let (_, body) = demo.query(&alice, "{ users { name } }").await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
     let (_, body) = demo.query(&admin, "{ users { name } }").await;
     assert_eq!(body["data"]["users"].as_array().unwrap().len(), 3, "{body}");
 
@@ -201,7 +217,10 @@ async fn documented_queries_succeed_and_attacks_are_refused() {
 
     // Too complex: 100 articles with their authors' orders.
     let (status, body) = demo
-        .query(&alice, "{ articles(limit: 100) { id title author { orders { id item } } } }")
+        .query(
+            &alice,
+            "{ articles(limit: 100) { id title author { orders { id item } } } }",
+        )
         .await;
     refused(status, &body, "graphql_too_complex");
 
@@ -212,23 +231,33 @@ async fn documented_queries_succeed_and_attacks_are_refused() {
 
     // Too many root fields.
     let (status, body) = demo
-        .query(&alice, "{ me { id } orders { id } articles { id } __typename me2: me { id } a: __typename }")
+        .query(
+            &alice,
+            "{ me { id } orders { id } articles { id } __typename me2: me { id } a: __typename }",
+        )
         .await;
     refused(status, &body, "graphql_too_many_root_fields");
 
     // A batch of 50: over the batch limit of 10.
-    let batch: Vec<Value> = (0..50).map(|_| json!({ "query": "{ me { id } }" })).collect();
+    let batch: Vec<Value> = (0..50)
+        .map(|_| json!({ "query": "{ me { id } }" }))
+        .collect();
     let (status, _, body) = demo.post(&bob, &Value::Array(batch)).await;
     refused(status, &body, "graphql_batch_too_large");
     // A batch within it: one response per operation.
-    let batch: Vec<Value> = (0..3).map(|_| json!({ "query": "{ me { name } }" })).collect();
+    let batch: Vec<Value> = (0..3)
+        .map(|_| json!({ "query": "{ me { name } }" }))
+        .collect();
     let (status, _, body) = demo.post(&admin, &Value::Array(batch)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body.as_array().unwrap().len(), 3);
     assert_eq!(body[2]["data"]["me"]["name"], "Admin");
     // A batch element with a field outside the GraphQL request's: 422, as for any body.
     let (status, _, body) = demo
-        .post(&admin, &json!([{ "query": "{ me { id } }", "role": "admin" }]))
+        .post(
+            &admin,
+            &json!([{ "query": "{ me { id } }", "role": "admin" }]),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["code"], "unknown_fields");
@@ -237,7 +266,9 @@ async fn documented_queries_succeed_and_attacks_are_refused() {
     let introspect = "{ __schema { queryType { name } } }";
     let (status, body) = demo.query(&alice, introspect).await;
     refused(status, &body, "graphql_introspection_disabled");
-    let (status, body) = demo.query(&alice, "{ __type(name: \"UserNode\") { name } }").await;
+    let (status, body) = demo
+        .query(&alice, "{ __type(name: \"UserNode\") { name } }")
+        .await;
     refused(status, &body, "graphql_introspection_disabled");
     let (status, body) = demo.query(&admin, introspect).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -262,7 +293,10 @@ async fn refused_documents_are_security_events() {
     let demo = start(Some(file.clone())).await;
     let alice = demo.token("alice@example.com").await;
     let (status, body) = demo
-        .query(&alice, "{ me { orders { user { orders { user { orders { user { id } } } } } } } }")
+        .query(
+            &alice,
+            "{ me { orders { user { orders { user { orders { user { id } } } } } } } }",
+        )
         .await;
     refused(status, &body, "graphql_too_deep");
     let (status, body) = demo.query(&alice, "{ __schema { types { name } } }").await;
@@ -275,7 +309,11 @@ async fn refused_documents_are_security_events() {
         .filter(|e: &Value| e["route"] == "/api/graphql")
         .collect();
     let reasons: Vec<&str> = events.iter().filter_map(|e| e["reason"].as_str()).collect();
-    assert_eq!(reasons, ["graphql_too_deep", "graphql_introspection_disabled"], "{events:?}");
+    assert_eq!(
+        reasons,
+        ["graphql_too_deep", "graphql_introspection_disabled"],
+        "{events:?}"
+    );
     assert!(events.iter().all(|e| e["kind"] == "validation_rejected"));
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -285,7 +323,11 @@ fn every_field_of_the_demo_schema_is_reviewed() {
     let (_, state) = app(&config(None));
     let schema = state.graphql_schema();
     assert_eq!(
-        unlisted_fields(schema, demo::graphql::GUARDED_FIELDS, demo::graphql::PUBLIC_FIELDS),
+        unlisted_fields(
+            schema,
+            demo::graphql::GUARDED_FIELDS,
+            demo::graphql::PUBLIC_FIELDS
+        ),
         Vec::<String>::new()
     );
     // A field nobody listed fails the check.
@@ -363,7 +405,13 @@ async fn start_mini() -> (String, String, Client) {
 async fn persisted_queries_only_and_unknown_documents_refused() {
     let (url, token, client) = start_mini().await;
     let send = async |body: Value| {
-        let res = client.post(&url).bearer_auth(&token).json(&body).send().await.unwrap();
+        let res = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         (res.status(), res.json::<Value>().await.unwrap())
     };
     let (status, body) = send(json!({ "query": HELLO })).await;
@@ -371,10 +419,14 @@ async fn persisted_queries_only_and_unknown_documents_refused() {
     assert_eq!(body["data"]["hello"], "world");
     // By hash alone.
     let hash = "d6d1e2a1c9a4b2f7bc1a8d1b2c3f1f8b4d8c0b5b0a2f4c2b9e7f1f0c7a8b9c0d";
-    let (status, body) = send(json!({ "query": "", "extensions": { "persistedQuery": { "sha256Hash": hash } } })).await;
+    let (status, body) =
+        send(json!({ "query": "", "extensions": { "persistedQuery": { "sha256Hash": hash } } }))
+            .await;
     refused(status, &body, "graphql_persisted_query_not_found");
     let known = sha256_hex(HELLO);
-    let (status, body) = send(json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": known } } })).await;
+    let (status, body) =
+        send(json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": known } } }))
+            .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["hello"], "world");
     // A document not in the allowlist, even a harmless one.
@@ -395,12 +447,27 @@ async fn a_batch_of_50_costs_50_requests_of_the_rate() {
     let (url, token, client) = start_mini().await;
     let batch = |n: usize| Value::Array((0..n).map(|_| json!({ "query": HELLO })).collect());
     for _ in 0..2 {
-        let res = client.post(&url).bearer_auth(&token).json(&batch(50)).send().await.unwrap();
+        let res = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&batch(50))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
-        assert_eq!(res.json::<Value>().await.unwrap().as_array().unwrap().len(), 50);
+        assert_eq!(
+            res.json::<Value>().await.unwrap().as_array().unwrap().len(),
+            50
+        );
     }
     // 100 of 100 spent: one more operation is over the limit.
-    let res = client.post(&url).bearer_auth(&token).json(&json!({ "query": HELLO })).send().await.unwrap();
+    let res = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "query": HELLO }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key("retry-after"));
 }
@@ -408,12 +475,27 @@ async fn a_batch_of_50_costs_50_requests_of_the_rate() {
 #[tokio::test]
 async fn resolver_errors_are_masked_with_an_error_id() {
     let (url, token, client) = start_mini().await;
-    let res = client.post(&url).bearer_auth(&token).json(&json!({ "query": "{ boom }" })).send().await.unwrap();
+    let res = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ boom }" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let text = res.text().await.unwrap();
-    assert!(!text.contains("db-primary") && !text.contains("user=app"), "{text}");
+    assert!(
+        !text.contains("db-primary") && !text.contains("user=app"),
+        "{text}"
+    );
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["errors"][0]["message"], "Internal error");
     assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
-    assert_eq!(body["errors"][0]["extensions"]["errorId"].as_str().unwrap().len(), 36);
+    assert_eq!(
+        body["errors"][0]["extensions"]["errorId"]
+            .as_str()
+            .unwrap()
+            .len(),
+        36
+    );
 }

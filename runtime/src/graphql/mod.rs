@@ -33,8 +33,7 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Selection, SelectionSet,
 };
 use async_graphql::{
-    BatchRequest, BatchResponse, ObjectType, Schema, SchemaBuilder, ServerError,
-    SubscriptionType,
+    BatchRequest, BatchResponse, ObjectType, Schema, SchemaBuilder, ServerError, SubscriptionType,
 };
 use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
@@ -313,7 +312,9 @@ fn mask(error: &mut ServerError) {
         .extensions
         .as_ref()
         .and_then(|e| e.get("code"))
-        .is_some_and(|c| matches!(c, async_graphql::Value::String(c) if KEPT_CODES.contains(&c.as_str())));
+        .is_some_and(
+            |c| matches!(c, async_graphql::Value::String(c) if KEPT_CODES.contains(&c.as_str())),
+        );
     if kept {
         return;
     }
@@ -362,9 +363,7 @@ impl Shape {
         };
         for set in &operations {
             let mut seen = HashSet::new();
-            shape.root_fields = shape
-                .root_fields
-                .max(root_fields(document, set, &mut seen));
+            shape.root_fields = shape.root_fields.max(root_fields(document, set, &mut seen));
         }
         shape.depth = depth(document, &operations);
         sets.extend(operations);

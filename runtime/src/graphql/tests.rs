@@ -54,8 +54,14 @@ fn resolver_errors_are_masked_and_guard_errors_kept() {
 #[test]
 fn depth_counts_nested_fields_through_fragments() {
     assert_eq!(shape("{ me { id } }").depth, 2);
-    assert_eq!(shape("{ me { ...F } } fragment F on User { orders { id } }").depth, 3);
+    assert_eq!(
+        shape("{ me { ...F } } fragment F on User { orders { id } }").depth,
+        3
+    );
     assert_eq!(shape("{ ... on Query { me { id } } }").depth, 2);
     // A fragment that spreads itself (invalid, refused by the executor too) is infinitely deep.
-    assert_eq!(shape("{ ...F } fragment F on Query { me { ...F } }").depth, usize::MAX);
+    assert_eq!(
+        shape("{ ...F } fragment F on Query { me { ...F } }").depth,
+        usize::MAX
+    );
 }
