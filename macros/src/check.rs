@@ -302,7 +302,8 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             None
         }
     });
-    if let Some(arg) = get(GRAPHQL) {
+    // A malformed value has its own error, which names the fix.
+    if let (Some(arg), Some(_)) = (get(GRAPHQL), &graphql) {
         if let Some(f) = get(FIELDS) {
             cx.error_spanned_by(
                 &f.key,
@@ -1881,6 +1882,75 @@ mod tests {
         // Not inspected: the body is not `Json`.
         assert!(refused(quote!(impl IntoResponse)).is_empty());
         assert!(refused(quote!(Vec<u8>)).is_empty());
+    }
+
+    #[test]
+    fn graphql_takes_a_limits_constant_and_the_request_as_last_argument() {
+        let ok = check(
+            parse(
+                quote!(
+                    auth = "jwt",
+                    allow = "authenticated",
+                    graphql = LIMITS,
+                    body_limit = "64kb"
+                ),
+                quote!(
+                    async fn f(State(s): State<S>, request: GraphQlRequest) -> String {
+                        String::new()
+                    }
+                ),
+            )
+            .unwrap(),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        assert_eq!(ok.body_arg, Some(1));
+        assert!(ok.graphql.is_some() && ok.fields.is_none());
+        assert_eq!(ok.body_limit.as_ref().unwrap().bytes, 64 * 1024);
+
+        let e = errors(
+            quote!(
+                auth = "jwt",
+                allow = "authenticated",
+                graphql = LIMITS,
+                fields = ["query"]
+            ),
+            quote!(
+                async fn f(request: GraphQlRequest) {}
+            ),
+        );
+        assert!(
+            e[0].contains("`fields` and `graphql` exclude each other"),
+            "{e:?}"
+        );
+        let e = errors(
+            quote!(auth = "jwt", allow = "authenticated", graphql = LIMITS),
+            quote!(
+                async fn f() {}
+            ),
+        );
+        assert!(
+            e[0].contains("needs the handler `f` to take the request"),
+            "{e:?}"
+        );
+        let e = errors(
+            quote!(auth = "jwt", allow = "authenticated", graphql = "LIMITS"),
+            quote!(
+                async fn f(request: GraphQlRequest) {}
+            ),
+        );
+        assert!(
+            e[0].contains("`graphql` takes a `GraphQlLimits` constant"),
+            "{e:?}"
+        );
+        // Without `graphql`, the request is a body without a contract.
+        let e = errors(
+            quote!(auth = "jwt", allow = "authenticated"),
+            quote!(
+                async fn f(request: GraphQlRequest) {}
+            ),
+        );
+        assert!(e[0].contains("declares no `fields`"), "{e:?}");
     }
 
     #[test]
