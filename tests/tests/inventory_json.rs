@@ -14,6 +14,7 @@
 //!   inventory, and the mirror writes the very same JSON back.
 
 use proptest::prelude::*;
+use secure_endpoint::inventory::GraphQlInventory;
 use secure_endpoint::{Inventory, InventoryEntry};
 use serde::{Deserialize, Serialize};
 
@@ -42,11 +43,49 @@ struct EntryJson {
     rate_key: String,
     fields: Option<Vec<String>>,
     body_limit: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    graphql: Option<GraphQlJson>,
     deprecated: Option<String>,
     sunset: Option<String>,
     successor: Option<String>,
     waivers: Vec<String>,
     reason: Option<String>,
+}
+
+/// A GraphQL endpoint's limits as read back.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GraphQlJson {
+    max_depth: usize,
+    max_complexity: usize,
+    max_aliases: usize,
+    max_root_fields: usize,
+    max_batch: usize,
+    introspection_role: Option<String>,
+    persisted_only: bool,
+}
+
+impl From<&GraphQlInventory> for GraphQlJson {
+    fn from(g: &GraphQlInventory) -> Self {
+        let GraphQlInventory {
+            max_depth,
+            max_complexity,
+            max_aliases,
+            max_root_fields,
+            max_batch,
+            introspection_role,
+            persisted_only,
+        } = g;
+        GraphQlJson {
+            max_depth: *max_depth,
+            max_complexity: *max_complexity,
+            max_aliases: *max_aliases,
+            max_root_fields: *max_root_fields,
+            max_batch: *max_batch,
+            introspection_role: introspection_role.map(str::to_owned),
+            persisted_only: *persisted_only,
+        }
+    }
 }
 
 fn owned(list: &[&str]) -> Vec<String> {
@@ -71,6 +110,7 @@ impl From<&InventoryEntry> for EntryJson {
             rate_key,
             fields,
             body_limit,
+            graphql,
             deprecated,
             sunset,
             successor,
@@ -92,6 +132,7 @@ impl From<&InventoryEntry> for EntryJson {
             rate_key: (*rate_key).to_owned(),
             fields: fields.as_deref().map(owned),
             body_limit: *body_limit,
+            graphql: graphql.as_ref().map(GraphQlJson::from),
             deprecated: deprecated.clone(),
             sunset: sunset.clone(),
             successor: successor.clone(),
@@ -146,6 +187,33 @@ fn leaked_list() -> impl Strategy<Value = Vec<&'static str>> {
     prop::collection::vec(leaked(), 0..4)
 }
 
+fn graphql() -> impl Strategy<Value = Option<GraphQlInventory>> {
+    proptest::option::of(
+        (
+            (any::<usize>(), any::<usize>(), any::<usize>()),
+            (any::<usize>(), any::<usize>()),
+            proptest::option::of(leaked()),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(
+                    (max_depth, max_complexity, max_aliases),
+                    (max_root_fields, max_batch),
+                    introspection_role,
+                    persisted_only,
+                )| GraphQlInventory {
+                    max_depth,
+                    max_complexity,
+                    max_aliases,
+                    max_root_fields,
+                    max_batch,
+                    introspection_role,
+                    persisted_only,
+                },
+            ),
+    )
+}
+
 fn entry() -> impl Strategy<Value = InventoryEntry> {
     let who = (
         text(),
@@ -170,10 +238,11 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         leaked_list(),
         proptest::option::of(leaked()),
     );
-    (who, what).prop_map(
+    (who, what, graphql()).prop_map(
         |(
             (method, path, handler, auth, public, any_authenticated, roles, scopes, owner, loader),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
+            graphql,
         )| InventoryEntry {
             method,
             path,
@@ -189,6 +258,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             rate_key,
             fields,
             body_limit,
+            graphql,
             deprecated,
             sunset,
             successor,
