@@ -16,7 +16,8 @@
 //!   per-field costs and list multipliers of its `complexity` attributes).
 //!
 //! A document that breaks a limit is refused with a 400 problem (`graphql_*` codes) before it
-//! runs, recorded as a `validation_rejected` security event whose reason names the limit.
+//! runs (the persisted-query, depth, alias, root-field and introspection checks run on every
+//! operation of a batch before any of them; complexity as each one starts), recorded as a `validation_rejected` security event whose reason names the limit.
 //! Resolver errors are masked: the message becomes `Internal error` with an `errorId`
 //! extension, and the original is logged under the tracing target [`TARGET`] with that id.
 //! The errors of the guards here ([`not_found`], [`forbidden`], [`unauthenticated`]) are
@@ -169,8 +170,9 @@ where
         &self.schema
     }
 
-    /// Checks every operation of `request` against the limits (all before any runs), then
-    /// runs them with the principal in the context data and masks resolver errors.
+    /// Checks every operation of `request` against the limits (all before any runs; complexity
+    /// as each starts), then runs them with the principal in the context data and masks
+    /// resolver errors.
     pub async fn execute(&self, request: GraphQlRequest) -> Result<GraphQlResponse, Problem> {
         let GraphQlRequest { batch, principal } = request;
         let introspection = match (self.limits.introspection_role, &principal) {

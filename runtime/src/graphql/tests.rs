@@ -65,3 +65,11 @@ fn depth_counts_nested_fields_through_fragments() {
         usize::MAX
     );
 }
+
+#[test]
+fn a_document_nested_as_deep_as_the_body_limit_allows_does_not_overflow_the_parser() {
+    // 100 KiB of `{a` nesting: the parser refuses it (its recursion limit), nothing crashes.
+    let n = 50 * 1024;
+    let query = format!("{}{}", "{a".repeat(n), "}".repeat(n));
+    assert!(async_graphql::parser::parse_query(&query).is_err());
+}
