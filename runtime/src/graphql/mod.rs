@@ -10,14 +10,15 @@
 //!
 //! - the persisted-query allowlist when [`GraphQlLimits::persisted_only`] (by SHA-256 of the
 //!   document, sent as `query` or as `extensions.persistedQuery.sha256Hash`);
-//! - aliases, root fields and introspection (`__schema`, `__type`: only with
-//!   [`GraphQlLimits::introspection_role`]), checked on the parsed document;
-//! - depth and complexity (async-graphql's `limit_depth` and `limit_complexity`, with the
-//!   per-field costs and list multipliers of its `complexity` attributes).
+//! - depth (fields nested in fields, through fragments), aliases, root fields and
+//!   introspection (`__schema`, `__type`: only with [`GraphQlLimits::introspection_role`]),
+//!   checked on the parsed document, for every operation of a batch before any runs;
+//! - complexity (async-graphql's `limit_complexity`, with the per-field costs and list
+//!   multipliers of its `complexity` attributes; `limit_depth` too, as a second check), as
+//!   each operation starts.
 //!
 //! A document that breaks a limit is refused with a 400 problem (`graphql_*` codes) before it
-//! runs (the persisted-query, depth, alias, root-field and introspection checks run on every
-//! operation of a batch before any of them; complexity as each one starts), recorded as a `validation_rejected` security event whose reason names the limit.
+//! runs, recorded as a `validation_rejected` security event whose reason names the limit.
 //! Resolver errors are masked: the message becomes `Internal error` with an `errorId`
 //! extension, and the original is logged under the tracing target [`TARGET`] with that id.
 //! The errors of the guards here ([`not_found`], [`forbidden`], [`unauthenticated`]) are
