@@ -129,6 +129,5 @@ pub mod __private {
     pub fn assert_safe_response<T: SafeResponse + ?Sized>() {}
 }
 
-/// GraphQL under the same contract (feature `graphql`): see the module.
 #[cfg(feature = "graphql")]
 pub mod graphql;
