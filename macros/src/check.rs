@@ -323,9 +323,46 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             );
         }
     }
+    // `graphql = LIMITS`: the body is a GraphQL request or batch, taken by the last argument
+    // (`GraphQlRequest`), under the limits of the `GraphQlLimits` constant it names.
+    let graphql = get(GRAPHQL).and_then(|arg| match &arg.value {
+        RawValue::Path(p) => Some(p.clone()),
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`graphql` takes a `GraphQlLimits` constant, e.g. `graphql = GRAPHQL_LIMITS`",
+            );
+            None
+        }
+    });
+    // A malformed value has its own error, which names the fix.
+    if let (Some(arg), Some(_)) = (get(GRAPHQL), &graphql) {
+        if let Some(f) = get(FIELDS) {
+            cx.error_spanned_by(
+                &f.key,
+                "`fields` and `graphql` exclude each other: a GraphQL body's fields are fixed \
+                 (`query`, `operationName`, `variables`, `extensions`)",
+            );
+        } else if raw_body {
+            cx.error_spanned_by(
+                &arg.key,
+                "`graphql` and `body = \"raw\"` exclude each other: a GraphQL body is parsed and \
+                 checked against its limits",
+            );
+        } else if body_arg.is_none() {
+            cx.error_spanned_by(
+                &arg.key,
+                format!(
+                    "`graphql` needs the handler `{name}` to take the request as its last \
+                     argument: `request: GraphQlRequest`"
+                ),
+            );
+        }
+    }
     match (&fields, body_arg) {
-        // A malformed `body` value has its own error, which names the fix.
-        (None, Some(_)) if raw_body || get(BODY).is_some() => {}
+        // A malformed `body` value has its own error, which names the fix; a GraphQL body is
+        // declared by `graphql`.
+        (None, Some(_)) if raw_body || get(BODY).is_some() || get(GRAPHQL).is_some() => {}
         (None, Some(i)) => cx.error_spanned_by(
             &inputs[i].ty,
             format!(
@@ -362,7 +399,13 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     });
     // A handler that reads a body without `fields` already has its error, which says to add
     // `fields`; that also settles `body_limit`.
-    if let (Some(arg), None, None, false) = (get(BODY_LIMIT), get(FIELDS), body_arg, raw_body) {
+    if let (Some(arg), None, None, None, false) = (
+        get(BODY_LIMIT),
+        get(FIELDS),
+        get(GRAPHQL),
+        body_arg,
+        raw_body,
+    ) {
         cx.error_spanned_by(
             &arg.key,
             format!(
@@ -613,6 +656,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         fields,
         body_limit,
         raw_body,
+        graphql,
         lifecycle: Lifecycle {
             deprecated: deprecated.map(|(date, _)| date),
             sunset: sunset.map(|(date, _)| date),
@@ -2106,6 +2150,75 @@ mod tests {
         // Not inspected: the body is not `Json`.
         assert!(refused(quote!(impl IntoResponse)).is_empty());
         assert!(refused(quote!(Vec<u8>)).is_empty());
+    }
+
+    #[test]
+    fn graphql_takes_a_limits_constant_and_the_request_as_last_argument() {
+        let ok = check(
+            parse(
+                quote!(
+                    auth = "jwt",
+                    allow = "authenticated",
+                    graphql = LIMITS,
+                    body_limit = "64kb"
+                ),
+                quote!(
+                    async fn f(State(s): State<S>, request: GraphQlRequest) -> String {
+                        String::new()
+                    }
+                ),
+            )
+            .unwrap(),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        assert_eq!(ok.body_arg, Some(1));
+        assert!(ok.graphql.is_some() && ok.fields.is_none());
+        assert_eq!(ok.body_limit.as_ref().unwrap().bytes, 64 * 1024);
+
+        let e = errors(
+            quote!(
+                auth = "jwt",
+                allow = "authenticated",
+                graphql = LIMITS,
+                fields = ["query"]
+            ),
+            quote!(
+                async fn f(request: GraphQlRequest) {}
+            ),
+        );
+        assert!(
+            e[0].contains("`fields` and `graphql` exclude each other"),
+            "{e:?}"
+        );
+        let e = errors(
+            quote!(auth = "jwt", allow = "authenticated", graphql = LIMITS),
+            quote!(
+                async fn f() {}
+            ),
+        );
+        assert!(
+            e[0].contains("needs the handler `f` to take the request"),
+            "{e:?}"
+        );
+        let e = errors(
+            quote!(auth = "jwt", allow = "authenticated", graphql = "LIMITS"),
+            quote!(
+                async fn f(request: GraphQlRequest) {}
+            ),
+        );
+        assert!(
+            e[0].contains("`graphql` takes a `GraphQlLimits` constant"),
+            "{e:?}"
+        );
+        // Without `graphql`, the request is a body without a contract.
+        let e = errors(
+            quote!(auth = "jwt", allow = "authenticated"),
+            quote!(
+                async fn f(request: GraphQlRequest) {}
+            ),
+        );
+        assert!(e[0].contains("declares no `fields`"), "{e:?}");
     }
 
     #[test]

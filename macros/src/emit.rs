@@ -156,6 +156,10 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             quote!(::core::option::Option::Some(#bytes))
         }
     };
+    let graphql = match &ep.graphql {
+        None => quote!(::core::option::Option::None),
+        Some(limits) => quote_spanned!(limits.span()=> ::core::option::Option::Some(&#limits)),
+    };
     let lifecycle = lifecycle(&ep.lifecycle, &private);
     let waivers = &ep.waivers;
     let reason = match &ep.reason {
@@ -351,6 +355,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     fields: #fields,
                     body_limit: #body_limit,
                     raw_body: #raw_body,
+                    graphql: #graphql,
                     lifecycle: #lifecycle,
                     waivers: &[#(#waivers),*],
                     reason: #reason,
@@ -479,6 +484,10 @@ fn policy_doc(ep: &Endpoint) -> String {
     }
     if let Some(limit) = &ep.body_limit {
         parts.push(format!("body limit `{}`", limit.text));
+    }
+    if let Some(limits) = &ep.graphql {
+        let name = limits.segments.last().map(|s| s.ident.to_string());
+        parts.push(format!("GraphQL under `{}`", name.unwrap_or_default()));
     }
     let Lifecycle {
         deprecated,

@@ -44,6 +44,7 @@ use proc_macro::TokenStream;
 /// | `loader` | a type implementing `OwnedResource` | with `owner`: load the resource, check its owner (else 404) |
 /// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
 /// | `fields` | `["name", "email"]` | top-level JSON fields the body may carry (others: 422) |
+/// | `graphql` | a `GraphQlLimits` constant: `graphql = LIMITS` | the body is a GraphQL request or batch (its last argument `GraphQlRequest`), under those limits (depth, complexity, aliases, root fields, batch size, introspection role, persisted queries); each operation of a batch costs one request of `rate`; not with `fields` |
 /// | `body_limit` | `"100kb"` (`b`, `kb`, `mb`; at most 1 GiB) | with `fields`: this endpoint's body limit instead of the router's (else 413) |
 /// | `body` | `"raw"` | the handler takes the body unparsed as its last argument, `Bytes` or `String`, under the body limit; not with `fields` (webhook payloads) |
 /// | `deprecated` | `"2026-06-30"` (`YYYY-MM-DD`) | deprecated from that date: responses carry `Deprecation` (RFC 9745) |

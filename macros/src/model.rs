@@ -134,6 +134,8 @@ pub(crate) struct Endpoint {
     pub(crate) body_limit: Option<BodyLimit>,
     /// `body = "raw"`: the handler takes the body as `Bytes` or `String`, unparsed.
     pub(crate) raw_body: bool,
+    /// `graphql = LIMITS`: the body is a GraphQL request or batch, under these limits.
+    pub(crate) graphql: Option<syn::Path>,
     pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,

@@ -15,11 +15,12 @@ pub(crate) const SUCCESSOR: &str = "successor";
 pub(crate) const WAIVE: &str = "waive";
 pub(crate) const REASON: &str = "reason";
 pub(crate) const BODY: &str = "body";
+pub(crate) const GRAPHQL: &str = "graphql";
 
 /// Every key the attribute accepts, in the order the reference documents them.
 pub(crate) const ALL_KEYS: &[&str] = &[
     AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
-    SUCCESSOR, WAIVE, REASON, BODY,
+    SUCCESSOR, WAIVE, REASON, BODY, GRAPHQL,
 ];
 
 /// Values of `auth`.
@@ -54,4 +55,5 @@ pub(crate) const BODY_EXTRACTORS: &[&str] = &[
     "RawForm",
     "Multipart",
     "BodyStream",
+    "GraphQlRequest",
 ];

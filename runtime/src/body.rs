@@ -189,6 +189,18 @@ pub(crate) async fn read_allowlisted(
     limit: usize,
     timeout: std::time::Duration,
 ) -> Result<Bytes, Problem> {
+    let bytes = read_json(parts, body, limit, timeout).await?;
+    check_fields(&bytes, fields)?;
+    Ok(bytes)
+}
+
+/// Reads a JSON body (by media type, not compressed) of at most `limit` bytes, unchecked.
+pub(crate) async fn read_json(
+    parts: &Parts,
+    body: Body,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<Bytes, Problem> {
     if !is_json(parts) {
         return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
             .with_detail("The request body must be JSON (Content-Type: application/json)."));
@@ -197,9 +209,7 @@ pub(crate) async fn read_allowlisted(
         return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
             .with_detail("The request body must not be compressed (no Content-Encoding)."));
     }
-    let bytes = read_limited(parts, body, limit, timeout).await?;
-    check_fields(&bytes, fields)?;
-    Ok(bytes)
+    read_limited(parts, body, limit, timeout).await
 }
 
 /// The whole body, refused with 413 once it passes `limit` bytes (by `Content-Length` before
@@ -280,6 +290,64 @@ pub fn check_fields(body: &[u8], fields: &[&str]) -> Result<(), Problem> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let outcome = de::Deserializer::deserialize_any(&mut de, KeyCheck { fields })
         .and_then(|outcome| de.end().map(|()| outcome));
+    key_problem(outcome)
+}
+
+/// The keys a GraphQL request object may carry (GraphQL over HTTP).
+pub const GRAPHQL_FIELDS: &[&str] = &["query", "operationName", "variables", "extensions"];
+
+/// Checks a GraphQL body, one request object or a batch (a non-empty array of them), each
+/// with only [`GRAPHQL_FIELDS`], as [`check_fields`] checks an object; returns the number of
+/// operations (1 for an object).
+pub fn graphql_operations(body: &[u8]) -> Result<usize, Problem> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'[') {
+        return check_fields(body, GRAPHQL_FIELDS).map(|()| 1);
+    }
+    if std::str::from_utf8(body).is_err() || nested_deeper_than(body, MAX_JSON_DEPTH) {
+        return check_fields(body, GRAPHQL_FIELDS).map(|()| 1);
+    }
+    struct Batch;
+    impl<'de> Visitor<'de> for Batch {
+        type Value = (usize, KeyOutcome);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a batch of GraphQL requests")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let (mut n, mut first_bad) = (0usize, None);
+            while let Some(outcome) = seq.next_element_seed(Batch)? {
+                n += 1;
+                if first_bad.is_none() && !matches!(outcome, (_, KeyOutcome::Ok)) {
+                    first_bad = Some(outcome.1);
+                }
+            }
+            Ok((n, first_bad.unwrap_or(KeyOutcome::Ok)))
+        }
+    }
+    impl<'de> de::DeserializeSeed<'de> for Batch {
+        type Value = (usize, KeyOutcome);
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(KeyCheck {
+                fields: GRAPHQL_FIELDS,
+            })
+            .map(|outcome| (1, outcome))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let outcome = de::Deserializer::deserialize_seq(&mut de, Batch)
+        .and_then(|outcome| de.end().map(|()| outcome));
+    let n = outcome.as_ref().map_or(0, |(n, _)| *n);
+    key_problem(outcome.map(|(_, outcome)| outcome))?;
+    if n == 0 {
+        return Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+            .with_code("invalid_body")
+            .with_detail("A GraphQL batch must hold at least one request."));
+    }
+    Ok(n)
+}
+
+/// The problem for a key check's outcome, if any.
+fn key_problem(outcome: Result<KeyOutcome, serde_json::Error>) -> Result<(), Problem> {
     match outcome {
         Ok(KeyOutcome::Ok) => Ok(()),
         Ok(KeyOutcome::NotAnObject) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
@@ -694,5 +762,46 @@ mod properties {
                 prop_assert!(parsed.keys().all(|k| ALLOWED.contains(&k.as_str())));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod graphql_body_tests {
+    use super::*;
+
+    #[test]
+    fn a_graphql_object_is_one_operation_and_a_batch_counts_its_requests() {
+        assert_eq!(
+            graphql_operations(br#"{"query":"{ me { id } }"}"#).unwrap(),
+            1
+        );
+        let batch = format!("[{}]", vec![r#"{"query":"{a}"}"#; 50].join(","));
+        assert_eq!(graphql_operations(batch.as_bytes()).unwrap(), 50);
+        assert_eq!(
+            graphql_operations(
+                br#" [ {"query":"{a}","variables":{"x":[1]},"operationName":null} ]"#
+            )
+            .unwrap(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_graphql_body_outside_the_shape_is_refused() {
+        let code = |body: &[u8]| graphql_operations(body).unwrap_err().code();
+        assert_eq!(code(br#"{"query":"{a}","admin":true}"#), "unknown_fields");
+        assert_eq!(
+            code(br#"[{"query":"{a}"},{"query":"{a}","x":1}]"#),
+            "unknown_fields"
+        );
+        assert_eq!(
+            code(br#"[{"query":"{a}","query":"{b}"}]"#),
+            "duplicate_field"
+        );
+        assert_eq!(code(br#"[{"query":"{a}"}, 1]"#), "invalid_body");
+        assert_eq!(code(br#"[[{"query":"{a}"}]]"#), "invalid_body");
+        assert_eq!(code(b"[]"), "invalid_body");
+        assert_eq!(code(br#"[{"query":"{a}"}"#), "malformed_json");
+        assert_eq!(code(br#"[{"query":"{a}"}] x"#), "malformed_json");
     }
 }

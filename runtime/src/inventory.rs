@@ -39,6 +39,9 @@ pub struct InventoryEntry {
     /// `true` when the body is taken unparsed (`body = "raw"`); omitted when `false`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub raw_body: bool,
+    /// A GraphQL endpoint's limits (`graphql = LIMITS`); omitted for other endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graphql: Option<GraphQlInventory>,
     /// Deprecated from this date on (`YYYY-MM-DD`).
     pub deprecated: Option<String>,
     /// Removed on this date (`YYYY-MM-DD`).
@@ -77,6 +80,7 @@ impl InventoryEntry {
             fields: p.fields.map(<[_]>::to_vec),
             body_limit: p.body_limit,
             raw_body: p.raw_body,
+            graphql: p.graphql.map(GraphQlInventory::new),
             deprecated: p.lifecycle.deprecated.map(|d| d.to_string()),
             sunset: p.lifecycle.sunset.map(|d| d.to_string()),
             successor: p.lifecycle.successor.map(str::to_owned),
@@ -191,7 +195,10 @@ impl Inventory {
                     Some(limit) => format!("raw body (≤ {})", byte_size(limit)),
                     None => "raw body".to_owned(),
                 },
-                None => "no body".to_owned(),
+                None => match &e.graphql {
+                    Some(g) => g.text(e.body_limit),
+                    None => "no body".to_owned(),
+                },
             };
             out.push_str(&format!(
                 "| {} | `{}` | `{}` | {} | {} | {} | {} | {} |\n",
@@ -236,7 +243,10 @@ impl Inventory {
                         .map_or_else(|| "router limit".to_owned(), byte_size);
                     format!("raw bytes, unparsed ({limit})")
                 }
-                None => "none accepted".to_owned(),
+                None => match &e.graphql {
+                    Some(g) => g.text(e.body_limit),
+                    None => "none accepted".to_owned(),
+                },
             };
             out.push_str(&format!("{} {}  [{}]\n", e.method, e.path, e.handler));
             out.push_str(&format!("  authentication  {auth}\n"));
@@ -252,10 +262,67 @@ impl Inventory {
             self.endpoints.len(),
             count(&|e| e.public),
             count(&|e| e.rate.is_some()),
-            count(&|e| e.fields.is_some() || e.raw_body),
+            count(&|e| e.fields.is_some() || e.raw_body || e.graphql.is_some()),
             count(&|e| e.deprecated.is_some() || e.sunset.is_some()),
         ));
         out
+    }
+}
+
+/// A GraphQL endpoint's limits, as the inventory shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GraphQlInventory {
+    /// Deepest selection nesting.
+    pub max_depth: usize,
+    /// Highest complexity.
+    pub max_complexity: usize,
+    /// Most aliases in one document.
+    pub max_aliases: usize,
+    /// Most root fields of one operation.
+    pub max_root_fields: usize,
+    /// Most operations in one batch (each costs one request of the rate).
+    pub max_batch: usize,
+    /// The role introspection needs; `None`: introspection is off.
+    pub introspection_role: Option<&'static str>,
+    /// Only persisted (allowlisted) documents run.
+    pub persisted_only: bool,
+}
+
+impl GraphQlInventory {
+    fn new(l: &crate::policy::GraphQlLimits) -> Self {
+        GraphQlInventory {
+            max_depth: l.max_depth,
+            max_complexity: l.max_complexity,
+            max_aliases: l.max_aliases,
+            max_root_fields: l.max_root_fields,
+            max_batch: l.max_batch,
+            introspection_role: l.introspection_role,
+            persisted_only: l.persisted_only,
+        }
+    }
+
+    /// `GraphQL: depth ≤ 6, complexity ≤ 200, …` for Markdown and text.
+    fn text(&self, body_limit: Option<usize>) -> String {
+        let introspection = match self.introspection_role {
+            Some(role) => format!("role {role}"),
+            None => "off".to_owned(),
+        };
+        let mut text = format!(
+            "GraphQL: depth ≤ {}, complexity ≤ {}, aliases ≤ {}, root fields ≤ {}, batch ≤ {} \
+             (each operation counted), introspection {introspection}",
+            self.max_depth,
+            self.max_complexity,
+            self.max_aliases,
+            self.max_root_fields,
+            self.max_batch,
+        );
+        if self.persisted_only {
+            text.push_str(", persisted queries only");
+        }
+        if let Some(limit) = body_limit {
+            text.push_str(&format!(" (≤ {})", byte_size(limit)));
+        }
+        text
     }
 }
 
@@ -291,6 +358,7 @@ mod tests {
         fields: Some(&["name", "email"]),
         body_limit: None,
         raw_body: false,
+        graphql: None,
         lifecycle: Lifecycle::NONE,
         waivers: &[],
         reason: None,

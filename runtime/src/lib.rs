@@ -138,3 +138,6 @@ pub mod __private {
     #[doc(hidden)]
     pub fn assert_safe_response<T: SafeResponse + ?Sized>() {}
 }
+
+#[cfg(feature = "graphql")]
+pub mod graphql;

@@ -309,6 +309,37 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
                 .build(),
         ));
     }
+    // A GraphQL body: one request object or a batch of them.
+    if let Some(g) = &e.graphql {
+        let mut request = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        for field in crate::body::GRAPHQL_FIELDS {
+            let ty = match *field {
+                "query" | "operationName" => Type::String,
+                _ => Type::Object,
+            };
+            request = request.property(*field, ObjectBuilder::new().schema_type(ty));
+        }
+        let request = request.build();
+        let batch = utoipa::openapi::schema::ArrayBuilder::new()
+            .items(request.clone())
+            .min_items(Some(1))
+            .max_items(Some(g.max_batch));
+        let schema = utoipa::openapi::schema::OneOfBuilder::new()
+            .item(request)
+            .item(batch);
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(format!(
+                    "A GraphQL request, or a batch of at most {} (each operation counted against the rate limit); max depth {}, complexity {}, aliases {}, root fields {}.",
+                    g.max_batch, g.max_depth, g.max_complexity, g.max_aliases, g.max_root_fields
+                )))
+                .required(Some(Required::True))
+                .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
+                .build(),
+        ));
+    }
     // Answers.
     let ok = with_cors(ResponseBuilder::new().description("Success."))
         .content("application/json", ContentBuilder::new().build());
@@ -331,7 +362,7 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     if e.raw_body {
         add("413", "PayloadTooLarge");
     }
-    if e.fields.is_some() {
+    if e.fields.is_some() || e.graphql.is_some() {
         add("413", "PayloadTooLarge");
         add("415", "UnsupportedMediaType");
         add("422", "UnprocessableEntity");

@@ -265,8 +265,52 @@ impl EndpointRuntime {
                     .await
                     .map(Body::from)
             }
-            None => refuse_body(parts, body),
+            None => match self.policy.graphql {
+                Some(limits) => self.graphql_body(parts, body, limits).await,
+                None => refuse_body(parts, body),
+            },
         }
+    }
+
+    /// A GraphQL body: JSON under the body limit, one request object or a batch of them; each
+    /// operation after the first costs one more request of the rate limit (all or none), and a
+    /// batch over `max_batch` is refused (after it is charged). Then handed on as read.
+    async fn graphql_body(
+        &self,
+        parts: &mut Parts,
+        body: Body,
+        limits: &crate::policy::GraphQlLimits,
+    ) -> Result<Body, Problem> {
+        let limit = self.body_limit();
+        let bytes = crate::body::read_json(parts, body, limit, self.engine.body_timeout).await?;
+        let operations = crate::body::graphql_operations(&bytes)?;
+        let context = parts.extensions.get::<RequestContext>();
+        let principal = context.and_then(|c| c.principal.clone());
+        let extra = u32::try_from(operations - 1).unwrap_or(u32::MAX);
+        if extra > 0 {
+            let network;
+            let subject = match &principal {
+                Some(p) => RateSubject::Principal(p),
+                None => {
+                    network = self.engine.perimeter.client(parts)?.key;
+                    RateSubject::Network(network)
+                }
+            };
+            self.limiter
+                .check_n_noting(subject, extra, &mut false)
+                .await?;
+        }
+        if operations > limits.max_batch {
+            return Err(Problem::bad_request(
+                "The GraphQL batch holds more operations than this endpoint accepts.",
+            )
+            .with_code("graphql_batch_too_large")
+            .with_reason("graphql_batch"));
+        }
+        if let Some(context) = parts.extensions.get_mut::<RequestContext>() {
+            context.body_limit = Some(limit);
+        }
+        Ok(Body::from(bytes))
     }
 
     /// The pipeline for one request. Only the loader and the handler depend on the endpoint's

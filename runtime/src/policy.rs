@@ -160,6 +160,8 @@ pub struct EndpointPolicy {
     /// `body = "raw"`: the body is handed over unparsed (`Bytes` or `String`), under the body
     /// limit, with no field allowlist; for payloads whose keys the sender chooses (webhooks).
     pub raw_body: bool,
+    /// `graphql = LIMITS`: the body is a GraphQL request or batch under these limits.
+    pub graphql: Option<&'static GraphQlLimits>,
     /// `deprecated`, `sunset` and `successor`.
     pub lifecycle: Lifecycle,
     /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)
@@ -425,4 +427,51 @@ mod tests {
             "1/2d"
         );
     }
+}
+
+/// The limits of a GraphQL endpoint (`graphql = LIMITS` in the contract): a constant, so the
+/// inventory shows what the runtime enforces. The router counts and refuses batches by
+/// `max_batch` and charges each operation of a batch to the rate limit; the executor
+/// (`graphql::SecureSchema`, feature `graphql`) applies the rest to every operation.
+///
+/// ```
+/// use secure_endpoint::policy::GraphQlLimits;
+/// const LIMITS: GraphQlLimits = GraphQlLimits {
+///     max_depth: 5,
+///     introspection_role: Some("admin"),
+///     ..GraphQlLimits::DEFAULT
+/// };
+/// assert_eq!(LIMITS.max_batch, 10);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GraphQlLimits {
+    /// Deepest selection nesting (a depth bomb is refused before it runs).
+    pub max_depth: usize,
+    /// Highest complexity: the sum of field costs, multiplied by list sizes where the schema
+    /// says so (async-graphql's `complexity` attributes).
+    pub max_complexity: usize,
+    /// Most aliases in one document (an alias flood is refused).
+    pub max_aliases: usize,
+    /// Most fields selected at the root of an operation.
+    pub max_root_fields: usize,
+    /// Most operations in one batch; each one costs one request of the endpoint's rate.
+    pub max_batch: usize,
+    /// The role a caller needs for introspection (`__schema`, `__type`); `None`: nobody.
+    pub introspection_role: Option<&'static str>,
+    /// Only documents in the persisted-query allowlist run (by SHA-256); others are refused.
+    pub persisted_only: bool,
+}
+
+impl GraphQlLimits {
+    /// Depth 10, complexity 1 000, 20 aliases, 10 root fields, 10 operations per batch, no
+    /// introspection, any document.
+    pub const DEFAULT: GraphQlLimits = GraphQlLimits {
+        max_depth: 10,
+        max_complexity: 1_000,
+        max_aliases: 20,
+        max_root_fields: 10,
+        max_batch: 10,
+        introspection_role: None,
+        persisted_only: false,
+    };
 }

@@ -481,6 +481,34 @@ impl RateLimiter {
         }
     }
 
+    /// Admits `n` requests of `subject` at once, all or none (the operations of a GraphQL
+    /// batch: a batch of 50 costs 50), or returns the problem to send; more than the burst is
+    /// always refused. A shared store is asked once per request.
+    pub(crate) async fn check_n_noting(
+        &self,
+        subject: RateSubject<'_>,
+        n: u32,
+        fell_back: &mut bool,
+    ) -> Result<(), Problem> {
+        let Some(n) = NonZeroU32::new(n) else {
+            return Ok(());
+        };
+        if self.shared.is_some() {
+            for _ in 0..n.get() {
+                self.check_noting(subject, fell_back).await?;
+            }
+            return Ok(());
+        }
+        match self.limiter.check_key_n(&subject.local(), n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(self.rejection(wait))
+            }
+            Err(_) => Err(self.rejection(Limit::new(self.name, self.spec).interval())),
+        }
+    }
+
     fn rejection(&self, wait: Duration) -> Problem {
         too_many(
             self.name,

@@ -217,9 +217,11 @@ impl<'c> ContractChecker<'c> {
         body: Option<&str>,
     ) -> Option<Response> {
         let method = Method::from_bytes(e.method.as_bytes()).ok()?;
-        let body = body.unwrap_or(if e.fields.is_some() { "{}" } else { "" });
+        // A GraphQL endpoint takes a JSON body too (its fields are GraphQL's).
+        let json = e.fields.is_some() || e.graphql.is_some();
+        let body = body.unwrap_or(if json { "{}" } else { "" });
         let mut req: RequestBuilder = self.client.request(method, format!("{}{path}", self.base));
-        if e.fields.is_some() {
+        if json {
             req = req
                 .header("content-type", "application/json")
                 .body(body.to_owned());
@@ -345,7 +347,7 @@ impl<'c> ContractChecker<'c> {
         e: &InventoryEntry,
         name: &str,
     ) {
-        if e.fields.is_none() {
+        if e.fields.is_none() && e.graphql.is_none() {
             return;
         }
         let body = format!(r#"{{"{UNKNOWN_FIELD}":true}}"#);

@@ -14,6 +14,7 @@
 //!   inventory, and the mirror writes the very same JSON back.
 
 use proptest::prelude::*;
+use secure_endpoint::inventory::GraphQlInventory;
 use secure_endpoint::{Inventory, InventoryEntry};
 use serde::{Deserialize, Serialize};
 
@@ -44,11 +45,49 @@ struct EntryJson {
     body_limit: Option<usize>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     raw_body: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    graphql: Option<GraphQlJson>,
     deprecated: Option<String>,
     sunset: Option<String>,
     successor: Option<String>,
     waivers: Vec<String>,
     reason: Option<String>,
+}
+
+/// A GraphQL endpoint's limits as read back.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GraphQlJson {
+    max_depth: usize,
+    max_complexity: usize,
+    max_aliases: usize,
+    max_root_fields: usize,
+    max_batch: usize,
+    introspection_role: Option<String>,
+    persisted_only: bool,
+}
+
+impl From<&GraphQlInventory> for GraphQlJson {
+    fn from(g: &GraphQlInventory) -> Self {
+        let GraphQlInventory {
+            max_depth,
+            max_complexity,
+            max_aliases,
+            max_root_fields,
+            max_batch,
+            introspection_role,
+            persisted_only,
+        } = g;
+        GraphQlJson {
+            max_depth: *max_depth,
+            max_complexity: *max_complexity,
+            max_aliases: *max_aliases,
+            max_root_fields: *max_root_fields,
+            max_batch: *max_batch,
+            introspection_role: introspection_role.map(str::to_owned),
+            persisted_only: *persisted_only,
+        }
+    }
 }
 
 fn owned(list: &[&str]) -> Vec<String> {
@@ -74,6 +113,7 @@ impl From<&InventoryEntry> for EntryJson {
             fields,
             body_limit,
             raw_body,
+            graphql,
             deprecated,
             sunset,
             successor,
@@ -96,6 +136,7 @@ impl From<&InventoryEntry> for EntryJson {
             fields: fields.as_deref().map(owned),
             body_limit: *body_limit,
             raw_body: *raw_body,
+            graphql: graphql.as_ref().map(GraphQlJson::from),
             deprecated: deprecated.clone(),
             sunset: sunset.clone(),
             successor: successor.clone(),
@@ -150,6 +191,33 @@ fn leaked_list() -> impl Strategy<Value = Vec<&'static str>> {
     prop::collection::vec(leaked(), 0..4)
 }
 
+fn graphql() -> impl Strategy<Value = Option<GraphQlInventory>> {
+    proptest::option::of(
+        (
+            (any::<usize>(), any::<usize>(), any::<usize>()),
+            (any::<usize>(), any::<usize>()),
+            proptest::option::of(leaked()),
+            any::<bool>(),
+        )
+            .prop_map(
+                |(
+                    (max_depth, max_complexity, max_aliases),
+                    (max_root_fields, max_batch),
+                    introspection_role,
+                    persisted_only,
+                )| GraphQlInventory {
+                    max_depth,
+                    max_complexity,
+                    max_aliases,
+                    max_root_fields,
+                    max_batch,
+                    introspection_role,
+                    persisted_only,
+                },
+            ),
+    )
+}
+
 fn entry() -> impl Strategy<Value = InventoryEntry> {
     let who = (
         text(),
@@ -175,7 +243,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         leaked_list(),
         proptest::option::of(leaked()),
     );
-    (who, what).prop_map(
+    (who, what, graphql()).prop_map(
         |(
             (
                 method,
@@ -191,6 +259,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
                 raw_body,
             ),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
+            graphql,
         )| InventoryEntry {
             method,
             path,
@@ -207,6 +276,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             fields,
             body_limit,
             raw_body,
+            graphql,
             deprecated,
             sunset,
             successor,

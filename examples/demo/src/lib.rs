@@ -3,6 +3,7 @@
 //! [`app`] builds the routes of DESIGN.md's demo table on a [`SecureRouter`]; `main.rs` serves
 //! them over HTTPS with [`server`]. Tests serve the same app the same way on `127.0.0.1:0`.
 
+pub mod graphql;
 pub mod hooks;
 pub mod server;
 
@@ -150,6 +151,8 @@ pub struct AppState {
     openapi: Arc<str>,
     /// The audit trail, when configured.
     audit: Option<Auditor<SecurityEvent>>,
+    /// `POST /api/graphql`'s schema, over the same maps.
+    graphql: Arc<graphql::DemoSchema>,
 }
 
 fn hash_password(password: &str) -> String {
@@ -174,6 +177,17 @@ impl AppState {
         if let Some(audit) = &self.audit {
             audit.flush().await;
         }
+    }
+
+    /// `POST /api/graphql`'s async-graphql schema (for SDL export and the field review test).
+    pub fn graphql_schema(
+        &self,
+    ) -> &async_graphql::Schema<
+        graphql::QueryRoot,
+        async_graphql::EmptyMutation,
+        async_graphql::EmptySubscription,
+    > {
+        self.graphql.schema()
     }
 
     /// The ids of the seeded orders (for tests that need an existing resource).
@@ -233,10 +247,21 @@ impl AppState {
             likes: 3,
             seq: 0,
         }];
+        let (users, orders, articles) = (
+            Arc::new(RwLock::new(users)),
+            Arc::new(RwLock::new(orders)),
+            Arc::new(RwLock::new(articles)),
+        );
+        let graphql = Arc::new(graphql::schema(graphql::Store {
+            users: users.clone(),
+            orders: orders.clone(),
+            articles: articles.clone(),
+        }));
         AppState {
-            users: Arc::new(RwLock::new(users)),
-            orders: Arc::new(RwLock::new(orders)),
-            articles: Arc::new(RwLock::new(articles)),
+            graphql,
+            users,
+            orders,
+            articles,
             issuer: JwtIssuer::hs256(&config.jwt_secret, ISSUER, AUDIENCE, TOKEN_TTL)
                 .expect("the demo's JWT secret is at least 32 bytes"),
             login_failures: Arc::new(FailureLimiter::new(
@@ -348,7 +373,8 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         // retired (410).
         .route("/api/v1/users/me", get(me_v1))
         .route("/api/v1/orders", get(list_orders_v1))
-        .route("/api/admin/openapi.json", get(openapi_document));
+        .route("/api/admin/openapi.json", get(openapi_document))
+        .route("/api/graphql", post(graphql_endpoint));
     state.openapi = openapi(&router).into();
     (router, state)
 }
@@ -805,4 +831,15 @@ async fn receive_webhook(
             deliveries: count,
         }),
     ))
+}
+
+/// Users, orders and articles over GraphQL, under the REST routes' rules (see [`graphql`]):
+/// any authenticated caller, 60 operations a minute (each operation of a batch counted), the
+/// limits of [`graphql::GRAPHQL_LIMITS`].
+#[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "60/1m", graphql = graphql::GRAPHQL_LIMITS)]
+async fn graphql_endpoint(
+    State(state): State<AppState>,
+    request: secure_endpoint::graphql::GraphQlRequest,
+) -> Result<secure_endpoint::graphql::GraphQlResponse, Problem> {
+    state.graphql.execute(request).await
 }

@@ -253,7 +253,7 @@ async fn signed_senders_are_verified_and_refusals_are_audited_without_secrets() 
     );
     expected.push("signature_mismatch");
 
-    // The audit trail: one record per refusal, with its reason, and no secret or signature.
+    // The audit trail: every refusal counted, with its reason, and no secret or signature.
     tokio::time::timeout(Duration::from_secs(10), audit.flush_audit())
         .await
         .unwrap();
@@ -274,24 +274,25 @@ async fn signed_senders_are_verified_and_refusals_are_audited_without_secrets() 
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let reasons: Vec<(&str, &str)> = refused_ids
-        .iter()
-        .map(|id| {
-            let record = records
-                .iter()
-                .find(|r| r.to_string().contains(id.as_str()))
-                .unwrap_or_else(|| panic!("no audit record for {id}: {text}"));
-            let reason = record
-                .pointer("/reason")
-                .or_else(|| record.pointer("/event/reason"))
-                .and_then(Value::as_str)
-                .unwrap_or_else(|| panic!("no reason: {record}"));
-            (id.as_str(), reason)
-        })
-        .collect();
-    assert_eq!(
-        reasons.iter().map(|(_, r)| *r).collect::<Vec<_>>(),
-        expected
-    );
+    // Repeated refusals of one kind from one client are aggregated (the audit trail's flood
+    // guard): one record with an exact `count`. So the reasons, weighted by their counts, are
+    // exactly the refusals made, and every record names a request this test was refused.
+    let mut recorded: Vec<&str> = Vec::new();
+    for record in &records {
+        let id = record["request_id"].as_str().expect("a request id");
+        assert!(
+            refused_ids.iter().any(|r| r == id),
+            "a record for a request that was not refused: {record}"
+        );
+        let reason = record["reason"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no reason: {record}"));
+        let count = record["count"].as_u64().unwrap_or(1);
+        recorded.extend(std::iter::repeat_n(reason, count as usize));
+    }
+    recorded.sort_unstable();
+    let mut expected = expected;
+    expected.sort_unstable();
+    assert_eq!(recorded, expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
