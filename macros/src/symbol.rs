@@ -14,11 +14,12 @@ pub(crate) const SUNSET: &str = "sunset";
 pub(crate) const SUCCESSOR: &str = "successor";
 pub(crate) const WAIVE: &str = "waive";
 pub(crate) const REASON: &str = "reason";
+pub(crate) const FLOW: &str = "flow";
 
 /// Every key the attribute accepts, in the order the reference documents them.
 pub(crate) const ALL_KEYS: &[&str] = &[
     AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
-    SUCCESSOR, WAIVE, REASON,
+    SUCCESSOR, WAIVE, REASON, FLOW,
 ];
 
 /// Values of `auth`.

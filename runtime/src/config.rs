@@ -44,6 +44,8 @@ pub(crate) struct Engine {
     pub(crate) rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     /// Keys each in-memory limiter holds at most.
     pub(crate) rate_max_keys: usize,
+    /// Flow budgets and abuse detectors.
+    pub(crate) abuse: crate::abuse::Abuse,
 }
 
 impl Engine {
@@ -80,6 +82,7 @@ pub struct SecurityBuilder {
     record_allowed: bool,
     rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     rate_max_keys: usize,
+    pub(crate) abuse: crate::abuse::AbuseConfig,
 }
 
 fn shared_limiter(
@@ -114,6 +117,7 @@ impl Security {
             record_allowed: false,
             rate_store: None,
             rate_max_keys: crate::rate::DEFAULT_MAX_KEYS,
+            abuse: crate::abuse::AbuseConfig::default(),
         }
     }
 }
@@ -292,6 +296,7 @@ impl SecurityBuilder {
         let ip_limiter = self
             .ip_rate
             .map(|r| shared_limiter(&self.rate_store, self.rate_max_keys, "ip", "ip", r));
+        let abuse = crate::abuse::Abuse::build(self.abuse, &self.rate_store, self.rate_max_keys);
         Security {
             engine: Arc::new(Engine {
                 jwt: self.jwt,
@@ -308,6 +313,7 @@ impl SecurityBuilder {
                 record_allowed: self.record_allowed,
                 rate_store: self.rate_store,
                 rate_max_keys: self.rate_max_keys,
+                abuse,
             }),
         }
     }

@@ -273,8 +273,9 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     ///
     /// # Panics
     /// At start-up, like axum's own route conflicts, when an endpoint cannot be enforced on
-    /// this path: `owner` names a parameter the path lacks, or the endpoint needs an
-    /// authentication scheme this router's [`Security`] does not configure.
+    /// this path: `owner` names a parameter the path lacks, the endpoint needs an
+    /// authentication scheme this router's [`Security`] does not configure, or it names a
+    /// `flow` the [`Security`] gives no budget.
     pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
         let engine = &self.security.engine;
         let mut method_router = MethodRouter::new();
@@ -335,9 +336,11 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 owner_segment,
                 lifecycle,
                 route: Arc::from(path),
+                abuse: engine.abuse.endpoint(policy, path),
             });
             method_router = (pending.register)(method_router, runtime);
             let mut entry = InventoryEntry::new(&pending.method, path, policy);
+            entry.flow_budget = policy.flow.and_then(|f| engine.abuse.budget_text(f));
             if let Some((prefix, version)) = version {
                 // The router's version fills in what the endpoint does not declare itself.
                 let own = &policy.lifecycle;
