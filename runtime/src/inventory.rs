@@ -249,8 +249,12 @@ impl Inventory {
             out.push_str(&format!("  authentication  {auth}\n"));
             out.push_str(&format!("  authorization   {}\n", e.authorization_text()));
             out.push_str(&format!("  rate            {rate}\n"));
-            if let Some(flow) = e.flow_text() {
-                out.push_str(&format!("  flow            {flow}\n"));
+            match (e.flow, &e.flow_budget) {
+                (Some(flow), Some(budget)) => {
+                    out.push_str(&format!("  flow            {flow}: {budget}\n"));
+                }
+                (Some(flow), None) => out.push_str(&format!("  flow            {flow}\n")),
+                _ => {}
             }
             out.push_str(&format!("  body            {body}\n"));
             out.push_str(&format!("  lifecycle       {}\n\n", e.lifecycle_text()));

@@ -335,7 +335,7 @@ async fn the_inventory_shows_flows_and_their_budgets() {
     );
     assert!(inventory
         .to_text()
-        .contains("  flow            flow `search` (per client IP 5/1h"));
+        .contains("  flow            search: per client IP 5/1h, per principal 3/1h"));
 }
 
 #[test]
