@@ -1,5 +1,6 @@
 //! Redis as the shared store of several instances (feature `redis`): rate limits, HMAC
-//! nonces and API-key revocations.
+//! nonces, API-key revocations and the abuse detectors' distinct counts and cool-downs
+//! ([`abuse`](crate::abuse)).
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,7 +17,8 @@
 //! - **One round trip per decision.** A rate decision is one `EVALSHA` of a GCRA script
 //!   (below), atomic on the server; the time is the server's (`TIME`), so instances whose
 //!   clocks disagree still agree on the limit. A nonce is one `SET NX EX`; a revocation check
-//!   one `SISMEMBER`.
+//!   one `SISMEMBER`; a detector's observation one `EVALSHA` (`SADD`, `SCARD`, `PEXPIRE` for
+//!   the window, `SET PX` for the cool-down: the set never holds more than its threshold).
 //! - **Redis Cluster.** Every script touches one key, and every key carries a hash tag
 //!   (`se:rl:{…}`), so all a script needs is in one slot.
 //! - **Idle keys expire.** A rate key lives until its state is back to fresh (its theoretical
