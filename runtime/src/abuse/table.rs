@@ -242,7 +242,7 @@ mod tests {
         assert_eq!((d.count, d.cooling, d.tripped), (5, Some(C), true));
         // Cooling: not counted, never trips again.
         let d = table.observe("k", 100, W, 5, C, now + Duration::from_secs(1));
-        assert_eq!(d.tripped, false);
+        assert!(!d.tripped);
         assert_eq!(d.cooling, Some(C - Duration::from_secs(1)));
         assert_eq!(table.cooling("other", now), None);
         // After the cool-down, a fresh count.
