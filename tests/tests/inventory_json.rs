@@ -47,6 +47,10 @@ struct EntryJson {
     successor: Option<String>,
     waivers: Vec<String>,
     reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flow_budget: Option<String>,
 }
 
 fn owned(list: &[&str]) -> Vec<String> {
@@ -76,6 +80,8 @@ impl From<&InventoryEntry> for EntryJson {
             successor,
             waivers,
             reason,
+            flow,
+            flow_budget,
         } = entry;
         EntryJson {
             method: method.clone(),
@@ -97,6 +103,8 @@ impl From<&InventoryEntry> for EntryJson {
             successor: successor.clone(),
             waivers: owned(waivers),
             reason: reason.map(str::to_owned),
+            flow: flow.map(str::to_owned),
+            flow_budget: flow_budget.clone(),
         }
     }
 }
@@ -170,10 +178,12 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         leaked_list(),
         proptest::option::of(leaked()),
     );
-    (who, what).prop_map(
+    let flow = (proptest::option::of(leaked()), proptest::option::of(text()));
+    (who, what, flow).prop_map(
         |(
             (method, path, handler, auth, public, any_authenticated, roles, scopes, owner, loader),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
+            (flow, flow_budget),
         )| InventoryEntry {
             method,
             path,
@@ -194,6 +204,8 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             successor,
             waivers,
             reason,
+            flow,
+            flow_budget,
         },
     )
 }
