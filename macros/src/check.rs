@@ -624,6 +624,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             ),
         );
     }
+    let flow = get(FLOW).and_then(|arg| flow_value(&cx, arg));
     if let Some(policy) = policy {
         check_policy(
             &cx,
@@ -666,7 +667,36 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         responses,
         waivers,
         reason,
+        flow,
     })
+}
+
+/// `flow = "login"`: an identifier naming the business flow (the router's budgets are keyed
+/// by it, and it shows in the inventory and in metrics), so `"password reset"` or `"login!"`
+/// is refused.
+fn flow_value(cx: &Ctxt, arg: &RawArg) -> Option<LitStr> {
+    match &arg.value {
+        RawValue::Str(s) if is_ident(&s.value()) && s.value().is_ascii() => Some(s.clone()),
+        RawValue::Str(s) => {
+            cx.error_spanned_by(
+                s,
+                format!(
+                    "`flow` names a business flow with an identifier such as \"login\" or \
+                     \"password_reset\" (ASCII letters, digits and `_`, not starting with a \
+                     digit); {:?} is not one",
+                    s.value()
+                ),
+            );
+            None
+        }
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`flow` takes a string naming the business flow: `flow = \"login\"`",
+            );
+            None
+        }
+    }
 }
 
 /// What the policy rules look at.
@@ -1928,6 +1958,35 @@ mod tests {
             errs[0].contains("explains a waiver or a public endpoint"),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn flows() {
+        let f = quote!(
+            async fn f() {}
+        );
+        let ep = check(
+            crate::syntax::parse(quote!(auth = "none", flow = "password_reset"), f.clone())
+                .unwrap(),
+        )
+        .map_err(|e| e.to_string())
+        .unwrap();
+        assert_eq!(ep.flow.unwrap().value(), "password_reset");
+        for bad in ["password reset", "login!", "1login", "", "connexión"] {
+            let errs = errors(quote!(auth = "none", flow = #bad), f.clone());
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert!(
+                errs[0].starts_with("`flow` names a business flow with an identifier"),
+                "{errs:?}"
+            );
+        }
+        let errs = errors(quote!(auth = "none", flow = login), f.clone());
+        assert_eq!(
+            errs,
+            ["`flow` takes a string naming the business flow: `flow = \"login\"`"]
+        );
+        let errs = errors(quote!(auth = "none", flwo = "login"), f);
+        assert!(errs[0].contains("did you mean `flow`"), "{errs:?}");
     }
 
     #[test]

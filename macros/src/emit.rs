@@ -166,6 +166,10 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         None => quote!(::core::option::Option::None),
         Some(reason) => quote!(::core::option::Option::Some(#reason)),
     };
+    let flow = match &ep.flow {
+        None => quote!(::core::option::Option::None),
+        Some(flow) => quote!(::core::option::Option::Some(#flow)),
+    };
 
     // ---- extraction, as axum's `impl_handler!` does it, with the argument types as written ----
     let s = format_ident!("__S", span = Span::mixed_site());
@@ -359,6 +363,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     lifecycle: #lifecycle,
                     waivers: &[#(#waivers),*],
                     reason: #reason,
+                    flow: #flow,
                 };
 
                 #owner_field
@@ -508,6 +513,9 @@ fn policy_doc(ep: &Endpoint) -> String {
     }
     if let Some(reason) = &ep.reason {
         parts.push(format!("reason: {}", reason.value()));
+    }
+    if let Some(flow) = &ep.flow {
+        parts.push(format!("flow `{}`", flow.value()));
     }
     parts.join("; ")
 }

@@ -146,6 +146,8 @@ pub(crate) struct Endpoint {
     pub(crate) waivers: Vec<LitStr>,
     /// `reason = "..."`: why (a waiver, or a public endpoint).
     pub(crate) reason: Option<LitStr>,
+    /// `flow = "login"`: the business flow the endpoint belongs to (an identifier).
+    pub(crate) flow: Option<LitStr>,
 }
 
 impl Endpoint {

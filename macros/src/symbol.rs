@@ -16,11 +16,12 @@ pub(crate) const WAIVE: &str = "waive";
 pub(crate) const REASON: &str = "reason";
 pub(crate) const BODY: &str = "body";
 pub(crate) const GRAPHQL: &str = "graphql";
+pub(crate) const FLOW: &str = "flow";
 
 /// Every key the attribute accepts, in the order the reference documents them.
 pub(crate) const ALL_KEYS: &[&str] = &[
     AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
-    SUCCESSOR, WAIVE, REASON, BODY, GRAPHQL,
+    SUCCESSOR, WAIVE, REASON, BODY, GRAPHQL, FLOW,
 ];
 
 /// Values of `auth`.

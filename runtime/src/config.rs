@@ -49,6 +49,8 @@ pub(crate) struct Engine {
     pub(crate) rate_max_keys: usize,
     /// Writes rejections in the application's error format instead of RFC 9457.
     pub(crate) problem_renderer: Option<Renderer>,
+    /// Flow budgets and abuse detectors.
+    pub(crate) abuse: crate::abuse::Abuse,
 }
 
 impl Engine {
@@ -87,6 +89,7 @@ pub struct SecurityBuilder {
     rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     rate_max_keys: usize,
     problem_renderer: Option<Renderer>,
+    pub(crate) abuse: crate::abuse::AbuseConfig,
 }
 
 fn shared_limiter(
@@ -123,6 +126,7 @@ impl Security {
             rate_store: None,
             rate_max_keys: crate::rate::DEFAULT_MAX_KEYS,
             problem_renderer: None,
+            abuse: crate::abuse::AbuseConfig::default(),
         }
     }
 }
@@ -326,6 +330,7 @@ impl SecurityBuilder {
         let ip_limiter = self
             .ip_rate
             .map(|r| shared_limiter(&self.rate_store, self.rate_max_keys, "ip", "ip", r));
+        let abuse = crate::abuse::Abuse::build(self.abuse, &self.rate_store, self.rate_max_keys);
         Security {
             engine: Arc::new(Engine {
                 jwt: self.jwt,
@@ -344,6 +349,7 @@ impl SecurityBuilder {
                 rate_store: self.rate_store,
                 rate_max_keys: self.rate_max_keys,
                 problem_renderer: self.problem_renderer,
+                abuse,
             }),
         }
     }

@@ -62,6 +62,15 @@ pub enum EventKind {
     StoreUnavailable,
     /// The server failed (a 5xx; `error_id` is the one the client saw).
     InternalError,
+    /// Critical: a caller's answers on routes with path parameters were "not found" (or "not
+    /// yours") for `distinct` different objects within the window: it is refused for a
+    /// cool-down ([`abuse`](crate::abuse)). Emitted once per trip; names the principal (or
+    /// client) and the endpoint, never an object id.
+    EnumerationSuspected,
+    /// Critical: a flow's credential checks failed for many identifiers from one client, or
+    /// for one identifier from many clients (`reason` says which; `distinct` how many): the
+    /// client or the identifier is refused for a cool-down. Emitted once per trip.
+    CredentialAbuseSuspected,
 }
 
 /// One decision, as recorded.
@@ -120,6 +129,11 @@ pub struct SecurityEvent {
     /// cut.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub truncated: BTreeMap<String, u64>,
+    /// For an abuse alert ([`EventKind::EnumerationSuspected`],
+    /// [`EventKind::CredentialAbuseSuspected`]): how many distinct objects, identifiers or
+    /// clients tripped it (never which).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distinct: Option<u64>,
 }
 
 fn one() -> u64 {
@@ -168,6 +182,7 @@ impl SecurityEvent {
                     fields = ?self.fields,
                     count = self.count,
                     last_time = self.last_time.as_deref(),
+                    distinct = self.distinct,
                     claimed_subject = self.claimed_subject.as_deref().map(tracing::field::debug),
                     truncated = (!self.truncated.is_empty()).then(|| tracing::field::debug(&self.truncated)),
                     "security event"
@@ -178,6 +193,10 @@ impl SecurityEvent {
             EventKind::Allowed if self.is_degraded() => event!(tracing::Level::WARN),
             EventKind::Allowed => event!(tracing::Level::DEBUG),
             EventKind::InternalError => event!(tracing::Level::ERROR),
+            // Critical: an attack in progress.
+            EventKind::EnumerationSuspected | EventKind::CredentialAbuseSuspected => {
+                event!(tracing::Level::ERROR)
+            }
             EventKind::StoreUnavailable => event!(tracing::Level::WARN),
             _ => event!(tracing::Level::INFO),
         }
@@ -370,6 +389,7 @@ impl EventContext {
             count: 1,
             last_time: None,
             truncated: BTreeMap::new(),
+            distinct: None,
         }
     }
 }

@@ -52,6 +52,12 @@ pub struct InventoryEntry {
     pub waivers: Vec<&'static str>,
     /// Why the endpoint waives rules or is public (`reason = "..."`).
     pub reason: Option<&'static str>,
+    /// The business flow the endpoint belongs to (`flow = "login"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<&'static str>,
+    /// That flow's budgets as the router enforces them (`per client IP 10/1m, total 1000/1m`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow_budget: Option<String>,
 }
 
 impl InventoryEntry {
@@ -86,7 +92,18 @@ impl InventoryEntry {
             successor: p.lifecycle.successor.map(str::to_owned),
             waivers: p.waivers.to_vec(),
             reason: p.reason,
+            flow: p.flow,
+            flow_budget: None,
         }
+    }
+
+    /// `flow `login` (per client IP 10/1m, total 1000/1m)`, or nothing without a flow.
+    fn flow_text(&self) -> Option<String> {
+        let flow = self.flow?;
+        Some(match &self.flow_budget {
+            Some(budget) => format!("flow `{flow}` ({budget})"),
+            None => format!("flow `{flow}`"),
+        })
     }
 
     /// `deprecated 2026-06-30, sunset 2026-12-31 → /api/v2/users/me`, or `—`.
@@ -179,6 +196,10 @@ impl Inventory {
                 Some(r) => format!("{r} per {}", e.rate_key.replace('_', " ")),
                 None => "default".to_owned(),
             };
+            let rate = match e.flow_text() {
+                Some(flow) => format!("{rate}; {flow}"),
+                None => rate,
+            };
             let fields = match &e.fields {
                 Some(f) => {
                     let mut text = f
@@ -252,6 +273,13 @@ impl Inventory {
             out.push_str(&format!("  authentication  {auth}\n"));
             out.push_str(&format!("  authorization   {}\n", e.authorization_text()));
             out.push_str(&format!("  rate            {rate}\n"));
+            match (e.flow, &e.flow_budget) {
+                (Some(flow), Some(budget)) => {
+                    out.push_str(&format!("  flow            {flow}: {budget}\n"));
+                }
+                (Some(flow), None) => out.push_str(&format!("  flow            {flow}\n")),
+                _ => {}
+            }
             out.push_str(&format!("  body            {body}\n"));
             out.push_str(&format!("  lifecycle       {}\n\n", e.lifecycle_text()));
         }
@@ -362,6 +390,7 @@ mod tests {
         lifecycle: Lifecycle::NONE,
         waivers: &[],
         reason: None,
+        flow: None,
     };
 
     static LIMITED_AND_DEPRECATED: EndpointPolicy = EndpointPolicy {

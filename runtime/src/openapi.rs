@@ -373,6 +373,15 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     if e.deprecated.is_some() || e.sunset.is_some() {
         op = op.deprecated(Some(Deprecated::True));
     }
+    // The business flow and its budgets (OWASP API6): `x-flow: {name, budget}`, one key (the
+    // extensions are a hash map: several keys would come out in any order).
+    if let Some(flow) = e.flow {
+        let mut value = serde_json::json!({ "name": flow });
+        if let Some(budget) = &e.flow_budget {
+            value["budget"] = serde_json::Value::from(budget.as_str());
+        }
+        op = op.extensions(Some(ExtensionsBuilder::new().add("x-flow", value).build()));
+    }
     op
 }
 

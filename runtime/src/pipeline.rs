@@ -38,6 +38,8 @@ pub(crate) struct EndpointRuntime {
     pub(crate) lifecycle: Option<LifecycleRuntime>,
     /// The route template, for security events.
     pub(crate) route: Arc<str>,
+    /// The endpoint's flow and whether its 404s count toward enumeration.
+    pub(crate) abuse: crate::abuse::EndpointAbuse,
 }
 
 /// What the pipeline hands a secured handler's extractors ([`Principal`], [`ClientIp`],
@@ -238,12 +240,42 @@ impl EndpointRuntime {
         self.limiter
             .check_noting(subject, &mut seen.rate_fallback)
             .await?;
+        crate::abuse::admit(
+            &self.engine,
+            &self.abuse,
+            principal.as_ref(),
+            client.key,
+            &mut seen.rate_fallback,
+        )
+        .await?;
         let Some(principal) = principal else {
             return Ok(None);
         };
         let authz = &policy.authorization;
         check_roles_and_scopes(authz, &principal)?;
         Ok(Some(principal))
+    }
+
+    /// A 404 on a watched route: counted toward enumeration; the 429 to send instead when
+    /// the caller now cools down. Not generic.
+    async fn enumeration(
+        &self,
+        seen: &Seen,
+        uri: &http::Uri,
+        method: &http::Method,
+        request_id: &crate::RequestId,
+    ) -> Option<Problem> {
+        crate::abuse::not_found(
+            &self.engine,
+            uri.path(),
+            seen.principal.as_ref(),
+            seen.client_ip?,
+            request_id,
+            method,
+            &self.route,
+            self.policy.handler,
+        )
+        .await
     }
 
     /// The body the handler may read: the allowlisted JSON, or none at all. Not generic.
@@ -332,6 +364,13 @@ impl EndpointRuntime {
         S: Send + Sync,
     {
         let mut seen = Seen::default();
+        // Only on routes with path parameters, with enumeration detection on: the URI is kept
+        // (a reference count) for a 404 (the ownership check's, a loader's, the handler's),
+        // hashed then and only then.
+        let watched = self
+            .abuse
+            .watch
+            .then(|| (parts.uri.clone(), parts.method.clone(), request_id.clone()));
         let lifecycle = self.lifecycle.as_ref().map(|l| l.headers(parts.uri.path()));
         let mut response = 'run: {
             let principal = match self.admit(&mut parts, &mut body, &mut seen).await {
@@ -354,12 +393,28 @@ impl EndpointRuntime {
                     break 'run response;
                 }
             }
+            if let Some(flow) = &self.abuse.flow {
+                parts.extensions.insert(crate::abuse::AttemptContext {
+                    engine: self.engine.clone(),
+                    flow: flow.clone(),
+                    client_ip: seen.client_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                    route: self.route.clone(),
+                    handler: self.policy.handler,
+                });
+            }
             let stage = Stage {
                 runtime: &self,
                 principal: principal.as_ref(),
             };
             endpoint.call(parts, body, state, stage).await
         };
+        if let Some((uri, method, request_id)) = watched {
+            if response.status() == http::StatusCode::NOT_FOUND {
+                if let Some(problem) = self.enumeration(&seen, &uri, &method, &request_id).await {
+                    response = problem.into_response();
+                }
+            }
+        }
         if let Some(headers) = lifecycle {
             response.headers_mut().extend(headers);
         }

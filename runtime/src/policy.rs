@@ -169,6 +169,9 @@ pub struct EndpointPolicy {
     pub waivers: &'static [&'static str],
     /// `reason = "..."`: why the endpoint waives rules or is public.
     pub reason: Option<&'static str>,
+    /// `flow = "login"`: the business flow the endpoint belongs to, whose budgets
+    /// ([`SecurityBuilder::flow`](crate::SecurityBuilder::flow)) hold across its endpoints.
+    pub flow: Option<&'static str>,
 }
 
 /// A date of an endpoint's lifecycle, checked at compile time (or parsed at start-up).

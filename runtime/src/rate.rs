@@ -168,6 +168,39 @@ pub trait RateStore: Send + Sync + fmt::Debug + 'static {
         limit: &'a Limit,
         key: &'a str,
     ) -> StoreFuture<'a, Result<Decision, StoreError>>;
+
+    /// For the abuse detectors ([`abuse`](crate::abuse)): adds `member` to the set of distinct
+    /// members of `key` (a window of `window` from its first member); when the set reaches
+    /// `threshold`, it is cleared and `key` cools down for `cool_down`, and the answer says
+    /// it tripped (exactly once per trip, whichever instance asks). While `key` cools down,
+    /// nothing is added. The default answers an error: the detectors then count in this
+    /// instance's memory.
+    fn distinct<'a>(
+        &'a self,
+        key: &'a str,
+        member: u64,
+        window: Duration,
+        threshold: u32,
+        cool_down: Duration,
+    ) -> StoreFuture<'a, Result<crate::abuse::Distinct, StoreError>> {
+        let _ = (key, member, window, threshold, cool_down);
+        StoreFuture::ready(Err(StoreError::new(crate::store::StoreErrorKind::Protocol)))
+    }
+
+    /// Takes `member` out of `key`'s distinct set (see [`distinct`](Self::distinct)).
+    fn forget<'a>(&'a self, key: &'a str, member: u64) -> StoreFuture<'a, Result<(), StoreError>> {
+        let _ = (key, member);
+        StoreFuture::ready(Ok(()))
+    }
+
+    /// How long `key` still cools down for (see [`distinct`](Self::distinct)), if it does.
+    fn cooling<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> StoreFuture<'a, Result<Option<Duration>, StoreError>> {
+        let _ = key;
+        StoreFuture::ready(Ok(None))
+    }
 }
 
 type LocalGcra<K, C> = governor::RateLimiter<
@@ -190,6 +223,8 @@ type Counted<C> = (LocalGcra<String, C>, AtomicU32);
 pub struct MemoryRateStore<C: Clock = DefaultClock> {
     clock: C,
     limiters: Mutex<HashMap<Limit, Arc<Counted<C>>>>,
+    /// The abuse detectors' distinct counts and cool-downs.
+    distinct: crate::abuse::DistinctTable,
 }
 
 impl<C: Clock> fmt::Debug for MemoryRateStore<C> {
@@ -220,6 +255,7 @@ impl<C: Clock + Clone> MemoryRateStore<C> {
         MemoryRateStore {
             clock,
             limiters: Mutex::new(HashMap::new()),
+            distinct: crate::abuse::DistinctTable::default(),
         }
     }
 
@@ -268,6 +304,36 @@ where
         key: &'a str,
     ) -> StoreFuture<'a, Result<Decision, StoreError>> {
         StoreFuture::ready(Ok(self.decide_now(limit, key)))
+    }
+
+    fn distinct<'a>(
+        &'a self,
+        key: &'a str,
+        member: u64,
+        window: Duration,
+        threshold: u32,
+        cool_down: Duration,
+    ) -> StoreFuture<'a, Result<crate::abuse::Distinct, StoreError>> {
+        StoreFuture::ready(Ok(self.distinct.observe(
+            key,
+            member,
+            window,
+            threshold,
+            cool_down,
+            std::time::Instant::now(),
+        )))
+    }
+
+    fn forget<'a>(&'a self, key: &'a str, member: u64) -> StoreFuture<'a, Result<(), StoreError>> {
+        self.distinct.forget(key, member);
+        StoreFuture::ready(Ok(()))
+    }
+
+    fn cooling<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> StoreFuture<'a, Result<Option<Duration>, StoreError>> {
+        StoreFuture::ready(Ok(self.distinct.cooling(key, std::time::Instant::now())))
     }
 }
 

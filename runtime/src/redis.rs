@@ -1,5 +1,6 @@
 //! Redis as the shared store of several instances (feature `redis`): rate limits, HMAC
-//! nonces and API-key revocations.
+//! nonces, API-key revocations and the abuse detectors' distinct counts and cool-downs
+//! ([`abuse`](crate::abuse)).
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,7 +17,8 @@
 //! - **One round trip per decision.** A rate decision is one `EVALSHA` of a GCRA script
 //!   (below), atomic on the server; the time is the server's (`TIME`), so instances whose
 //!   clocks disagree still agree on the limit. A nonce is one `SET NX EX`; a revocation check
-//!   one `SISMEMBER`.
+//!   one `SISMEMBER`; a detector's observation one `EVALSHA` (`SADD`, `SCARD`, `PEXPIRE` for
+//!   the window, `SET PX` for the cool-down: the set never holds more than its threshold).
 //! - **Redis Cluster.** Every script touches one key, and every key carries a hash tag
 //!   (`se:rl:{…}`), so all a script needs is in one slot.
 //! - **Idle keys expire.** A rate key lives until its state is back to fresh (its theoretical
@@ -76,11 +78,36 @@ redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', ttl_ms)
 return {1, 0}
 ";
 
+/// The abuse detectors' distinct count in one atomic script (see
+/// [`RateStore::distinct`]): `KEYS[1]` the set of member hashes, `KEYS[2]` the cool-down
+/// marker (one hash tag: one slot); `ARGV[1]` the member, `ARGV[2]` the window (ms, set when
+/// the set is created), `ARGV[3]` the threshold, `ARGV[4]` the cool-down (ms). Returns
+/// `{count, cooling ms, tripped}`. A set never holds more than `threshold` members: it is
+/// deleted when it trips.
+const DISTINCT: &str = r"
+local cooling = redis.call('PTTL', KEYS[2])
+if cooling > 0 then
+  return {0, cooling, 0}
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+local n = redis.call('SCARD', KEYS[1])
+if n >= tonumber(ARGV[3]) then
+  redis.call('DEL', KEYS[1])
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+  return {n, tonumber(ARGV[4]), 1}
+end
+return {n, 0, 0}
+";
+
 /// A Redis server (or cluster endpoint) shared by every instance. Cheap to share in an `Arc`;
 /// `Debug` never shows the URL.
 pub struct RedisStore {
     connection: Connection,
     gcra: Script,
+    distinct: Script,
     deadline: Duration,
     prefix: Arc<str>,
 }
@@ -258,6 +285,7 @@ impl RedisStoreBuilder {
         Ok(RedisStore {
             connection,
             gcra: Script::new(GCRA),
+            distinct: Script::new(DISTINCT),
             deadline: self.deadline,
             prefix: Arc::from(self.prefix),
         })
@@ -431,6 +459,28 @@ fn kind_of(error: &RedisError) -> StoreErrorKind {
     }
 }
 
+impl RedisStore {
+    /// The detector keys of `key`: its set and its cool-down marker, one hash tag.
+    fn detector_keys(&self, key: &str) -> (String, String) {
+        let key: String = key
+            .chars()
+            .map(|c| match c {
+                '{' => '(',
+                '}' => ')',
+                c => c,
+            })
+            .collect();
+        (
+            format!("{}:ab:{{{key}}}:set", self.prefix),
+            format!("{}:ab:{{{key}}}:cool", self.prefix),
+        )
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
 impl RateStore for RedisStore {
     fn decide<'a>(
         &'a self,
@@ -438,6 +488,67 @@ impl RateStore for RedisStore {
         key: &'a str,
     ) -> StoreFuture<'a, Result<Decision, StoreError>> {
         StoreFuture::pending(self.gcra_decision(limit, key, None))
+    }
+
+    fn distinct<'a>(
+        &'a self,
+        key: &'a str,
+        member: u64,
+        window: Duration,
+        threshold: u32,
+        cool_down: Duration,
+    ) -> StoreFuture<'a, Result<crate::abuse::Distinct, StoreError>> {
+        StoreFuture::pending(async move {
+            let (set, cool) = self.detector_keys(key);
+            let mut invocation = self.distinct.key(set);
+            invocation
+                .key(cool)
+                .arg(format!("{member:016x}"))
+                .arg(millis(window))
+                .arg(threshold.max(1))
+                .arg(millis(cool_down));
+            let (count, cooling_ms, tripped): (i64, i64, i64) = self
+                .bounded(async move {
+                    let mut connection = self.conn().await?;
+                    invocation.invoke_async(&mut connection).await
+                })
+                .await?;
+            Ok(crate::abuse::Distinct {
+                count: u32::try_from(count).unwrap_or(0),
+                cooling: (cooling_ms > 0)
+                    .then(|| Duration::from_millis(u64::try_from(cooling_ms).unwrap_or(0))),
+                tripped: tripped == 1,
+            })
+        })
+    }
+
+    fn forget<'a>(&'a self, key: &'a str, member: u64) -> StoreFuture<'a, Result<(), StoreError>> {
+        StoreFuture::pending(async move {
+            let (set, _) = self.detector_keys(key);
+            self.bounded(async move {
+                let mut connection = self.conn().await?;
+                connection
+                    .srem::<_, _, ()>(set, format!("{member:016x}"))
+                    .await
+            })
+            .await
+        })
+    }
+
+    fn cooling<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> StoreFuture<'a, Result<Option<Duration>, StoreError>> {
+        StoreFuture::pending(async move {
+            let (_, cool) = self.detector_keys(key);
+            let ms: i64 = self
+                .bounded(async move {
+                    let mut connection = self.conn().await?;
+                    connection.pttl(cool).await
+                })
+                .await?;
+            Ok((ms > 0).then(|| Duration::from_millis(u64::try_from(ms).unwrap_or(0))))
+        })
     }
 }
 

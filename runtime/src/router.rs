@@ -287,8 +287,9 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// At start-up, like axum's own route conflicts, when an endpoint cannot be enforced on
     /// this path: `owner` names a parameter the path lacks, the handler's `Path` binds the
     /// owner variable to another parameter of this path than `owner` names (axum fills a tuple
-    /// by position and a struct by the fields' serde names), or the endpoint needs an
-    /// authentication scheme this router's [`Security`] does not configure.
+    /// by position and a struct by the fields' serde names), the endpoint needs an
+    /// authentication scheme this router's [`Security`] does not configure, or it names a
+    /// `flow` the [`Security`] gives no budget.
     pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
         let engine = &self.security.engine;
         let mut method_router = MethodRouter::new();
@@ -348,11 +349,13 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 limiter,
                 lifecycle,
                 route: Arc::from(path),
+                abuse: engine.abuse.endpoint(policy, path),
             });
             method_router = (pending.register)(method_router, runtime);
             let mut entry = InventoryEntry::new(&pending.method, path, policy);
             // The route parameter the owner is read from (a struct field's serde name).
             entry.owner = owner_param.or(entry.owner);
+            entry.flow_budget = policy.flow.and_then(|f| engine.abuse.budget_text(f));
             if let Some((prefix, version)) = version {
                 // The router's version fills in what the endpoint does not declare itself.
                 let own = &policy.lifecycle;

@@ -52,6 +52,10 @@ struct EntryJson {
     successor: Option<String>,
     waivers: Vec<String>,
     reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    flow_budget: Option<String>,
 }
 
 /// A GraphQL endpoint's limits as read back.
@@ -119,6 +123,8 @@ impl From<&InventoryEntry> for EntryJson {
             successor,
             waivers,
             reason,
+            flow,
+            flow_budget,
         } = entry;
         EntryJson {
             method: method.clone(),
@@ -142,6 +148,8 @@ impl From<&InventoryEntry> for EntryJson {
             successor: successor.clone(),
             waivers: owned(waivers),
             reason: reason.map(str::to_owned),
+            flow: flow.map(str::to_owned),
+            flow_budget: flow_budget.clone(),
         }
     }
 }
@@ -243,7 +251,8 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         leaked_list(),
         proptest::option::of(leaked()),
     );
-    (who, what, graphql()).prop_map(
+    let flow = (proptest::option::of(leaked()), proptest::option::of(text()));
+    (who, what, graphql(), flow).prop_map(
         |(
             (
                 method,
@@ -260,6 +269,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             ),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
             graphql,
+            (flow, flow_budget),
         )| InventoryEntry {
             method,
             path,
@@ -282,6 +292,8 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             successor,
             waivers,
             reason,
+            flow,
+            flow_budget,
         },
     )
 }

@@ -17,12 +17,14 @@ use argon2::Argon2;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hooks::PipeSigned as _;
+use secure_endpoint::abuse::{Enumeration, FlowAttempts, FlowBudget, Stuffing};
 use secure_endpoint::api_key::{ApiKeyRecord, InMemoryApiKeys};
 use secure_endpoint::audit::{AuditConfig, Auditor, FsyncPolicy, JsonLinesSink};
 use secure_endpoint::cors::Cors;
 use secure_endpoint::events::SecurityEvent;
 use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
+use secure_endpoint::policy::RateSpec;
 use secure_endpoint::rate::{normalize_identifier, FailureLimiter};
 use secure_endpoint::redis::{RedisApiKeys, RedisStore};
 use secure_endpoint::routing::{get, post};
@@ -39,6 +41,22 @@ pub const ISSUER: &str = "secure-endpoint-demo";
 pub const AUDIENCE: &str = "demo-api";
 /// How long a login token lives.
 pub const TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+/// The abuse detectors' thresholds (stated in the README): a caller whose answers on
+/// `/api/orders/{order_id}` (and every other route with path parameters) are "not found" or
+/// "not yours" for this many distinct ids within [`ENUMERATION_WINDOW`] is refused with 429
+/// `enumeration_suspected` for [`ABUSE_COOL_DOWN`].
+pub const ENUMERATION_THRESHOLD: u32 = 20;
+/// The window of [`ENUMERATION_THRESHOLD`].
+pub const ENUMERATION_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// The login flow's stuffing guard: this many distinct emails failing from one client, or
+/// one email failing from this many clients, within [`STUFFING_WINDOW`], refuse the client
+/// (or the email) with 429 `credential_abuse_suspected` for [`ABUSE_COOL_DOWN`].
+pub const STUFFING_THRESHOLD: u32 = 10;
+/// The window of [`STUFFING_THRESHOLD`].
+pub const STUFFING_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// How long a detector refuses a caller once it tripped.
+pub const ABUSE_COOL_DOWN: Duration = Duration::from_secs(15 * 60);
+
 /// The seeded users: (email, name, role).
 pub const SEEDED_USERS: [(&str, &str, &str); 3] = [
     ("alice@example.com", "Alice", "user"),
@@ -329,7 +347,27 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
     let builder = builder
         .trusted_proxies(&config.trusted_proxies)
         .jwt(verifier)
-        .body_limit(100 * 1024);
+        .body_limit(100 * 1024)
+        // The abuse detectors (issue 22), counted in the rate store (Redis when configured).
+        .enumeration(
+            Enumeration::new()
+                .threshold(ENUMERATION_THRESHOLD)
+                .window(ENUMERATION_WINDOW)
+                .cool_down(ABUSE_COOL_DOWN),
+        )
+        .flow(
+            "login",
+            FlowBudget::new()
+                .per_ip(RateSpec::new(100, Duration::from_secs(3600)))
+                .total(RateSpec::new(1000, Duration::from_secs(60)))
+                .stuffing(
+                    Stuffing::new()
+                        .identifiers_per_client(STUFFING_THRESHOLD)
+                        .clients_per_identifier(STUFFING_THRESHOLD)
+                        .window(STUFFING_WINDOW)
+                        .cool_down(ABUSE_COOL_DOWN),
+                ),
+        );
     match audit {
         Some(auditor) => builder.events(Arc::new(auditor)).build(),
         None => builder.build(),
@@ -449,17 +487,25 @@ fn invalid_credentials() -> Problem {
 /// attempt is reserved before the password hash is checked, so concurrent wrong passwords
 /// cannot get more than 5 checks between them; the email is normalized
 /// ([`normalize_identifier`]) for the throttle and the account lookup alike.
+///
+/// The login flow: 100 attempts per client IP an hour and 1000 a minute in all; credential
+/// stuffing (10 emails failing from one client) and spraying (one email failing from 10
+/// clients) refuse the client, or the email, for 15 minutes ([`STUFFING_THRESHOLD`]).
 #[secure_endpoint(
     auth = "none",
     rate = "20/1m",
     fields = ["email", "password"],
-    reason = "exchanges credentials for a token"
+    reason = "exchanges credentials for a token",
+    flow = "login"
 )]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    attempts: FlowAttempts,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<TokenResponse>, Problem> {
+    // A client or email cooling down after stuffing is refused before any password hash.
+    attempts.check(&req.email).await?;
     let email = normalize_identifier(&req.email);
     // The client as the perimeter resolved it (behind trusted proxies too), not the peer.
     // Counted as a failure from here on, unless given back below.
@@ -487,6 +533,7 @@ async fn login(
     match user {
         Some(user) if verified => {
             attempt.succeeded();
+            attempts.succeeded(&email).await;
             tracing::info!(target: "demo::auth", user_id = %user.id, "login succeeded");
             let token = state
                 .issuer
@@ -500,6 +547,8 @@ async fn login(
         _ => {
             attempt.failed();
             tracing::info!(target: "demo::auth", ip = %ip, "login failed");
+            // The failure that trips the stuffing guard is answered with its 429.
+            attempts.failed(&email).await?;
             Err(invalid_credentials())
         }
     }

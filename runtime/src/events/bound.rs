@@ -162,6 +162,7 @@ mod tests {
             count: 1,
             last_time: None,
             truncated: BTreeMap::new(),
+            distinct: None,
         }
     }
 
