@@ -453,21 +453,6 @@ fn parse_rate(rate: &str) -> Option<(u32, std::time::Duration)> {
     ))
 }
 
-#[cfg(test)]
-mod rate_tests {
-    use super::parse_rate;
-    use std::time::Duration;
-
-    #[test]
-    fn inventory_rates_parse() {
-        assert_eq!(parse_rate("100/15m"), Some((100, Duration::from_secs(900))));
-        assert_eq!(parse_rate("10/s"), Some((10, Duration::from_secs(1))));
-        assert_eq!(parse_rate("5/2d"), Some((5, Duration::from_secs(172_800))));
-        assert_eq!(parse_rate("0/1m"), None);
-        assert_eq!(parse_rate("10/1x"), None);
-    }
-}
-
 /// The security headers missing from `headers`.
 fn missing_security_headers(headers: &http::HeaderMap, https: bool) -> Vec<&'static str> {
     let mut missing = Vec::new();
@@ -498,4 +483,19 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::parse_rate;
+    use std::time::Duration;
+
+    #[test]
+    fn inventory_rates_parse() {
+        assert_eq!(parse_rate("100/15m"), Some((100, Duration::from_secs(900))));
+        assert_eq!(parse_rate("10/s"), Some((10, Duration::from_secs(1))));
+        assert_eq!(parse_rate("5/2d"), Some((5, Duration::from_secs(172_800))));
+        assert_eq!(parse_rate("0/1m"), None);
+        assert_eq!(parse_rate("10/1x"), None);
+    }
 }

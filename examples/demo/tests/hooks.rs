@@ -291,7 +291,6 @@ async fn signed_senders_are_verified_and_refusals_are_audited_without_secrets() 
         recorded.extend(std::iter::repeat_n(reason, count as usize));
     }
     recorded.sort_unstable();
-    let mut expected = expected;
     expected.sort_unstable();
     assert_eq!(recorded, expected);
     let _ = std::fs::remove_dir_all(&dir);
