@@ -138,15 +138,29 @@ mod endpoints {
 /// (b) The same handlers under `#[secure_endpoint]`. The per-IP limiter stays on (with a
 /// quota that never bites), as it is on by default.
 pub fn secured() -> Router {
+    secured_with(|builder| builder)
+}
+
+/// (b) with enumeration detection on (issue 22's detector, default thresholds): what the watch
+/// costs a request that is answered 200.
+pub fn secured_watched() -> Router {
+    secured_with(|builder| builder.enumeration(secure_endpoint::abuse::Enumeration::new()))
+}
+
+fn secured_with(
+    configure: impl FnOnce(secure_endpoint::SecurityBuilder) -> secure_endpoint::SecurityBuilder,
+) -> Router {
     use secure_endpoint::policy::RateSpec;
     use secure_endpoint::routing::{get, post};
     use secure_endpoint::{SecureRouter, Security};
     let verifier = verifier();
-    let security = Security::builder()
-        .allow_plain_http()
-        .jwt(verifier)
-        .ip_rate(Some(RateSpec::new(1_000_000_000, Duration::from_secs(1))))
-        .build();
+    let security = configure(
+        Security::builder()
+            .allow_plain_http()
+            .jwt(verifier)
+            .ip_rate(Some(RateSpec::new(1_000_000_000, Duration::from_secs(1)))),
+    )
+    .build();
     SecureRouter::new(security)
         .route("/users/{user_id}", get(endpoints::show))
         .route("/users/{user_id}/notes", post(endpoints::create))

@@ -1,4 +1,4 @@
-//! `bench-profile <bare|headers|secured|tower> <get|post> [n]`: sends `n` requests in-process, for
+//! `bench-profile <bare|headers|secured|watched|tower> <get|post> [n]`: sends `n` requests in-process, for
 //! profiling one path under `valgrind --tool=callgrind` or `perf record`.
 
 use std::net::SocketAddr;
@@ -18,6 +18,7 @@ fn main() {
         "bare" => secure_endpoint_bench::bare(),
         "headers" => secure_endpoint_bench::bare_with_headers(),
         "tower" => secure_endpoint_bench::tower_stack(),
+        "watched" => secure_endpoint_bench::secured_watched(),
         _ => secure_endpoint_bench::secured(),
     }
     // The peer address, as a server with connect info gives it (required by the secure router).
