@@ -314,12 +314,15 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
         let mut request = ObjectBuilder::new()
             .schema_type(Type::Object)
             .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        // A string can be no longer than the body that carries it: the endpoint's limit, or
+        // the router's default (the OWASP ruleset wants every string bounded).
+        let longest = e.body_limit.unwrap_or(crate::body::DEFAULT_BODY_LIMIT);
         for field in crate::body::GRAPHQL_FIELDS {
-            let ty = match *field {
-                "query" | "operationName" => Type::String,
-                _ => Type::Object,
+            let schema = match *field {
+                "query" | "operationName" => string(longest),
+                _ => ObjectBuilder::new().schema_type(Type::Object),
             };
-            request = request.property(*field, ObjectBuilder::new().schema_type(ty));
+            request = request.property(*field, schema);
         }
         let request = request.build();
         let batch = utoipa::openapi::schema::ArrayBuilder::new()
