@@ -5,12 +5,32 @@
 //! itself is written here: the maintained Rust implementation (`httpsig`, 0.0.x) brings a
 //! second generation of the RustCrypto crates and its own key types, and the base is a short
 //! function once the fields are parsed. Only what a server-to-server signature needs is
-//! supported; anything else (component parameters such as `sf`, `key`, `bs`, `req`, `tr`,
-//! `@query-param`, trailers) is refused rather than approximated.
+//! supported; anything else is refused rather than approximated.
+//!
+//! Supported components: the derived components `@method`, `@target-uri`, `@authority`,
+//! `@scheme`, `@request-target`, `@path`, `@query`, `@status` and `@query-param` (§2.2.8,
+//! with its required `name` parameter), and header fields by lowercase name, without
+//! parameters. Refused: every other component parameter (`sf`, `key`, `bs`, `req`, `tr`,
+//! `name` on anything but `@query-param`), `@signature-params` as a covered component, a
+//! repeated component identifier, and trailers.
+//!
+//! `@query-param` follows §2.2.8 exactly: the query is parsed as
+//! `application/x-www-form-urlencoded` (WHATWG URL §5.1, the `form_urlencoded` crate: `+` is
+//! a space, percent-encoded octets are decoded, invalid UTF-8 becomes U+FFFD); each name and
+//! value is re-encoded with the "percent-encode after encoding" process and the
+//! `application/x-www-form-urlencoded` percent-encode set (everything but ASCII alphanumerics
+//! and `*-._` as `%XX`, upper-case hex, a space as `%20` as in the RFC's own examples); a
+//! parameter whose encoded name equals the `name` parameter is covered, and a name that occurs
+//! several times gives one base line per occurrence, in the order of the query. A named
+//! parameter that does not occur is [`BaseError::Absent`]; `@query-param` without a `name`
+//! string is [`BaseError::Unsupported`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use base64::Engine as _;
 use http::HeaderMap;
-use sfv::{BareItem, InnerList, ItemSerializer, ListEntry, ListSerializer};
+use sfv::{BareItem, InnerList, Item, ItemSerializer, ListEntry, ListSerializer};
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
@@ -18,11 +38,12 @@ use subtle::ConstantTimeEq;
 /// or the signature asks for something this implementation refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BaseError {
-    /// A component identifier is not a string, is repeated, has parameters, or is a derived
-    /// component this implementation does not support.
+    /// A component identifier is not a string, is repeated, has parameters other than
+    /// `@query-param`'s `name`, or is a derived component this implementation does not
+    /// support (`@query-param` without a `name` string included).
     Unsupported,
     /// The message lacks a covered component (a header field that is absent, `@authority`
-    /// with no host, `@status` on a request).
+    /// with no host, `@status` on a request, a `@query-param` whose name is not in the query).
     Absent,
 }
 
@@ -126,19 +147,90 @@ fn component_value(name: &str, message: &MessageView<'_>) -> Result<String, Base
     })
 }
 
-/// The names of the covered components, in order: strings without parameters, no repeats.
-pub(crate) fn component_names(covered: &InnerList) -> Result<Vec<&str>, BaseError> {
-    let mut names: Vec<&str> = Vec::with_capacity(covered.items.len());
-    for item in &covered.items {
-        let BareItem::String(name) = &item.bare_item else {
-            return Err(BaseError::Unsupported);
+/// The query parameters of a request (RFC 9421 §2.2.8): each name, encoded, with its values,
+/// encoded, in the order of the query. Built once per signature base, so that a signature
+/// naming many parameters costs one pass over the query.
+type QueryParams = HashMap<String, Vec<String>>;
+
+fn query_params(query: &str) -> QueryParams {
+    let mut params = QueryParams::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        params
+            .entry(form_encode(&name))
+            .or_default()
+            .push(form_encode(&value));
+    }
+    params
+}
+
+/// The "percent-encode after encoding" process of WHATWG URL with UTF-8 and the
+/// `application/x-www-form-urlencoded` percent-encode set, a space as `%20` (RFC 9421
+/// §2.2.8 and its examples). `byte_serialize` writes a space as `+` and a `+` as `%2B`, so
+/// every `+` it writes is a space.
+fn form_encode(decoded: &str) -> String {
+    form_urlencoded::byte_serialize(decoded.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A covered component: its name and, for `@query-param`, the `name` parameter.
+struct Component<'a> {
+    name: &'a str,
+    query_param: Option<&'a str>,
+}
+
+/// Reads one component identifier: a string, with no parameters except `@query-param`'s
+/// (required, string) `name`.
+fn component(item: &Item) -> Result<Component<'_>, BaseError> {
+    let BareItem::String(name) = &item.bare_item else {
+        return Err(BaseError::Unsupported);
+    };
+    let name = name.as_str();
+    if name == "@query-param" {
+        let mut params = item.params.iter();
+        return match (params.next(), params.next()) {
+            (Some((key, BareItem::String(value))), None) if key.as_str() == "name" => {
+                Ok(Component {
+                    name,
+                    query_param: Some(value.as_str()),
+                })
+            }
+            _ => Err(BaseError::Unsupported),
         };
-        if !item.params.is_empty() || names.contains(&name.as_str()) {
+    }
+    if !item.params.is_empty() {
+        return Err(BaseError::Unsupported);
+    }
+    Ok(Component {
+        name,
+        query_param: None,
+    })
+}
+
+/// The covered components, in order, each as the key a verifier's required components are
+/// matched against: the name (`@method`, `content-digest`) for a component without
+/// parameters, the serialized identifier (`"@query-param";name="Pet"`) for a
+/// `@query-param`. Refuses what [`signature_base`] refuses about identifiers: a component
+/// that is not a string, has parameters it should not have, or is repeated.
+pub(crate) fn component_keys(covered: &InnerList) -> Result<Vec<Cow<'_, str>>, BaseError> {
+    let mut keys: Vec<Cow<'_, str>> = Vec::with_capacity(covered.items.len());
+    for item in &covered.items {
+        let component = component(item)?;
+        let key = match component.query_param {
+            None => Cow::Borrowed(component.name),
+            Some(_) => Cow::Owned(
+                ItemSerializer::new()
+                    .bare_item(&item.bare_item)
+                    .parameters(&item.params)
+                    .finish(),
+            ),
+        };
+        if keys.contains(&key) {
             return Err(BaseError::Unsupported);
         }
-        names.push(name.as_str());
+        keys.push(key);
     }
-    Ok(names)
+    Ok(keys)
 }
 
 /// The serialized inner list with its parameters: the value of `@signature-params`, and of
@@ -152,20 +244,36 @@ pub fn serialize_params(covered: &InnerList) -> String {
 /// The signature base (RFC 9421 §2.5) of `message` for the covered components and
 /// parameters in `covered` (a parsed `Signature-Input` member). No trailing newline.
 pub fn signature_base(message: &MessageView<'_>, covered: &InnerList) -> Result<String, BaseError> {
+    component_keys(covered)?;
     let mut base = String::new();
-    for (item, name) in covered.items.iter().zip(component_names(covered)?) {
-        if name == "@signature-params" {
+    let mut query: Option<QueryParams> = None;
+    for item in &covered.items {
+        let component = component(item)?;
+        if component.name == "@signature-params" {
             return Err(BaseError::Unsupported);
         }
-        let value = component_value(name, message)?;
-        if value.contains(['\n', '\r']) {
-            return Err(BaseError::Unsupported);
+        let values = match component.query_param {
+            // A request target is needed; no query is an empty one, where no name occurs.
+            Some(name) => {
+                message.path.ok_or(BaseError::Absent)?;
+                let params = query.get_or_insert_with(|| query_params(message.query.unwrap_or("")));
+                params.get(name).ok_or(BaseError::Absent)?.clone()
+            }
+            None => vec![component_value(component.name, message)?],
+        };
+        let id = ItemSerializer::new()
+            .bare_item(&item.bare_item)
+            .parameters(&item.params)
+            .finish();
+        for value in values {
+            if value.contains(['\n', '\r']) {
+                return Err(BaseError::Unsupported);
+            }
+            base.push_str(&id);
+            base.push_str(": ");
+            base.push_str(&value);
+            base.push('\n');
         }
-        let id = ItemSerializer::new().bare_item(&item.bare_item).finish();
-        base.push_str(&id);
-        base.push_str(": ");
-        base.push_str(&value);
-        base.push('\n');
     }
     base.push_str("\"@signature-params\": ");
     base.push_str(&serialize_params(covered));
@@ -357,7 +465,6 @@ pub(crate) mod tests {
         assert_eq!(value("x-two").unwrap(), "a, b");
         assert_eq!(value("x-none").unwrap_err(), BaseError::Absent);
         assert_eq!(value("@status").unwrap_err(), BaseError::Absent);
-        assert_eq!(value("@query-param").unwrap_err(), BaseError::Unsupported);
         assert_eq!(value("X-Two").unwrap_err(), BaseError::Unsupported);
         // A request without a query has the query `?` (RFC 9421 §2.2.7).
         let plain = http::Request::get("/p").body(()).unwrap().into_parts().0;
@@ -372,7 +479,7 @@ pub(crate) mod tests {
             "(\"@method\" \"@method\")",
             "(\"x-two\";sf)",
             "(\"x-two\";bs)",
-            "(\"@query-param\";name=\"x\")",
+            "(\"x-two\";name=\"x\")",
             "(method)",
             "(\"@signature-params\")",
         ] {
@@ -382,5 +489,190 @@ pub(crate) mod tests {
                 "{input}"
             );
         }
+    }
+
+    fn request_view_of(parts: &http::request::Parts) -> MessageView<'_> {
+        MessageView::request(&parts.method, &parts.uri, &parts.headers, None)
+    }
+
+    fn request(method: &str, target: &str) -> http::request::Parts {
+        http::Request::builder()
+            .method(method)
+            .uri(target)
+            .header("host", "www.example.com")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    }
+
+    /// The component lines of a base (all but `@signature-params`).
+    fn lines(base: &str) -> Vec<&str> {
+        let mut lines: Vec<&str> = base.split('\n').collect();
+        assert!(lines.pop().unwrap().starts_with("\"@signature-params\": "));
+        lines
+    }
+
+    /// RFC 9421 §2.2.8, first example: `baz`, an empty `qux` and `param`, in the order the
+    /// signature names them, not the query's; `foo` is not covered.
+    #[test]
+    fn rfc9421_section_2_2_8_query_params() {
+        let parts = request("POST", "/path?param=value&foo=bar&baz=batman&qux=");
+        let covered = inner(
+            r#"("@query-param";name="baz" "@query-param";name="qux" "@query-param";name="param")"#,
+        );
+        assert_eq!(
+            signature_base(&request_view_of(&parts), &covered).unwrap(),
+            "\"@query-param\";name=\"baz\": batman\n\
+             \"@query-param\";name=\"qux\": \n\
+             \"@query-param\";name=\"param\": value\n\
+             \"@signature-params\": (\"@query-param\";name=\"baz\" \"@query-param\";name=\"qux\" \"@query-param\";name=\"param\")"
+        );
+    }
+
+    /// RFC 9421 §2.2.8, second example: names and values are form-decoded (`+` is a space)
+    /// and re-encoded, so a newline, a space and a non-ASCII name reach the base encoded.
+    #[test]
+    fn rfc9421_section_2_2_8_reencoded_query_params() {
+        let parts = request(
+            "GET",
+            "/parameters?var=this%20is%20a%20big%0Amultiline%20value&bar=with+plus+whitespace&fa%C3%A7ade%22%3A%20=something",
+        );
+        let covered = inner(
+            r#"("@query-param";name="var" "@query-param";name="bar" "@query-param";name="fa%C3%A7ade%22%3A%20")"#,
+        );
+        assert_eq!(
+            lines(&signature_base(&request_view_of(&parts), &covered).unwrap()),
+            [
+                "\"@query-param\";name=\"var\": this%20is%20a%20big%0Amultiline%20value",
+                "\"@query-param\";name=\"bar\": with%20plus%20whitespace",
+                "\"@query-param\";name=\"fa%C3%A7ade%22%3A%20\": something",
+            ]
+        );
+    }
+
+    /// The percent-encoding of §2.2.8 byte for byte: `%2F` and a raw `/` both become `%2F`
+    /// (upper-case hex), a space and `+` become `%20`, `%2B` stays a plus, only ASCII
+    /// alphanumerics and `*-._` are left as they are, a `%` that starts no escape is
+    /// itself escaped and bytes that are not UTF-8 become U+FFFD.
+    #[test]
+    fn query_param_encoding() {
+        let parts = request(
+            "GET",
+            "/p?path=a%2Fb/c%2fd&sp=x+y%20z&plus=%2B&keep=Az09*-._&tilde=~%7e&odd=%zz%&bad=%FF&eq=b=c&flag&&uni=%C3%A9",
+        );
+        let view = request_view_of(&parts);
+        let value = |name: &str| {
+            let covered = inner(&format!("(\"@query-param\";name=\"{name}\")"));
+            let base = signature_base(&view, &covered)?;
+            Ok::<_, BaseError>(lines(&base)[0].split_once(": ").unwrap().1.to_owned())
+        };
+        assert_eq!(value("path").unwrap(), "a%2Fb%2Fc%2Fd");
+        assert_eq!(value("sp").unwrap(), "x%20y%20z");
+        assert_eq!(value("plus").unwrap(), "%2B");
+        assert_eq!(value("keep").unwrap(), "Az09*-._");
+        assert_eq!(value("tilde").unwrap(), "%7E%7E");
+        assert_eq!(value("odd").unwrap(), "%25zz%25");
+        assert_eq!(value("bad").unwrap(), "%EF%BF%BD");
+        assert_eq!(value("eq").unwrap(), "b%3Dc");
+        assert_eq!(value("flag").unwrap(), "");
+        assert_eq!(value("uni").unwrap(), "%C3%A9");
+        // Names are matched in their encoded form, case-sensitively.
+        let parts = request("GET", "/p?a+b=1&a%20b=2&Pet=dog&caf%c3%a9=3");
+        let view = request_view_of(&parts);
+        let base = |input: &str| signature_base(&view, &inner(input));
+        assert_eq!(
+            lines(&base(r#"("@query-param";name="a%20b")"#).unwrap()),
+            [
+                "\"@query-param\";name=\"a%20b\": 1",
+                "\"@query-param\";name=\"a%20b\": 2"
+            ]
+        );
+        assert_eq!(
+            lines(&base(r#"("@query-param";name="caf%C3%A9")"#).unwrap()),
+            ["\"@query-param\";name=\"caf%C3%A9\": 3"]
+        );
+        for unmatched in ["a b", "a+b", "pet", "caf%c3%a9", "caf"] {
+            let input = format!("(\"@query-param\";name=\"{unmatched}\")");
+            assert_eq!(base(&input).unwrap_err(), BaseError::Absent, "{unmatched}");
+        }
+    }
+
+    /// A name that occurs several times is covered by one base line per occurrence, in the
+    /// order of the query (RFC 9421 §2.2.8); two parameters are two components.
+    #[test]
+    fn repeated_query_params_are_each_covered() {
+        let parts = request("GET", "/p?a=1&b=2&a=3");
+        let view = request_view_of(&parts);
+        let covered = inner(r#"("@query-param";name="b" "@query-param";name="a" "@method")"#);
+        assert_eq!(
+            signature_base(&view, &covered).unwrap(),
+            "\"@query-param\";name=\"b\": 2\n\
+             \"@query-param\";name=\"a\": 1\n\
+             \"@query-param\";name=\"a\": 3\n\
+             \"@method\": GET\n\
+             \"@signature-params\": (\"@query-param\";name=\"b\" \"@query-param\";name=\"a\" \"@method\")"
+        );
+        assert_eq!(
+            component_keys(&covered).unwrap(),
+            [
+                r#""@query-param";name="b""#,
+                r#""@query-param";name="a""#,
+                "@method"
+            ]
+        );
+    }
+
+    /// `@query-param` without its `name` string, with another parameter, or named twice is
+    /// refused; a parameter the query does not have, or a message with no query, is absent.
+    #[test]
+    fn query_param_refusals() {
+        let parts = request("GET", "/p?x=1");
+        let view = request_view_of(&parts);
+        for input in [
+            r#"("@query-param")"#,
+            r#"("@query-param";name=1)"#,
+            r#"("@query-param";name=?1)"#,
+            r#"("@query-param";key="x")"#,
+            r#"("@query-param";name="x";req)"#,
+            r#"("@query-param";name="x" "@query-param";name="x")"#,
+        ] {
+            assert_eq!(
+                signature_base(&view, &inner(input)).unwrap_err(),
+                BaseError::Unsupported,
+                "{input}"
+            );
+            assert_eq!(
+                component_keys(&inner(input)).unwrap_err(),
+                BaseError::Unsupported,
+                "{input}"
+            );
+        }
+        let absent = inner(r#"("@query-param";name="y")"#);
+        assert_eq!(
+            signature_base(&view, &absent).unwrap_err(),
+            BaseError::Absent
+        );
+        let plain = request("GET", "/p");
+        assert_eq!(
+            signature_base(&request_view_of(&plain), &absent).unwrap_err(),
+            BaseError::Absent
+        );
+        let headers = HeaderMap::new();
+        let response = MessageView {
+            method: None,
+            scheme: None,
+            authority: None,
+            path: None,
+            query: None,
+            status: Some(200),
+            headers: &headers,
+        };
+        assert_eq!(
+            signature_base(&response, &inner(r#"("@query-param";name="x")"#)).unwrap_err(),
+            BaseError::Absent
+        );
+        // Two different names are two components.
+        assert!(signature_base(&view, &inner(r#"("@query-param";name="x" "@query")"#)).is_ok());
     }
 }

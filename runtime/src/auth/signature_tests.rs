@@ -225,6 +225,77 @@ fn rfc9421_b21_b23_rsa_pss_sha512() {
     }
 }
 
+/// B.2.2: selective covered components, `@query-param` among them. The base byte for byte;
+/// the published (randomized) RSA-PSS signature verifies over it, and through the verifier
+/// on the RFC's request as published. Another `Pet` is a mismatch, none is a missing
+/// component.
+#[test]
+fn rfc9421_b22_rsa_pss_sha512_query_param() {
+    const INPUT: &str = r#"("@authority" "content-digest" "@query-param";name="Pet");created=1618884473;keyid="test-key-rsa-pss";tag="header-example""#;
+    const SIGNATURE: &str = "LjbtqUbfmvjj5C5kr1Ugj4PmLYvx9wVjZvD9GsTT4F7GrcQEdJzgI9qHxICagShLRiLMlAJjtq6N4CDfKtjvuJyE5qH7KT8UCMkSowOB4+ECxCmT8rtAmj/0PIXxi0A0nxKyB09RNrCQibbUjsLS/2YyFYXEu4TRJQzRw1rLEuEfY17SARYhpTlaqwZVtR8NV7+4UKkjqpcAoFqWFQh62s7Cl+H2fjBSpqfZUJcsIk4N6wiKYd4je2U/lankenQ99PZfB4jY3I5rSV2DSBVkSFsURIjYErOs0tFTQosMTAoxk//0RoKUqiYY8Bh0aaUEb0rQl3/XaVe4bXTugEjHSw==";
+    let parts = test_request();
+    let base = signature_base(&request_view(&parts), &inner(INPUT)).unwrap();
+    assert_eq!(
+        base,
+        "\"@authority\": example.com\n\
+         \"content-digest\": sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:\n\
+         \"@query-param\";name=\"Pet\": dog\n\
+         \"@signature-params\": (\"@authority\" \"content-digest\" \"@query-param\";name=\"Pet\");created=1618884473;keyid=\"test-key-rsa-pss\";tag=\"header-example\""
+    );
+    let key = SignatureKey::rsa_pss_sha512_pem("partner", RSA_PSS_PUBLIC_PEM).unwrap();
+    assert!(key.verify(base.as_bytes(), &b64(SIGNATURE)));
+    assert!(!key.verify(base.replace("dog", "cat").as_bytes(), &b64(SIGNATURE)));
+
+    let verifier = SignatureVerifier::new()
+        .key("test-key-rsa-pss", key)
+        .required_components(["content-digest", r#""@query-param";name="Pet""#])
+        .require_nonce(false);
+    let signed = |target: &str| {
+        let mut parts = test_request();
+        parts.uri = target.parse().unwrap();
+        parts.headers.insert(
+            "signature-input",
+            HeaderValue::from_str(&format!("sig-b22={INPUT}")).unwrap(),
+        );
+        parts.headers.insert(
+            "signature",
+            HeaderValue::from_str(&format!("sig-b22=:{SIGNATURE}:")).unwrap(),
+        );
+        parts
+    };
+    let pending = verifier
+        .begin(&signed("/foo?param=Value&Pet=dog"), CREATED + 10)
+        .unwrap();
+    assert_eq!(finish_now(pending, BODY).unwrap().subject(), "partner");
+    // Only `Pet` is covered: the path and the other parameter may change, `Pet` may not.
+    assert!(verifier
+        .begin(&signed("/bar?param=Other&Pet=dog"), CREATED)
+        .is_ok());
+    let refused = |target: &str| verifier.begin(&signed(target), CREATED).unwrap_err().reason;
+    assert_eq!(refused("/foo?param=Value&Pet=cat"), "signature_mismatch");
+    assert_eq!(
+        refused("/foo?param=Value&Pet=dog&Pet=cat"),
+        "signature_mismatch"
+    );
+    assert_eq!(refused("/foo?param=Value"), "signature_components");
+    assert_eq!(refused("/foo?param=Value&pet=dog"), "signature_components");
+    // A verifier that requires another parameter refuses the RFC's signature.
+    let other = SignatureVerifier::new()
+        .key(
+            "test-key-rsa-pss",
+            SignatureKey::rsa_pss_sha512_pem("partner", RSA_PSS_PUBLIC_PEM).unwrap(),
+        )
+        .required_components([r#""@query-param";name="param""#])
+        .require_nonce(false);
+    assert_eq!(
+        other
+            .begin(&signed("/foo?param=Value&Pet=dog"), CREATED)
+            .unwrap_err()
+            .reason,
+        "signature_components"
+    );
+}
+
 const KEY_ID: &str = "partner-demo";
 const NOW: u64 = 1_764_000_000;
 
@@ -318,6 +389,55 @@ fn signer_and_verifier_round_trip_every_algorithm() {
             .insert("signature-input", HeaderValue::from_str(&input).unwrap());
         assert!(check(&v, &swapped, b"x", unix_now()).is_err());
     }
+}
+
+/// The signer covers a query parameter named by its serialized identifier; the verifier
+/// requires it the same way. A signer asked to cover a parameter the request lacks fails.
+#[test]
+fn signer_covers_a_query_param() {
+    let components = [
+        "@method",
+        "@path",
+        r#""@query-param";name="qty""#,
+        "content-digest",
+    ];
+    let signer = SignatureSigner::hmac_sha256(KEY_ID, &shared_secret()).components(components);
+    let v = verifier().required_components(components);
+    let mut parts = http::Request::post("/orders?qty=2&note=a+b")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    signer.sign_at(&mut parts, BODY, NOW, Some("q-1")).unwrap();
+    assert_eq!(
+        parts.headers["signature-input"],
+        r#"sig1=("@method" "@path" "@query-param";name="qty" "content-digest");created=1764000000;keyid="partner-demo";nonce="q-1";alg="hmac-sha256""#
+    );
+    let mut other = parts.clone();
+    other.uri = "/orders?qty=2&note=changed".parse().unwrap();
+    assert!(check(&v, &other, BODY, NOW).is_ok());
+    let mut other = parts.clone();
+    other.uri = "/orders?qty=20&note=a+b".parse().unwrap();
+    assert_eq!(
+        check(&v, &other, BODY, NOW).unwrap_err(),
+        "signature_mismatch"
+    );
+    // The default verifier requires @query, which this signature does not cover.
+    assert_eq!(
+        check(&verifier(), &parts, BODY, NOW).unwrap_err(),
+        "signature_components"
+    );
+    let mut lacking = http::Request::post("/orders?note=x")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    assert!(signer
+        .sign_at(&mut lacking, BODY, NOW, Some("q-2"))
+        .is_err());
+    let malformed = SignatureSigner::hmac_sha256(KEY_ID, &shared_secret())
+        .components([r#""@query-param";name="#]);
+    assert!(malformed.sign_at(&mut lacking, BODY, NOW, None).is_err());
 }
 
 #[test]
