@@ -191,6 +191,11 @@ fn description(e: &InventoryEntry) -> String {
     let mut parts = Vec::new();
     if e.public {
         parts.push("Public: no authentication.".to_owned());
+    } else if e.optional_auth {
+        parts.push(format!(
+            "Authentication: optional ({}); without a credential the caller is anonymous, an invalid one is refused with 401.",
+            e.auth.join(" or ")
+        ));
     } else {
         parts.push(format!("Authentication: {}.", e.auth.join(" or ")));
     }
@@ -205,7 +210,8 @@ fn description(e: &InventoryEntry) -> String {
     }
     if let Some(owner) = e.owner {
         parts.push(format!(
-            "Only the owner of `{{{owner}}}` may call it; anyone else gets 404."
+            "Only the owner of `{{{owner}}}` may call it; anyone else gets {}.",
+            e.owner_status.unwrap_or(404)
         ));
     }
     match &e.rate {
@@ -269,6 +275,10 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
                     std::iter::once(*role).chain(e.scopes.iter().copied()),
                 ));
             }
+        }
+        if e.optional_auth {
+            // An empty requirement: anonymous callers are admitted too.
+            requirements.insert(0, SecurityRequirement::default());
         }
         op = op.securities(Some(requirements));
     }
@@ -354,7 +364,7 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     if !e.public {
         add("401", "Unauthorized");
     }
-    if !e.roles.is_empty() || !e.scopes.is_empty() {
+    if !e.roles.is_empty() || !e.scopes.is_empty() || e.owner_status == Some(403) {
         add("403", "Forbidden");
     }
     add("404", "NotFound");
