@@ -409,6 +409,7 @@ mod tests {
             param: "user_id",
             loader: None,
             binding,
+            denial: None,
         }
     }
 

@@ -497,3 +497,68 @@ impl Inventory {
             .build()
     }
 }
+
+#[cfg(test)]
+mod optional_and_owner_status_tests {
+    use crate::inventory::{Inventory, InventoryEntry};
+    use crate::policy::{
+        AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, Owner, OwnerBinding,
+        OwnerDenial,
+    };
+
+    const BASE: EndpointPolicy = EndpointPolicy {
+        handler: "feed",
+        auth: Authentication::Optional(&[AuthScheme::Jwt]),
+        authorization: Authorization {
+            any_authenticated: false,
+            roles: &[],
+            scopes: &[],
+            owner: None,
+        },
+        rate: None,
+        fields: None,
+        body_limit: None,
+        raw_body: false,
+        graphql: None,
+        lifecycle: Lifecycle::NONE,
+        waivers: &[],
+        reason: None,
+        flow: None,
+    };
+    const OWNED: EndpointPolicy = EndpointPolicy {
+        handler: "delete_comment",
+        auth: Authentication::Required(&[AuthScheme::Jwt]),
+        authorization: Authorization {
+            owner: Some(Owner {
+                param: "id",
+                loader: Some("Comment"),
+                binding: OwnerBinding::Unbound,
+                denial: Some(OwnerDenial::Forbidden),
+            }),
+            ..BASE.authorization
+        },
+        ..BASE
+    };
+
+    #[test]
+    fn optional_auth_admits_anonymous_and_owner_status_lists_403() {
+        let inventory = Inventory::new(vec![
+            InventoryEntry::new(&http::Method::GET, "/feed", &BASE),
+            InventoryEntry::new(&http::Method::DELETE, "/comments/{id}", &OWNED),
+        ]);
+        let doc = serde_json::to_value(inventory.openapi("t", "1", "https://api.example")).unwrap();
+        let feed = &doc["paths"]["/feed"]["get"];
+        assert_eq!(feed["security"], serde_json::json!([{}, {"bearerJwt": []}]));
+        assert!(feed["responses"].get("401").is_some());
+        assert!(feed["description"]
+            .as_str()
+            .unwrap()
+            .contains("optional (jwt)"));
+        let delete = &doc["paths"]["/comments/{id}"]["delete"];
+        assert!(delete["responses"].get("403").is_some());
+        assert!(delete["description"]
+            .as_str()
+            .unwrap()
+            .contains("anyone else gets 403"));
+    }
+}
