@@ -10,7 +10,9 @@
 //!   come from a JWKS), a token's `kid` must name one of them: a `kid` that names no key is
 //!   refused, never verified with an unnamed key instead. When no key carries an id, a token's
 //!   `kid` is only a hint and the unnamed key for its `alg` verifies it.
-//! - **Where**: only `Authorization: Bearer`. A token in the query string (`access_token`,
+//! - **Where**: `Authorization: Bearer` by default, or where
+//!   [`JwtVerifierBuilder::credentials`] says (another scheme such as `Token`, a header, a
+//!   cookie; see [`credential`](super::credential)). A token in the query string (`access_token`,
 //!   RFC 6750 §2.3, however its name is spelled or encoded) refuses the request with 401, even
 //!   with a valid header: URLs end up in logs.
 //! - **Header**: an unknown `crit` (any `crit`: no extension is understood), `b64`, `zip`,
