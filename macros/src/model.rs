@@ -52,6 +52,7 @@ pub(crate) enum Scheme {
     GithubWebhook,
     StripeWebhook,
     StandardWebhook,
+    Dpop,
 }
 
 /// A checked rate: `count` requests per `period_secs`.

@@ -51,6 +51,8 @@ pub(crate) struct Engine {
     pub(crate) problem_renderer: Option<Renderer>,
     /// Flow budgets and abuse detectors.
     pub(crate) abuse: crate::abuse::Abuse,
+    /// DPoP proofs (`auth = "dpop"`), with the tokens verified by `jwt`.
+    pub(crate) dpop: Option<crate::auth::dpop::DpopVerifier>,
 }
 
 impl Engine {
@@ -90,6 +92,7 @@ pub struct SecurityBuilder {
     rate_max_keys: usize,
     problem_renderer: Option<Renderer>,
     pub(crate) abuse: crate::abuse::AbuseConfig,
+    dpop: Option<crate::auth::dpop::DpopVerifier>,
 }
 
 fn shared_limiter(
@@ -127,6 +130,7 @@ impl Security {
             rate_max_keys: crate::rate::DEFAULT_MAX_KEYS,
             problem_renderer: None,
             abuse: crate::abuse::AbuseConfig::default(),
+            dpop: None,
         }
     }
 }
@@ -350,6 +354,7 @@ impl SecurityBuilder {
                 rate_max_keys: self.rate_max_keys,
                 problem_renderer: self.problem_renderer,
                 abuse,
+                dpop: self.dpop,
             }),
         }
     }
@@ -387,5 +392,15 @@ impl Security {
         crate::response::RenderingSecurityLayer {
             renderer: self.engine.problem_renderer.clone(),
         }
+    }
+}
+
+impl SecurityBuilder {
+    /// Verifies `auth = "dpop"` endpoints (RFC 9449): `Authorization: DPoP <JWT>`, the token
+    /// verified by the [`jwt`](Self::jwt) verifier and bound (`cnf.jkt`) to the key of the
+    /// request's `DPoP` proof, which `verifier` checks. See [`dpop`](crate::dpop).
+    pub fn dpop(mut self, verifier: crate::auth::dpop::DpopVerifier) -> Self {
+        self.dpop = Some(verifier);
+        self
     }
 }
