@@ -911,6 +911,18 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
             "standard_webhook" => Some(Some(Scheme::StandardWebhook)),
             "dpop" => Some(Some(Scheme::Dpop)),
             "none" => Some(None),
+            // `jwt+dpop`, `DPoP`, `bearer_dpop`...: say how the two forms are written.
+            other if other.to_ascii_lowercase().contains("dpop") => {
+                cx.error_spanned_by(
+                    s,
+                    format!(
+                        "unknown auth scheme `{other}`; a DPoP-bound token (RFC 9449) is \
+                         `auth = \"dpop\"`, and `auth = [\"jwt\", \"dpop\"]` accepts plain \
+                         bearer tokens too"
+                    ),
+                );
+                None
+            }
             other => {
                 cx.error_spanned_by(s, unknown(other, "auth scheme", AUTH_SCHEMES));
                 None
@@ -2001,6 +2013,28 @@ mod tests {
             "unknown key `field`; did you mean `fields`?"
         );
         assert!(unknown("zzzzzz", "key", ALL_KEYS).contains("expected one of"));
+    }
+
+    #[test]
+    fn dpop_scheme_and_its_misspellings() {
+        let sig = || {
+            quote!(
+                async fn f() {}
+            )
+        };
+        assert!(errors(quote!(auth = "dpop", allow = "authenticated"), sig()).is_empty());
+        assert!(errors(
+            quote!(auth = ["jwt", "dpop"], allow = "authenticated"),
+            sig()
+        )
+        .is_empty());
+        for spelled in ["jwt+dpop", "DPoP", "bearer_dpop"] {
+            let errs = errors(quote!(auth = #spelled, allow = "authenticated"), sig());
+            assert!(
+                errs.len() == 1 && errs[0].contains("`auth = [\"jwt\", \"dpop\"]` accepts"),
+                "{errs:?}"
+            );
+        }
     }
 
     #[test]

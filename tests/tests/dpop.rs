@@ -490,3 +490,90 @@ async fn server_nonces_are_handed_out_and_required() {
     .await;
     assert!(problem.header("dpop-nonce").is_none());
 }
+
+/// A `redis-server` on a free loopback port, without persistence; killed on drop.
+struct RedisServer {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl RedisServer {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start redis-server ({e}): this test needs a real Redis server. \
+                     Install it with `apt-get install redis-server` (`cargo xtask setup` does)."
+                )
+            });
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        RedisServer { port, child }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_proof_replayed_on_another_instance_is_refused_through_redis() {
+    let redis = RedisServer::start();
+    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    // Two instances behind one load balancer: the origin clients address, the Redis store.
+    let instance = || {
+        let store = secure_endpoint::redis::RedisStore::open(&url).unwrap();
+        DpopVerifier::new()
+            .replay_store(std::sync::Arc::new(store))
+            .origin("https://api.example.test")
+            .unwrap()
+    };
+    let a = App::start(instance()).await;
+    let b = App::start(instance()).await;
+    let key = es256();
+    let token = bound(&key);
+    let proof = || {
+        key.proof(ProofRequest {
+            method: "GET",
+            uri: "https://api.example.test/dpop/me",
+            access_token: Some(&token),
+            nonce: None,
+        })
+    };
+    let once = proof();
+    ok(a.get("/dpop/me", dpop(&token), &[&once]).await).await;
+    let problem = refused(
+        b.get("/dpop/me", dpop(&token), &[&once]).await,
+        &[INVALID_PROOF],
+    )
+    .await;
+    assert_eq!(problem.body["code"], "invalid_dpop_proof");
+    // A fresh proof is accepted on either; its URI is the configured origin's, not the Host.
+    ok(b.get("/dpop/me", dpop(&token), &[&proof()]).await).await;
+    let own_host = b.proof(&key, "/dpop/me", &token);
+    refused(
+        b.get("/dpop/me", dpop(&token), &[&own_host]).await,
+        &[INVALID_PROOF],
+    )
+    .await;
+}

@@ -12,7 +12,10 @@
 //!   `kid` is only a hint and the unnamed key for its `alg` verifies it.
 //! - **Where**: only `Authorization: Bearer`. A token in the query string (`access_token`,
 //!   RFC 6750 §2.3, however its name is spelled or encoded) refuses the request with 401, even
-//!   with a valid header: URLs end up in logs.
+//!   with a valid header: URLs end up in logs. A token bound to a DPoP key (`cnf.jkt`, RFC 9449
+//!   §6.1) is refused as `Bearer`: it is accepted only with its proof, on `auth = "dpop"`
+//!   endpoints ([`dpop`](crate::dpop)). A `cnf` that is not an object, or a `jkt` that is not
+//!   a SHA-256 thumbprint, refuses the token.
 //! - **Header**: an unknown `crit` (any `crit`: no extension is understood), `b64`, `zip`,
 //!   `enc`, a nested JWT (`cty: JWT`), a `typ` other than the configured ones (default: absent
 //!   or `JWT`), and the key-carrying headers `jku`, `x5u`, `jwk`, `x5c` are refused. Nothing in
