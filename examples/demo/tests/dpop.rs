@@ -157,7 +157,10 @@ async fn a_login_with_a_proof_issues_a_token_bound_to_its_key() {
         StatusCode::UNAUTHORIZED,
     )
     .await;
-    assert!(challenges[1].contains("invalid_dpop_proof"), "{challenges:?}");
+    assert!(
+        challenges[1].contains("invalid_dpop_proof"),
+        "{challenges:?}"
+    );
     for proof in [
         None,
         Some(demo.proof(&key, "GET", "/api/users/me", Some(&token))),
@@ -209,7 +212,10 @@ async fn a_login_without_a_proof_still_issues_a_bearer_token_and_a_bad_proof_is_
     let (_, problem) = challenge_of(demo.login(Some(wrong)).await, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem["code"], "invalid_dpop_proof");
     let good = demo.proof(&key, "POST", "/api/login", None);
-    assert_eq!(demo.login(Some(good.clone())).await.status(), StatusCode::OK);
+    assert_eq!(
+        demo.login(Some(good.clone())).await.status(),
+        StatusCode::OK
+    );
     let (_, problem) = challenge_of(demo.login(Some(good)).await, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem["code"], "invalid_dpop_proof");
 }
