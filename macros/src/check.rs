@@ -958,7 +958,20 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
             "github_webhook" => Some(Some(Scheme::GithubWebhook)),
             "stripe_webhook" => Some(Some(Scheme::StripeWebhook)),
             "standard_webhook" => Some(Some(Scheme::StandardWebhook)),
+            "dpop" => Some(Some(Scheme::Dpop)),
             "none" => Some(None),
+            // `jwt+dpop`, `DPoP`, `bearer_dpop`...: say how the two forms are written.
+            other if other.to_ascii_lowercase().contains("dpop") => {
+                cx.error_spanned_by(
+                    s,
+                    format!(
+                        "unknown auth scheme `{other}`; a DPoP-bound token (RFC 9449) is \
+                         `auth = \"dpop\"`, and `auth = [\"jwt\", \"dpop\"]` accepts plain \
+                         bearer tokens too"
+                    ),
+                );
+                None
+            }
             other => {
                 let message = match other.strip_suffix('?') {
                     Some(base) if AUTH_SCHEMES.contains(&base) && base != "none" => format!(
@@ -2142,6 +2155,28 @@ mod tests {
             "unknown key `field`; did you mean `fields`?"
         );
         assert!(unknown("zzzzzz", "key", ALL_KEYS).contains("expected one of"));
+    }
+
+    #[test]
+    fn dpop_scheme_and_its_misspellings() {
+        let sig = || {
+            quote!(
+                async fn f() {}
+            )
+        };
+        assert!(errors(quote!(auth = "dpop", allow = "authenticated"), sig()).is_empty());
+        assert!(errors(
+            quote!(auth = ["jwt", "dpop"], allow = "authenticated"),
+            sig()
+        )
+        .is_empty());
+        for spelled in ["jwt+dpop", "DPoP", "bearer_dpop"] {
+            let errs = errors(quote!(auth = #spelled, allow = "authenticated"), sig());
+            assert!(
+                errs.len() == 1 && errs[0].contains("`auth = [\"jwt\", \"dpop\"]` accepts"),
+                "{errs:?}"
+            );
+        }
     }
 
     #[test]

@@ -96,6 +96,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 Scheme::GithubWebhook => quote!(#private::AuthScheme::GithubWebhook),
                 Scheme::StripeWebhook => quote!(#private::AuthScheme::StripeWebhook),
                 Scheme::StandardWebhook => quote!(#private::AuthScheme::StandardWebhook),
+                Scheme::Dpop => quote!(#private::AuthScheme::Dpop),
             });
             match &ep.auth {
                 Auth::Optional(_) => quote!(#private::Authentication::Optional(&[#(#schemes),*])),
@@ -475,6 +476,7 @@ fn policy_doc(ep: &Endpoint) -> String {
                     Scheme::GithubWebhook => "`github_webhook`",
                     Scheme::StripeWebhook => "`stripe_webhook`",
                     Scheme::StandardWebhook => "`standard_webhook`",
+                    Scheme::Dpop => "`dpop` (DPoP-bound JWT, RFC 9449)",
                 })
                 .collect::<Vec<_>>()
                 .join(" or ")

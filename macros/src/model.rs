@@ -55,6 +55,7 @@ pub(crate) enum Scheme {
     GithubWebhook,
     StripeWebhook,
     StandardWebhook,
+    Dpop,
 }
 
 /// A checked rate: `count` requests per `period_secs`.

@@ -53,6 +53,8 @@ pub(crate) struct Engine {
     pub(crate) abuse: crate::abuse::Abuse,
     /// Where API keys are read; `None`: `X-API-Key`.
     pub(crate) api_key_credentials: Option<crate::auth::credential::Credentials>,
+    /// DPoP proofs (`auth = "dpop"`), with the tokens verified by `jwt`.
+    pub(crate) dpop: Option<crate::auth::dpop::DpopVerifier>,
 }
 
 impl Engine {
@@ -93,6 +95,7 @@ pub struct SecurityBuilder {
     problem_renderer: Option<Renderer>,
     pub(crate) abuse: crate::abuse::AbuseConfig,
     api_key_credentials: Option<crate::auth::credential::Credentials>,
+    dpop: Option<crate::auth::dpop::DpopVerifier>,
 }
 
 fn shared_limiter(
@@ -131,6 +134,7 @@ impl Security {
             problem_renderer: None,
             abuse: crate::abuse::AbuseConfig::default(),
             api_key_credentials: None,
+            dpop: None,
         }
     }
 }
@@ -355,6 +359,7 @@ impl SecurityBuilder {
                 problem_renderer: self.problem_renderer,
                 abuse,
                 api_key_credentials: self.api_key_credentials,
+                dpop: self.dpop,
             }),
         }
     }
@@ -404,6 +409,14 @@ impl SecurityBuilder {
         credentials: crate::auth::credential::Credentials,
     ) -> Self {
         self.api_key_credentials = Some(credentials);
+        self
+    }
+
+    /// Verifies `auth = "dpop"` endpoints (RFC 9449): `Authorization: DPoP <JWT>`, the token
+    /// verified by the [`jwt`](Self::jwt) verifier and bound (`cnf.jkt`) to the key of the
+    /// request's `DPoP` proof, which `verifier` checks. See [`dpop`](crate::dpop).
+    pub fn dpop(mut self, verifier: crate::auth::dpop::DpopVerifier) -> Self {
+        self.dpop = Some(verifier);
         self
     }
 }

@@ -49,6 +49,7 @@ fn scheme_name(scheme: &str) -> &'static str {
         "github_webhook" => "githubWebhook",
         "stripe_webhook" => "stripeWebhook",
         "standard_webhook" => "standardWebhook",
+        "dpop" => "dpop",
         _ => "hmacSignature",
     }
 }
@@ -469,6 +470,12 @@ impl Inventory {
                 "standard_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "webhook-signature",
                     "A Standard Webhooks delivery: `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
+                ))),
+                // OpenAPI's `http` type names IANA schemes, but utoipa's list lacks `DPoP`:
+                // described as the header the client writes.
+                "dpop" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "Authorization",
+                    "A DPoP-bound JWT (RFC 9449): `Authorization: DPoP <JWT>` and a `DPoP: <proof JWT>` header signed (ES256 or EdDSA) by the key the token's `cnf.jkt` names, with `htm`, `htu`, `iat`, a single-use `jti` and `ath`; the token verified per RFC8725 as for bearer JWTs. Refusals: `WWW-Authenticate: DPoP` with `invalid_dpop_proof`, `use_dpop_nonce` (and `DPoP-Nonce`) or `invalid_token`.",
                 ))),
                 _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "Authorization",

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::auth::jwt::Checked;
+use crate::auth::jwt::{not_dpop_bound, Checked};
 use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, displays_as};
 use crate::body::{read_allowlisted, read_limited, refuse_body};
@@ -121,12 +121,15 @@ impl EndpointRuntime {
         let mut failure = AuthFailure::Missing;
         // Which check refused a signed request, for the security event.
         let mut reason = None;
+        // A request that used the DPoP scheme and was refused: its challenge names the error.
+        let mut dpop_refusal = None;
         for scheme in schemes {
             let outcome = match scheme {
                 AuthScheme::Jwt => match &self.engine.jwt {
                     Some(jwt) => match jwt.token(parts).map(|t| t.credential) {
                         Ok(token) => match jwt.check(token) {
-                            Checked::Verified(principal) => Ok(principal),
+                            // A DPoP-bound token is refused as `Bearer` (RFC 9449 §7.2).
+                            Checked::Verified(principal) => not_dpop_bound(principal),
                             Checked::Failed(failure) => Err(failure),
                             // A key the verifier may not have yet: one rate-limited JWKS
                             // refresh, then the keys at hand decide. Boxed: a rare path
@@ -134,7 +137,7 @@ impl EndpointRuntime {
                             // request's.
                             Checked::UnknownKey => {
                                 Box::pin(jwt.refresh_unknown_key()).await;
-                                jwt.verify(token)
+                                jwt.verify(token).and_then(not_dpop_bound)
                             }
                         },
                         Err(failure) => Err(failure),
@@ -158,6 +161,23 @@ impl EndpointRuntime {
                     Some(hmac) => Box::pin(self.authenticate_hmac(hmac, parts, body)).await?,
                     None => Err(AuthFailure::Invalid),
                 },
+                // Boxed: a proof's checks and the replay store's round trip would otherwise
+                // be part of every request's future.
+                AuthScheme::Dpop => match (&self.engine.jwt, &self.engine.dpop) {
+                    (Some(jwt), Some(dpop)) => {
+                        let https = self.engine.perimeter.client(parts).is_ok_and(|c| c.https);
+                        match Box::pin(dpop.authenticate(jwt, parts, https)).await {
+                            Ok(principal) => Ok(principal),
+                            Err(refusal) => {
+                                if refusal.error.is_some() {
+                                    dpop_refusal = Some(refusal);
+                                }
+                                Err(refusal.failure)
+                            }
+                        }
+                    }
+                    _ => Err(AuthFailure::Invalid),
+                },
                 // RFC 9421 and the webhook formats: boxed like HMAC.
                 signed => match Box::pin(self.authenticate_signed(*signed, parts, body)).await? {
                     Ok(principal) => Ok(principal),
@@ -178,6 +198,9 @@ impl EndpointRuntime {
         }
         if failure == AuthFailure::Missing {
             return Ok(None);
+        }
+        if let (Some(refusal), Some(dpop)) = (dpop_refusal, &self.engine.dpop) {
+            return Err(dpop.problem(&refusal, schemes));
         }
         let problem = self.refusal(failure, schemes);
         Err(match (failure, reason) {

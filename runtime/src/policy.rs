@@ -22,6 +22,9 @@ pub enum AuthScheme {
     StripeWebhook,
     /// A Standard Webhooks delivery (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     StandardWebhook,
+    /// `Authorization: DPoP <JWT>` with a `DPoP` proof (RFC 9449): a token bound to the key
+    /// that signs each request's proof.
+    Dpop,
 }
 
 impl AuthScheme {
@@ -35,6 +38,7 @@ impl AuthScheme {
             AuthScheme::GithubWebhook => "github_webhook",
             AuthScheme::StripeWebhook => "stripe_webhook",
             AuthScheme::StandardWebhook => "standard_webhook",
+            AuthScheme::Dpop => "dpop",
         }
     }
 }

@@ -314,6 +314,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                         AuthScheme::Jwt => engine.jwt.is_some(),
                         AuthScheme::ApiKey => engine.api_keys.is_some(),
                         AuthScheme::Hmac => engine.hmac.is_some(),
+                        AuthScheme::Dpop => engine.jwt.is_some() && engine.dpop.is_some(),
                         other => engine.signed.configured(*other).unwrap_or(false),
                     };
                     assert!(
@@ -329,6 +330,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                             AuthScheme::GithubWebhook => "; call `Security::builder().github_webhook(...)`",
                             AuthScheme::StripeWebhook => "; call `Security::builder().stripe_webhook(...)`",
                             AuthScheme::StandardWebhook => "; call `Security::builder().standard_webhook(...)`",
+                            AuthScheme::Dpop => "; call `Security::builder().jwt(...)` and `.dpop(...)`",
                         },
                     );
                 }

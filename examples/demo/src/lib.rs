@@ -21,6 +21,7 @@ use secure_endpoint::abuse::{Enumeration, FlowAttempts, FlowBudget, Stuffing};
 use secure_endpoint::api_key::{ApiKeyRecord, InMemoryApiKeys};
 use secure_endpoint::audit::{AuditConfig, Auditor, FsyncPolicy, JsonLinesSink};
 use secure_endpoint::cors::Cors;
+use secure_endpoint::dpop::DpopVerifier;
 use secure_endpoint::events::SecurityEvent;
 use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
@@ -171,6 +172,8 @@ pub struct AppState {
     audit: Option<Auditor<SecurityEvent>>,
     /// `POST /api/graphql`'s schema, over the same maps.
     graphql: Arc<graphql::DemoSchema>,
+    /// Checks the DPoP proof a login may carry (its replays remembered in this instance).
+    dpop: DpopVerifier,
 }
 
 fn hash_password(password: &str) -> String {
@@ -291,6 +294,7 @@ impl AppState {
             openapi: Arc::from(""),
             audit: None,
             dummy_hash: hash_password("not a real password").into(),
+            dpop: DpopVerifier::new(),
         }
     }
 }
@@ -333,6 +337,7 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
                 .rate_store(redis.clone(), Outage::FailClosed)
                 .api_keys(Arc::new(keys))
                 .hmac(webhooks.nonce_store(redis.clone()))
+                .dpop(DpopVerifier::new().replay_store(redis.clone()))
                 .pipe_signed(&config.signed, Some(redis))
         }
         None => {
@@ -341,6 +346,7 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
             builder
                 .api_keys(Arc::new(keys))
                 .hmac(webhooks)
+                .dpop(DpopVerifier::new())
                 .pipe_signed(&config.signed, None)
         }
     };
@@ -467,7 +473,8 @@ struct TokenResponse {
     /// The bearer token: handing it to the client is the point of logging in.
     #[safe(expose)]
     token: String,
-    /// `"Bearer"`: describes the token, does not hold it (so it does not look secret).
+    /// `"Bearer"`, or `"DPoP"` when the login carried a DPoP proof and the token is bound to
+    /// its key (RFC 9449 §5): describes the token, does not hold it.
     token_type: &'static str,
     expires_in: u64,
 }
@@ -491,6 +498,11 @@ fn invalid_credentials() -> Problem {
 /// The login flow: 100 attempts per client IP an hour and 1000 a minute in all; credential
 /// stuffing (10 emails failing from one client) and spraying (one email failing from 10
 /// clients) refuse the client, or the email, for 15 minutes ([`STUFFING_THRESHOLD`]).
+///
+/// With a DPoP proof (RFC 9449 §5: `DPoP` header, `htm` `POST`, `htu` this URL) the token is
+/// bound to the proof's key (`cnf.jkt`, `token_type: "DPoP"`), and is then accepted only with a
+/// proof of that key on each request; a refused proof is a 400 `invalid_dpop_proof`, before
+/// any password is checked. Without one, a plain bearer token as before.
 #[secure_endpoint(
     auth = "none",
     rate = "20/1m",
@@ -502,10 +514,18 @@ async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     attempts: FlowAttempts,
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<TokenResponse>, Problem> {
     // A client or email cooling down after stuffing is refused before any password hash.
     attempts.check(&req.email).await?;
+    let dpop_jkt = state
+        .dpop
+        .token_request(&method, &uri, &headers)
+        .await
+        .map_err(|refusal| state.dpop.token_problem(&refusal))?;
     let email = normalize_identifier(&req.email);
     // The client as the perimeter resolved it (behind trusted proxies too), not the peer.
     // Counted as a failure from here on, unless given back below.
@@ -535,12 +555,14 @@ async fn login(
             attempt.succeeded();
             attempts.succeeded(&email).await;
             tracing::info!(target: "demo::auth", user_id = %user.id, "login succeeded");
-            let token = state
-                .issuer
-                .issue(&user.id, std::slice::from_ref(&user.role), &[]);
+            let roles = std::slice::from_ref(&user.role);
+            let (token, token_type) = match &dpop_jkt {
+                Some(jkt) => (state.issuer.issue_bound(&user.id, roles, &[], jkt), "DPoP"),
+                None => (state.issuer.issue(&user.id, roles, &[]), "Bearer"),
+            };
             Ok(Json(TokenResponse {
                 token,
-                token_type: "Bearer",
+                token_type,
                 expires_in: TOKEN_TTL.as_secs(),
             }))
         }
@@ -554,8 +576,9 @@ async fn login(
     }
 }
 
-/// The caller's own profile.
-#[secure_endpoint(auth = "jwt", allow = "authenticated")]
+/// The caller's own profile: with a plain bearer token, or with a DPoP-bound token and a
+/// proof of its key (which is never accepted as a bearer token).
+#[secure_endpoint(auth = ["jwt", "dpop"], allow = "authenticated")]
 async fn me(
     State(state): State<AppState>,
     principal: Principal,

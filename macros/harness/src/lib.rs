@@ -463,6 +463,7 @@ fn contract(ep: &Endpoint, rules: Option<&Rules>) {
                 Scheme::GithubWebhook => "github_webhook",
                 Scheme::StripeWebhook => "stripe_webhook",
                 Scheme::StandardWebhook => "standard_webhook",
+                Scheme::Dpop => "dpop",
             };
             assert!(
                 waived("allowed_schemes") || allowed.iter().any(|a| a == scheme),

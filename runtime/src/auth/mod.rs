@@ -3,6 +3,7 @@
 pub mod api_key;
 mod cache;
 pub mod credential;
+pub mod dpop;
 pub mod hmac;
 mod jwks;
 pub mod jwt;
@@ -26,7 +27,7 @@ use crate::problem::Problem;
 #[derive(Clone, Debug)]
 pub struct Principal(Arc<PrincipalInner>);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct PrincipalInner {
     subject: String,
     roles: Vec<String>,
@@ -35,6 +36,8 @@ struct PrincipalInner {
     /// A keyed hash of the subject, for rate limiting: computed once per principal (and so
     /// once per cached token), not once per request.
     rate_key: u64,
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`, RFC 9449 §6.1).
+    dpop_jkt: Option<Box<str>>,
 }
 
 /// SipHash with a per-process random key: a caller who picks a subject cannot aim for
@@ -58,7 +61,24 @@ impl Principal {
             scopes,
             scheme,
             rate_key,
+            dpop_jkt: None,
         }))
+    }
+
+    /// The principal of a token bound to the DPoP key with thumbprint `jkt` (`cnf.jkt`).
+    pub(crate) fn with_dpop_jkt(self, jkt: Option<Box<str>>) -> Self {
+        if jkt.is_none() {
+            return self;
+        }
+        let mut inner = Arc::unwrap_or_clone(self.0);
+        inner.dpop_jkt = jkt;
+        Principal(Arc::new(inner))
+    }
+
+    /// The RFC 7638 thumbprint of the DPoP key the caller's token is bound to (its `cnf.jkt`),
+    /// if it is: with `auth = "dpop"`, the key that signed this request's proof.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.0.dpop_jkt.as_deref()
     }
 
     /// The subject (`sub` claim, key owner, client id).
@@ -171,6 +191,8 @@ impl AuthFailure {
                 (AuthScheme::GithubWebhook, _) => "X-Hub-Signature-256 realm=\"api\"",
                 (AuthScheme::StripeWebhook, _) => "Stripe-Signature realm=\"api\"",
                 (AuthScheme::StandardWebhook, _) => "Webhook-Signature realm=\"api\"",
+                // Without an error: a request that used DPoP gets its error from the verifier.
+                (AuthScheme::Dpop, _) => dpop::CHALLENGE,
             };
             problem = problem.with_header(
                 http::header::WWW_AUTHENTICATE,
@@ -191,7 +213,7 @@ pub(crate) fn credential_in_query(parts: &Parts, schemes: &[AuthScheme]) -> bool
     };
     let names = |scheme: &AuthScheme| -> &'static [&'static str] {
         match scheme {
-            AuthScheme::Jwt => &jwt::QUERY_TOKEN_NAMES,
+            AuthScheme::Jwt | AuthScheme::Dpop => &jwt::QUERY_TOKEN_NAMES,
             AuthScheme::ApiKey => &api_key::QUERY_KEY_NAMES,
             // Signed requests carry no bearer credential: the signature is over the target.
             AuthScheme::Hmac
