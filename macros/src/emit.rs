@@ -427,7 +427,6 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
 
                 #[allow(clippy::manual_async_fn)]
                 fn call<#life>(
-                    self,
                     mut #parts: #private::Parts,
                     #body: #private::Body,
                     #state: #s,

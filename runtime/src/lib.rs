@@ -101,7 +101,10 @@ pub use router::{SecureMethodRouter, SecureRouter};
 
 /// Routing functions that accept only `#[secure_endpoint]` endpoints.
 pub mod routing {
-    pub use crate::router::{delete, get, patch, post, put, SecureMethodRouter};
+    pub use crate::router::{
+        any, delete, get, head, on, options, patch, post, put, SecureMethodRouter,
+    };
+    pub use axum::routing::MethodFilter;
 }
 
 #[doc(inline)]
