@@ -145,3 +145,6 @@ pub mod __private {
 
 #[cfg(feature = "graphql")]
 pub mod graphql;
+
+mod in_process;
+pub use in_process::{in_process, in_process_from, IN_PROCESS_CLIENT};
