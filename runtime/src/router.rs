@@ -30,7 +30,7 @@ mod compose;
 mod fallback;
 mod method;
 
-use compose::{check_endpoint, entries, register};
+use compose::{check_endpoint, entries};
 use fallback::{fallback, guard_fallback, not_found};
 use method::methods_text;
 pub use method::{any, delete, get, head, on, options, patch, post, put};
@@ -577,9 +577,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 not_found = apply(not_found);
             }
         }
-        let routes = compose::build(items, "", &mut |path, methods| {
-            register(&engine, path, methods, &versions)
-        });
+        let routes = compose::build(items, "", &engine, &versions);
         let mut router = routes.merge(not_found);
         if let Some(user_fallback) = user_fallback {
             router = user_fallback(router, &engine);

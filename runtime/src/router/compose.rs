@@ -92,19 +92,20 @@ pub(super) fn versions<S>(router: &SecureRouter<S>) -> Vec<(String, Version)> {
 }
 
 /// The axum router of `items` under `prefix`: each route registered on its full path by
-/// `register`, each group built the same way and merged, each layer applied to what precedes
+/// [`register`], each group built the same way and merged, each layer applied to what precedes
 /// it. The result has axum's default fallback; the caller installs the secure router's own.
 pub(super) fn build<S: Clone + Send + Sync + 'static>(
     items: Vec<Item<S>>,
     prefix: &str,
-    register: &mut dyn FnMut(&str, Vec<Pending<S>>) -> axum::routing::MethodRouter<S>,
+    engine: &Arc<Engine>,
+    versions: &[(String, Version)],
 ) -> Router<S> {
     let mut router = Router::new();
     for item in items {
         router = match item {
             Item::Route { path, methods } => {
                 let path = join(prefix, &path);
-                let method_router = register(&path, methods);
+                let method_router = register(engine, &path, methods, versions);
                 router.route(&path, method_router)
             }
             Item::Group {
@@ -112,7 +113,7 @@ pub(super) fn build<S: Clone + Send + Sync + 'static>(
                 router: group,
             } => {
                 let SecureRouter { items, .. } = *group;
-                router.merge(build(items, &join(prefix, &p), register))
+                router.merge(build(items, &join(prefix, &p), engine, versions))
             }
             Item::Layer { apply, .. } => apply(router),
         };
