@@ -354,36 +354,20 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         #[doc = #doc_policy]
         #(#cfgs)*
         #[allow(non_camel_case_types)]
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
         #vis struct #name;
 
         #(#cfgs)*
-        impl #name {
-            #[doc = #handler_doc]
-            #vis async fn handler(#(#handler_params),*) #output {
-                #(#fn_attrs)*
-                #inner_sig #inner_block
-
-                #name(#(#arg_names),*).await
-            }
-        }
-
-        #(#cfgs)*
         const _: () = {
-            // What `#[derive(Clone, Copy, Debug)]` would write, without three derive expansions
-            // per endpoint.
-            #[automatically_derived]
-            impl ::core::clone::Clone for #name {
-                #[inline]
-                fn clone(&self) -> Self {
-                    *self
-                }
-            }
-            #[automatically_derived]
-            impl ::core::marker::Copy for #name {}
-            #[automatically_derived]
-            impl ::core::fmt::Debug for #name {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    f.write_str(#name_str)
+            // Inside the anonymous const: where the attribute is misplaced (a function in an
+            // `impl` block), it adds no error of its own to the const's.
+            impl #name {
+                #[doc = #handler_doc]
+                #vis async fn handler(#(#handler_params),*) #output {
+                    #(#fn_attrs)*
+                    #inner_sig #inner_block
+
+                    #name(#(#arg_names),*).await
                 }
             }
 
