@@ -1,6 +1,7 @@
 //! Stage 3: [`Endpoint`] → tokens. The handler becomes a unit struct of the same name carrying a
-//! `const` policy and an extraction wrapper; everything that enforces the policy is runtime code
-//! under `::secure_endpoint::__private`.
+//! `const` policy and an extraction wrapper; the user's function, unchanged, becomes its
+//! associated function `handler` (callable: `show_user::handler(...)`). Everything that enforces
+//! the policy is runtime code under `::secure_endpoint::__private`.
 
 use std::path::Path;
 
@@ -269,17 +270,31 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         };
     };
 
-    // The user's function, unchanged, nested inside the wrapper.
+    // The user's function, unchanged, nested in the endpoint's associated function `handler`,
+    // which only calls it: so it stays callable (by other handlers, by unit tests), and,
+    // nested, its name shadows the endpoint's in its own body as it did before the attribute
+    // (in `fn order`, `let order = ...` binds a value; at module level `order` would be the
+    // endpoint's unit struct, and the pattern would not compile).
     let inner_sig = &func.sig;
     let inner_block = &func.block;
+    let output = &func.sig.output;
+    let handler_params = typed.iter().zip(&arg_names).map(|(arg, var)| {
+        let ty = &arg.ty;
+        quote!(#var: #ty)
+    });
     let ret_span = match &func.sig.output {
         ReturnType::Default => func.sig.ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
     };
     // "Fake return edge": an error about the return type points at the user's return type.
     let respond = quote_spanned! {ret_span=>
-        #private::IntoResponse::into_response(#name(#(#arg_names),*).await)
+        #private::IntoResponse::into_response(Self::handler(#(#arg_names),*).await)
     };
+    let handler_doc = format!(
+        "The function `{name_str}` as written, callable directly (from another handler, from a \
+         unit test): `{name_str}::handler(...)`. A direct call runs none of the contract: route \
+         `{name_str}` to have it enforced."
+    );
 
     let (load_fn, loader_bound) = match ep
         .owner
@@ -354,6 +369,18 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
 
         #(#cfgs)*
         const _: () = {
+            // Inside the anonymous const: where the attribute is misplaced (a function in an
+            // `impl` block), it adds no error of its own to the const's.
+            impl #name {
+                #[doc = #handler_doc]
+                #vis async fn handler(#(#handler_params),*) #output {
+                    #(#fn_attrs)*
+                    #inner_sig #inner_block
+
+                    #name(#(#arg_names),*).await
+                }
+            }
+
             #[automatically_derived]
             impl #private::SecureEndpoint for #name {
                 const POLICY: &'static #private::EndpointPolicy = &#private::EndpointPolicy {
@@ -394,7 +421,6 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
 
                 #[allow(clippy::manual_async_fn)]
                 fn call<#life>(
-                    self,
                     mut #parts: #private::Parts,
                     #body: #private::Body,
                     #state: #s,
@@ -403,9 +429,6 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 where
                     #s: #life,
                 {
-                    #(#fn_attrs)*
-                    #inner_sig #inner_block
-
                     async move {
                         #owner_first
                         #read_body

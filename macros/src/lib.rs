@@ -101,6 +101,27 @@ use proc_macro::TokenStream;
 /// check; require a credential for those. It is a call, not a string such as `"jwt?"`, so
 /// that it reads as what it is and a reviewer cannot miss one character.
 ///
+/// # The function stays a function
+/// The endpoint is a unit struct of the handler's name, so that only the secure router can
+/// route it; the function itself, unchanged, is kept as the struct's associated function
+/// `handler`, with the function's visibility and attributes. Other handlers and unit tests call
+/// it directly, and a direct call runs **none** of the contract (no authentication, no limit,
+/// no allowlist): route the endpoint to have it enforced.
+///
+/// ```
+/// use axum::extract::Path;
+/// use secure_endpoint::secure_endpoint;
+///
+/// #[secure_endpoint(auth = "jwt", owner = "user_id")]
+/// async fn greeting(Path(user_id): Path<String>) -> String {
+///     format!("hello {user_id}")
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert_eq!(greeting::handler(Path("alice".to_owned())).await, "hello alice");
+/// # });
+/// ```
+///
 /// # The organisation's policy file
 /// The nearest `secure-endpoint.toml` from the attribute's source file up to the crate root adds
 /// rules (`require_rate`, `public`, `max_rate`, `require_owner_for_ids`, `allowed_schemes`,

@@ -103,7 +103,10 @@ pub use router::{SecureMethodRouter, SecureRouter};
 
 /// Routing functions that accept only `#[secure_endpoint]` endpoints.
 pub mod routing {
-    pub use crate::router::{delete, get, patch, post, put, SecureMethodRouter};
+    pub use crate::router::{
+        any, delete, get, head, on, options, patch, post, put, SecureMethodRouter,
+    };
+    pub use axum::routing::MethodFilter;
 }
 
 #[doc(inline)]
@@ -145,3 +148,6 @@ pub mod __private {
 
 #[cfg(feature = "graphql")]
 pub mod graphql;
+
+mod in_process;
+pub use in_process::{in_process, in_process_from, IN_PROCESS_CLIENT};

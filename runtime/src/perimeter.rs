@@ -15,7 +15,7 @@
 //! - **The peer must be known.** A router served without connect info
 //!   (`into_make_service_with_connect_info::<SocketAddr>()`) answers every request with 500
 //!   and logs the fix once, rather than counting every client in one shared bucket. In-process
-//!   (`oneshot`) callers add axum's `MockConnectInfo` layer instead.
+//!   (`oneshot`) tests wrap the router in [`in_process`](crate::in_process) instead.
 //! - **HTTPS.** By default every request must have arrived over TLS: on a listener marked
 //!   [`Https`] (see [`mark_https`]), or from a trusted proxy whose configured scheme source
 //!   says `https`. Anything else is refused with 403, without a redirect (a redirect would

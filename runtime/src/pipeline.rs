@@ -418,7 +418,6 @@ impl EndpointRuntime {
     /// reason.
     pub(crate) async fn serve<E, S>(
         self: Arc<Self>,
-        endpoint: E,
         request_id: crate::RequestId,
         mut parts: Parts,
         mut body: Body,
@@ -472,7 +471,7 @@ impl EndpointRuntime {
                 runtime: &self,
                 principal: principal.as_ref(),
             };
-            endpoint.call(parts, body, state, stage).await
+            E::call(parts, body, state, stage).await
         };
         if let Some((uri, method, request_id)) = watched {
             if response.status() == http::StatusCode::NOT_FOUND {
