@@ -17,6 +17,7 @@ mod ctxt;
 mod emit;
 mod expand;
 mod exposure;
+mod fields;
 mod model;
 mod policy_file;
 mod symbol;

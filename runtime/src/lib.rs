@@ -86,6 +86,7 @@ pub use auth::Principal;
 pub use auth::{api_key, hmac, jwt};
 pub use auth::{signature, signature_base, webhook};
 pub use authz::{Owned, OwnedResource};
+pub use body::Form;
 pub use body::{Json, Query};
 pub use config::{Security, SecurityBuilder};
 #[doc(hidden)]
@@ -120,6 +121,7 @@ pub mod __private {
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
         OwnerBinding, RateSpec,
     };
+    pub use crate::policy::{BodySpec, Schemas, TypeSchemas};
     pub use crate::Principal;
     pub use axum::body::Body;
     pub use axum::extract::{FromRequest, FromRequestParts, Request};
