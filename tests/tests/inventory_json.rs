@@ -56,6 +56,10 @@ struct EntryJson {
     flow: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     flow_budget: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    form: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    ignored_body: bool,
 }
 
 /// A GraphQL endpoint's limits as read back.
@@ -125,6 +129,10 @@ impl From<&InventoryEntry> for EntryJson {
             reason,
             flow,
             flow_budget,
+            form,
+            ignored_body,
+            // Not serialized: the types' schemas, for the OpenAPI document only.
+            schemas: _,
         } = entry;
         EntryJson {
             method: method.clone(),
@@ -150,6 +158,8 @@ impl From<&InventoryEntry> for EntryJson {
             reason: reason.map(str::to_owned),
             flow: flow.map(str::to_owned),
             flow_budget: flow_budget.clone(),
+            form: *form,
+            ignored_body: *ignored_body,
         }
     }
 }
@@ -251,7 +261,12 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         leaked_list(),
         proptest::option::of(leaked()),
     );
-    let flow = (proptest::option::of(leaked()), proptest::option::of(text()));
+    let flow = (
+        proptest::option::of(leaked()),
+        proptest::option::of(text()),
+        any::<bool>(),
+        any::<bool>(),
+    );
     (who, what, graphql(), flow).prop_map(
         |(
             (
@@ -269,7 +284,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             ),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
             graphql,
-            (flow, flow_budget),
+            (flow, flow_budget, form, ignored_body),
         )| InventoryEntry {
             method,
             path,
@@ -294,6 +309,9 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             reason,
             flow,
             flow_budget,
+            form,
+            ignored_body,
+            schemas: None,
         },
     )
 }

@@ -76,7 +76,7 @@ fn is_null(schema: &RefOr<Schema>) -> bool {
 }
 
 /// The properties and required names of an object schema, if `schema` is one.
-fn object_of<'s>(schema: Option<&'s Schema>) -> Option<&'s Object> {
+fn object_of(schema: Option<&Schema>) -> Option<&Object> {
     match schema {
         Some(Schema::Object(o)) => Some(o),
         _ => None,
