@@ -284,6 +284,10 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         }
         list
     });
+    // Paths (`user.email`, `items[].sku`): well formed and agreeing with each other.
+    let nested = fields
+        .as_ref()
+        .is_some_and(|list| crate::fields::check_paths(&cx, list));
 
     let inputs: Vec<&syn::PatType> = func
         .sig
@@ -318,15 +322,53 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     // `body = "raw"`: the body unparsed, as `Bytes` or `String` (a webhook's payload, whose
     // top-level keys the sender chooses), under the body limit; never with `fields`.
     let raw_body = get(BODY).is_some_and(|arg| match &arg.value {
-        RawValue::Str(s) if BODY_VALUES.contains(&s.value().as_str()) => true,
+        RawValue::Str(s) if BODY_VALUES.contains(&s.value().as_str()) => s.value() == "raw",
         other => {
             cx.error_spanned_by(
                 value_tokens(other),
-                "`body` takes \"raw\": the handler takes the body unparsed, as `Bytes` or `String`",
+                "`body` takes \"raw\" (the handler takes the body unparsed, as `Bytes` or \
+                 `String`) or \"ignored\" (a body may be sent; it is drained unread)",
             );
             false
         }
     });
+    // `body = "ignored"`: a body may be sent and is discarded unread under the limit.
+    let body_ignored = get(BODY)
+        .is_some_and(|arg| matches!(&arg.value, RawValue::Str(s) if s.value() == "ignored"));
+    if body_ignored {
+        let key = &get(BODY).unwrap().key;
+        if get(FIELDS).is_some() {
+            cx.error_spanned_by(
+                key,
+                "`fields` and `body = \"ignored\"` exclude each other: `fields` allowlists a \
+                 body the handler reads, `body = \"ignored\"` drops it unread",
+            );
+        } else if get(GRAPHQL).is_some() {
+            cx.error_spanned_by(
+                key,
+                "`graphql` and `body = \"ignored\"` exclude each other: a GraphQL request is \
+                 its body",
+            );
+        } else if let Some(arg) = inputs.last().filter(|a| is_body_type(&a.ty)) {
+            cx.error_spanned_by(
+                &arg.ty,
+                format!(
+                    "`body = \"ignored\"` drops the body unread, but endpoint `{name}` reads \
+                     it; remove this argument, or declare the body with `fields = [...]` (JSON \
+                     or `Form<T>`) or `body = \"raw\"` (`Bytes`, `String`)"
+                ),
+            );
+        }
+    }
+    // `Form<T>`: a URL-encoded form under the allowlist; its names are flat.
+    let form = fields.is_some() && inputs.last().is_some_and(|a| crate::fields::is_form(&a.ty));
+    if form && nested {
+        cx.error_spanned_by(
+            value_tokens(&get(FIELDS).unwrap().value),
+            "a URL-encoded form (`Form<T>`) has flat names: list them without `.` or `[]`, \
+             or take the body as `Json<T>`",
+        );
+    }
     if raw_body {
         let raw_arg = inputs.last().filter(|a| {
             last_segment(&a.ty).is_some_and(|id| RAW_BODY_EXTRACTORS.iter().any(|b| id == b))
@@ -423,12 +465,13 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     });
     // A handler that reads a body without `fields` already has its error, which says to add
     // `fields`; that also settles `body_limit`.
-    if let (Some(arg), None, None, None, false) = (
+    if let (Some(arg), None, None, None, false, false) = (
         get(BODY_LIMIT),
         get(FIELDS),
         get(GRAPHQL),
         body_arg,
         raw_body,
+        body_ignored,
     ) {
         cx.error_spanned_by(
             &arg.key,
@@ -706,6 +749,11 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         waivers,
         reason,
         flow,
+        body: crate::model::BodyDecl {
+            form,
+            nested,
+            ignored: body_ignored,
+        },
     })
 }
 

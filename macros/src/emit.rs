@@ -357,6 +357,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         None => TokenStream::new(),
     };
 
+    let (body_spec, schemas_fn) = body_spec(&ep, &typed, &private);
     let doc_policy = policy_doc(&ep);
     quote! {
         #(#struct_attrs)*
@@ -401,6 +402,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     waivers: &[#(#waivers),*],
                     reason: #reason,
                     flow: #flow,
+                    body: #body_spec,
                 };
 
                 #owner_field
@@ -409,6 +411,8 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             #track
 
             #responses
+
+            #schemas_fn
 
             #[automatically_derived]
             impl<#s> #private::EndpointHandler<#s> for #name
@@ -439,6 +443,61 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             }
         };
     }
+}
+
+/// The policy's `BodySpec`, and the function giving the body and response types' schemas
+/// (emitted only when the handler has such a type).
+fn body_spec(
+    ep: &Endpoint,
+    typed: &[&syn::PatType],
+    private: &TokenStream,
+) -> (TokenStream, TokenStream) {
+    let crate::model::BodyDecl {
+        form,
+        nested,
+        ignored,
+    } = ep.body;
+    let request = ep
+        .fields
+        .as_ref()
+        .and(ep.body_arg)
+        .and_then(|i| crate::fields::body_payload(&typed[i].ty));
+    let response = ep.responses.first();
+    if request.is_none() && response.is_none() {
+        if !form && !nested && !ignored {
+            return (quote!(#private::BodySpec::NONE), TokenStream::new());
+        }
+        return (
+            quote!(#private::BodySpec { form: #form, nested: #nested, ignored: #ignored, schemas: ::core::option::Option::None }),
+            TokenStream::new(),
+        );
+    }
+    let schema = |ty: Option<&syn::Type>| match ty {
+        None => quote!(::core::option::Option::None),
+        Some(ty) => quote!(::secure_endpoint::__schema_of!(#ty)),
+    };
+    let (request, response) = (schema(request), schema(response));
+    let chosen = crate::fields::status_chosen(&ep.func.sig.output);
+    let name = Ident::new("__secure_endpoint_schemas", Span::mixed_site());
+    let func = quote! {
+        #[allow(dead_code, clippy::all)]
+        fn #name() -> #private::TypeSchemas {
+            #private::TypeSchemas {
+                request: #request,
+                response: #response,
+                any_success_status: #chosen,
+            }
+        }
+    };
+    (
+        quote!(#private::BodySpec {
+            form: #form,
+            nested: #nested,
+            ignored: #ignored,
+            schemas: ::core::option::Option::Some(#private::Schemas(#name)),
+        }),
+        func,
+    )
 }
 
 /// `Lifecycle::NONE`, or the literal with each date spelled out (its `unix` computed here).
@@ -525,6 +584,12 @@ fn policy_doc(ep: &Endpoint) -> String {
     }
     if ep.raw_body {
         parts.push("raw body".to_string());
+    }
+    if ep.body.ignored {
+        parts.push("body ignored".to_string());
+    }
+    if ep.body.form {
+        parts.push("form body".to_string());
     }
     if let Some(fields) = &ep.fields {
         parts.push(format!("fields {}", list(fields)));

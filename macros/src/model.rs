@@ -154,6 +154,19 @@ pub(crate) struct Endpoint {
     pub(crate) reason: Option<LitStr>,
     /// `flow = "login"`: the business flow the endpoint belongs to (an identifier).
     pub(crate) flow: Option<LitStr>,
+    /// A form body, paths in `fields`, `body = "ignored"`.
+    pub(crate) body: BodyDecl,
+}
+
+/// What the body declarations add to `fields` and `body = "raw"`.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct BodyDecl {
+    /// The allowlisted body is a `Form<T>`.
+    pub(crate) form: bool,
+    /// `fields` holds paths.
+    pub(crate) nested: bool,
+    /// `body = "ignored"`.
+    pub(crate) ignored: bool,
 }
 
 impl Endpoint {

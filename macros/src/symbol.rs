@@ -58,7 +58,7 @@ pub(crate) const AUTH_SCHEMES: &[&str] = &[
 ];
 
 /// Values of `body`.
-pub(crate) const BODY_VALUES: &[&str] = &["raw"];
+pub(crate) const BODY_VALUES: &[&str] = &["raw", "ignored"];
 
 /// The extractors a `body = "raw"` handler may take its body with.
 pub(crate) const RAW_BODY_EXTRACTORS: &[&str] = &["Bytes", "String"];

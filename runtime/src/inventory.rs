@@ -67,6 +67,16 @@ pub struct InventoryEntry {
     /// 404.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_status: Option<u16>,
+    /// `true` when the allowlisted body is a URL-encoded form (`Form<T>`); omitted when `false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub form: bool,
+    /// `true` when a body is accepted and discarded unread (`body = "ignored"`); omitted when
+    /// `false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignored_body: bool,
+    /// The schemas of the handler's body and response types (for the OpenAPI document).
+    #[serde(skip)]
+    pub schemas: Option<crate::policy::Schemas>,
 }
 
 impl InventoryEntry {
@@ -111,6 +121,9 @@ impl InventoryEntry {
                 .and_then(|o| o.denial)
                 .map(|d| d.status().as_u16())
                 .filter(|s| *s != 404),
+            form: p.body.form,
+            ignored_body: p.body.ignored,
+            schemas: p.body.schemas,
         }
     }
 
@@ -241,6 +254,10 @@ impl Inventory {
                     Some(limit) => format!("raw body (≤ {})", byte_size(limit)),
                     None => "raw body".to_owned(),
                 },
+                None if e.ignored_body => match e.body_limit {
+                    Some(limit) => format!("body ignored (≤ {})", byte_size(limit)),
+                    None => "body ignored".to_owned(),
+                },
                 None => match &e.graphql {
                     Some(g) => g.text(e.body_limit),
                     None => "no body".to_owned(),
@@ -283,13 +300,20 @@ impl Inventory {
                     let limit = e
                         .body_limit
                         .map_or_else(|| "router limit".to_owned(), byte_size);
-                    format!("JSON with only {} ({limit})", f.join(", "))
+                    let media = if e.form { "form" } else { "JSON" };
+                    format!("{media} with only {} ({limit})", f.join(", "))
                 }
                 None if e.raw_body => {
                     let limit = e
                         .body_limit
                         .map_or_else(|| "router limit".to_owned(), byte_size);
                     format!("raw bytes, unparsed ({limit})")
+                }
+                None if e.ignored_body => {
+                    let limit = e
+                        .body_limit
+                        .map_or_else(|| "router limit".to_owned(), byte_size);
+                    format!("accepted and discarded unread ({limit})")
                 }
                 None => match &e.graphql {
                     Some(g) => g.text(e.body_limit),
@@ -418,6 +442,7 @@ mod tests {
         waivers: &[],
         reason: None,
         flow: None,
+        body: crate::policy::BodySpec::NONE,
     };
 
     static LIMITED_AND_DEPRECATED: EndpointPolicy = EndpointPolicy {

@@ -87,6 +87,7 @@ pub use auth::Principal;
 pub use auth::{api_key, dpop, hmac, jwt};
 pub use auth::{signature, signature_base, webhook};
 pub use authz::{Owned, OwnedResource};
+pub use body::Form;
 pub use body::{Json, Query};
 pub use config::{Security, SecurityBuilder};
 #[doc(hidden)]
@@ -126,6 +127,7 @@ pub mod __private {
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
         OwnerBinding, OwnerDenial, RateSpec,
     };
+    pub use crate::policy::{BodySpec, Schemas, TypeSchemas};
     pub use crate::Principal;
     pub use axum::body::Body;
     pub use axum::extract::{FromRequest, FromRequestParts, Request};

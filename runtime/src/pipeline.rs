@@ -12,7 +12,7 @@ use http::request::Parts;
 use crate::auth::jwt::{not_dpop_bound, Checked};
 use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, displays_as};
-use crate::body::{read_allowlisted, read_limited, refuse_body};
+use crate::body::{read_limited, refuse_body};
 use crate::config::Engine;
 use crate::lifecycle::LifecycleRuntime;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
@@ -348,12 +348,25 @@ impl EndpointRuntime {
         match self.policy.fields {
             Some(fields) => {
                 let limit = self.body_limit();
-                let bytes =
-                    read_allowlisted(parts, body, fields, limit, self.engine.body_timeout).await?;
+                let bytes = crate::body::read_declared(
+                    parts,
+                    body,
+                    fields,
+                    &self.policy.body,
+                    limit,
+                    self.engine.body_timeout,
+                )
+                .await?;
                 if let Some(context) = parts.extensions.get_mut::<RequestContext>() {
                     context.body_limit = Some(limit);
                 }
                 Ok(Body::from(bytes))
+            }
+            // `body = "ignored"`: read and discarded under the limit; the handler gets none.
+            None if self.policy.body.ignored => {
+                crate::body::drain(parts, body, self.body_limit(), self.engine.body_timeout)
+                    .await
+                    .map(|()| Body::empty())
             }
             // `body = "raw"`: read under the limit (already read, when a signed scheme
             // authenticated the request), no allowlist.

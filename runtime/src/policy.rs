@@ -4,6 +4,12 @@ use std::fmt;
 
 use serde::Serialize;
 
+mod body;
+
+#[cfg(feature = "openapi")]
+pub use body::probe;
+pub use body::{BodySpec, SchemaFn, Schemas, TypeSchemas};
+
 /// An authentication scheme named in `auth = ...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -229,6 +235,8 @@ pub struct EndpointPolicy {
     /// `flow = "login"`: the business flow the endpoint belongs to, whose budgets
     /// ([`SecurityBuilder::flow`](crate::SecurityBuilder::flow)) hold across its endpoints.
     pub flow: Option<&'static str>,
+    /// A form body, paths in `fields`, `body = "ignored"`, and the types' schemas.
+    pub body: BodySpec,
 }
 
 /// A date of an endpoint's lifecycle, checked at compile time (or parsed at start-up).

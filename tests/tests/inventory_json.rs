@@ -60,6 +60,10 @@ struct EntryJson {
     optional_auth: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     owner_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    form: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    ignored_body: bool,
 }
 
 /// A GraphQL endpoint's limits as read back.
@@ -131,6 +135,10 @@ impl From<&InventoryEntry> for EntryJson {
             flow_budget,
             optional_auth,
             owner_status,
+            form,
+            ignored_body,
+            // Not serialized: the types' schemas, for the OpenAPI document only.
+            schemas: _,
         } = entry;
         EntryJson {
             method: method.clone(),
@@ -158,6 +166,8 @@ impl From<&InventoryEntry> for EntryJson {
             flow_budget: flow_budget.clone(),
             optional_auth: *optional_auth,
             owner_status: *owner_status,
+            form: *form,
+            ignored_body: *ignored_body,
         }
     }
 }
@@ -264,6 +274,8 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         proptest::option::of(text()),
         any::<bool>(),
         proptest::option::of(any::<u16>()),
+        any::<bool>(),
+        any::<bool>(),
     );
     (who, what, graphql(), flow).prop_map(
         |(
@@ -282,7 +294,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             ),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
             graphql,
-            (flow, flow_budget, optional_auth, owner_status),
+            (flow, flow_budget, optional_auth, owner_status, form, ignored_body),
         )| InventoryEntry {
             method,
             path,
@@ -309,6 +321,9 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             flow_budget,
             optional_auth,
             owner_status,
+            form,
+            ignored_body,
+            schemas: None,
         },
     )
 }

@@ -113,11 +113,15 @@ struct User {
 }
 
 /// A user as the API shows it: no secret fields.
-#[derive(Debug, Clone, Serialize, SafeResponse)]
+#[derive(Debug, Clone, Serialize, SafeResponse, utoipa::ToSchema)]
 pub struct UserView {
+    #[schema(max_length = 64)]
     id: String,
+    #[schema(max_length = 254)]
     email: String,
+    #[schema(max_length = 100)]
     name: String,
+    #[schema(max_length = 32)]
     role: String,
 }
 
@@ -133,24 +137,35 @@ impl From<&User> for UserView {
 }
 
 /// An order, owned by a user.
-#[derive(Debug, Clone, Serialize, SafeResponse)]
+#[derive(Debug, Clone, Serialize, SafeResponse, utoipa::ToSchema)]
 pub struct Order {
+    #[schema(max_length = 64)]
     id: String,
+    #[schema(max_length = 64)]
     user_id: String,
+    #[schema(max_length = 200)]
     item: String,
+    #[schema(maximum = 9_007_199_254_740_991_u64)]
     total_cents: u64,
 }
 
 /// An article.
-#[derive(Debug, Clone, Serialize, SafeResponse)]
+#[derive(Debug, Clone, Serialize, SafeResponse, utoipa::ToSchema)]
 pub struct Article {
+    #[schema(max_length = 64)]
     id: String,
+    #[schema(max_length = 64)]
     author_id: String,
+    #[schema(max_length = 200)]
     title: String,
+    #[schema(max_length = 50_000)]
     body: String,
+    #[schema(value_type = Vec<TagName>, max_items = 10)]
     tags: Vec<String>,
     published: bool,
+    #[schema(maximum = 4_294_967_295_u32)]
     likes: u32,
+    #[schema(maximum = 9_007_199_254_740_991_u64)]
     seq: u64,
 }
 
@@ -448,8 +463,9 @@ async fn openapi_document(State(state): State<AppState>) -> axum::response::Resp
 
 // ---- handlers -------------------------------------------------------------------------------
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct Health {
+    #[schema(max_length = 16)]
     status: &'static str,
 }
 
@@ -460,22 +476,27 @@ async fn health() -> Json<Health> {
 }
 
 /// Login credentials.
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, utoipa::ToSchema)]
 struct LoginRequest {
     #[garde(length(min = 3, max = 254))]
+    #[schema(min_length = 3, max_length = 254)]
     email: String,
     #[garde(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     password: String,
 }
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct TokenResponse {
     /// The bearer token: handing it to the client is the point of logging in.
     #[safe(expose)]
+    #[schema(max_length = 8192)]
     token: String,
     /// `"Bearer"`, or `"DPoP"` when the login carried a DPoP proof and the token is bound to
     /// its key (RFC 9449 §5): describes the token, does not hold it.
+    #[schema(max_length = 16)]
     token_type: &'static str,
+    #[schema(maximum = 86_400_u64)]
     expires_in: u64,
 }
 
@@ -634,11 +655,14 @@ async fn show_user(
 }
 
 /// What a user may change about themself: nothing else gets through (no `role`).
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, utoipa::ToSchema)]
 struct UpdateUser {
     #[garde(inner(length(min = 1, max = 100)))]
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
+    /// An address as the handler accepts it (after normalization: no surrounding space).
     #[garde(inner(length(min = 3, max = 254), contains("@")))]
+    #[schema(min_length = 3, max_length = 254, pattern = r"^[^\s@]+@[^\s@]+$")]
     email: Option<String>,
 }
 
@@ -719,19 +743,37 @@ async fn show_order(Owned(order): Owned<Order>) -> Json<Order> {
 }
 
 /// A new article.
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, utoipa::ToSchema)]
 struct NewArticle {
     #[garde(length(chars, min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
     #[garde(length(chars, max = 50_000))]
+    #[schema(max_length = 50_000)]
     body: String,
     #[serde(default)]
     #[garde(length(max = 10), inner(length(chars, min = 1, max = 50)))]
+    #[schema(value_type = Vec<TagName>, max_items = 10)]
     tags: Vec<String>,
     #[serde(default)]
     #[garde(skip)]
     published: bool,
 }
+
+/// A tag as [`NewArticle`] takes it: 1 to 50 characters (its schema only).
+struct TagName;
+
+impl utoipa::PartialSchema for TagName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(50))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TagName {}
 
 /// Publishes an article by the caller.
 #[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "30/1m", fields = ["title", "body", "tags", "published"])]
@@ -786,11 +828,15 @@ fn twenty() -> u32 {
     20
 }
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct ArticlePage {
+    #[schema(max_items = 100)]
     data: Vec<Article>,
+    #[schema(format = Int64, maximum = 100_u64)]
     count: usize,
+    #[schema(maximum = 1000_u32)]
     page: u32,
+    #[schema(maximum = 100_u32)]
     limit: u32,
 }
 
@@ -824,11 +870,15 @@ async fn admin_list_users(State(state): State<AppState>) -> Json<List<UserView>>
     Json(List::new(users))
 }
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct Report {
+    #[schema(max_length = 64)]
     generated_for: String,
+    #[schema(format = Int64, maximum = 9_007_199_254_740_991_u64)]
     users: usize,
+    #[schema(format = Int64, maximum = 9_007_199_254_740_991_u64)]
     orders: usize,
+    #[schema(format = Int64, maximum = 9_007_199_254_740_991_u64)]
     articles: usize,
 }
 
@@ -853,20 +903,25 @@ struct Delivery {
 }
 
 /// A webhook event: its name and an opaque payload.
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, utoipa::ToSchema)]
 struct WebhookEvent {
     #[garde(length(min = 1, max = 64), ascii)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[\\x00-\\x7f]*$")]
     event: String,
     #[garde(skip)]
+    #[schema(value_type = Object)]
     #[allow(dead_code)]
     data: serde_json::Value,
 }
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct WebhookReceipt {
     received: bool,
+    #[schema(max_length = 32)]
     source: String,
+    #[schema(max_length = 64)]
     event: String,
+    #[schema(format = Int64, maximum = 1000_u64)]
     deliveries: usize,
 }
 

@@ -27,6 +27,8 @@ mod emit;
 mod expand;
 #[path = "../../src/exposure.rs"]
 mod exposure;
+#[path = "../../src/fields.rs"]
+mod fields;
 #[path = "../../src/model.rs"]
 mod model;
 // `load` and the file cache: the policy file comes from this crate instead.
