@@ -363,6 +363,8 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         // A malformed `body` value has its own error, which names the fix; a GraphQL body is
         // declared by `graphql`.
         (None, Some(_)) if raw_body || get(BODY).is_some() || get(GRAPHQL).is_some() => {}
+        // An upload has its own errors (`multipart` below).
+        (None, Some(i)) if get(MULTIPART).is_some() || is_multipart_type(&inputs[i].ty) => {}
         (None, Some(i)) => cx.error_spanned_by(
             &inputs[i].ty,
             format!(
@@ -415,6 +417,32 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             ),
         );
     }
+
+    // ---- multipart: an upload's declared parts -----------------------------------------------------
+    let multipart = get(MULTIPART).and_then(|arg| crate::multipart::parts(&cx, arg));
+    check_multipart(
+        &cx,
+        &name,
+        &get,
+        body_arg.map(|i| &*inputs[i].ty),
+        multipart.as_deref(),
+        body_limit.as_ref(),
+    );
+    // Without `body_limit`, an upload's total is its parts' `max` plus their framing.
+    let body_limit = match (body_limit, &multipart) {
+        (None, Some(parts)) if !parts.is_empty() => {
+            let bytes = crate::multipart::default_total(parts);
+            Some(BodyLimit {
+                bytes,
+                text: format!(
+                    "{}b (the parts' `max` plus {}b each for boundaries and headers)",
+                    bytes,
+                    crate::multipart::FRAMING_PER_PART
+                ),
+            })
+        }
+        (limit, _) => limit,
+    };
 
     // ---- lifecycle: deprecated, sunset, successor ---------------------------------------------------
     let date = |key: &str| {
@@ -658,6 +686,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         body_limit,
         raw_body,
         graphql,
+        multipart,
         lifecycle: Lifecycle {
             deprecated: deprecated.map(|(date, _)| date),
             sunset: sunset.map(|(date, _)| date),
@@ -669,6 +698,83 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         reason,
         flow,
     })
+}
+
+/// `true` for `MultipartForm` and axum's `Multipart` (by the type's last path segment).
+fn is_multipart_type(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|id| MULTIPART_EXTRACTORS.iter().any(|m| id == m))
+}
+
+/// The cross-checks of `multipart`: the handler takes the validated form as `MultipartForm`,
+/// no other body form is declared, a handler taking a multipart extractor declares its parts,
+/// and `body_limit` leaves room for the largest part.
+fn check_multipart<'a>(
+    cx: &Ctxt,
+    name: &Ident,
+    get: &dyn Fn(&str) -> Option<&'a RawArg>,
+    body_ty: Option<&Type>,
+    parts: Option<&[crate::multipart::Part]>,
+    body_limit: Option<&BodyLimit>,
+) {
+    let takes_form = body_ty
+        .and_then(last_segment)
+        .is_some_and(|id| id == "MultipartForm");
+    let Some(arg) = get(MULTIPART) else {
+        if let Some(ty) = body_ty.filter(|ty| is_multipart_type(ty)) {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "endpoint `{name}` reads a multipart body but declares no parts; add \
+                     `multipart = [part(\"file\", types = [\"image/png\"], max = \"1mb\")]` \
+                     naming each part callers may send, and take the validated parts as \
+                     `form: MultipartForm`"
+                ),
+            );
+        }
+        return;
+    };
+    for other in [FIELDS, BODY, GRAPHQL] {
+        if let Some(other) = get(other) {
+            cx.error_spanned_by(
+                &other.key,
+                format!(
+                    "`{}` and `multipart` exclude each other: an endpoint takes one form of body",
+                    other.key
+                ),
+            );
+        }
+    }
+    match body_ty {
+        Some(_) if takes_form => {}
+        Some(ty) if is_multipart_type(ty) => cx.error_spanned_by(
+            ty,
+            "axum's `Multipart` reads parts unchecked; with `multipart = [...]` take the \
+             validated parts as `form: MultipartForm` (`secure_endpoint::MultipartForm`)",
+        ),
+        _ => cx.error_spanned_by(
+            &arg.key,
+            format!(
+                "`multipart` needs the handler `{name}` to take the validated parts as its last \
+                 argument: `form: MultipartForm`"
+            ),
+        ),
+    }
+    if let (Some(parts), Some(limit)) = (parts, body_limit) {
+        if let Some(part) = parts.iter().find(|p| p.max > limit.bytes) {
+            cx.error_spanned_by(
+                value_tokens(&get(BODY_LIMIT).expect("a written limit").value),
+                format!(
+                    "`body_limit = \"{}\"` is smaller than part `{}`'s `max = \"{}\"`, which \
+                     could never be sent whole; raise `body_limit` or lower `max` (without \
+                     `body_limit`, the parts' `max` plus {}b each are allowed)",
+                    limit.text,
+                    part.name.value(),
+                    part.max_text,
+                    crate::multipart::FRAMING_PER_PART
+                ),
+            );
+        }
+    }
 }
 
 /// `flow = "login"`: an identifier naming the business flow (the router's budgets are keyed
@@ -886,7 +992,12 @@ fn check_policy(cx: &Ctxt, policy: &PolicyFile, ep: &PolicyInput<'_, '_>) {
     {
         if limit.bytes > *max_bytes {
             cx.error_spanned_by(
-                value_tokens(&get(BODY_LIMIT).expect("a body limit was checked").value),
+                value_tokens(
+                    &get(BODY_LIMIT)
+                        .or(get(MULTIPART))
+                        .expect("a body limit was checked")
+                        .value,
+                ),
                 format!(
                     "body limit `{}` of endpoint `{name}` is above `{max}`, the most {} allows; \
                      lower it, {}",

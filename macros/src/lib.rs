@@ -18,6 +18,7 @@ mod emit;
 mod expand;
 mod exposure;
 mod model;
+mod multipart;
 mod policy_file;
 mod symbol;
 mod syntax;

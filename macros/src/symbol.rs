@@ -17,11 +17,12 @@ pub(crate) const REASON: &str = "reason";
 pub(crate) const BODY: &str = "body";
 pub(crate) const GRAPHQL: &str = "graphql";
 pub(crate) const FLOW: &str = "flow";
+pub(crate) const MULTIPART: &str = "multipart";
 
 /// Every key the attribute accepts, in the order the reference documents them.
 pub(crate) const ALL_KEYS: &[&str] = &[
     AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
-    SUCCESSOR, WAIVE, REASON, BODY, GRAPHQL, FLOW,
+    SUCCESSOR, WAIVE, REASON, BODY, GRAPHQL, FLOW, MULTIPART,
 ];
 
 /// Values of `auth`.
@@ -57,4 +58,9 @@ pub(crate) const BODY_EXTRACTORS: &[&str] = &[
     "Multipart",
     "BodyStream",
     "GraphQlRequest",
+    "MultipartForm",
 ];
+
+/// The extractors of a multipart body: the validated form `multipart = [...]` hands over, and
+/// axum's own, which reads parts unchecked.
+pub(crate) const MULTIPART_EXTRACTORS: &[&str] = &["MultipartForm", "Multipart"];

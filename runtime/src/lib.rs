@@ -66,6 +66,7 @@ pub mod events;
 pub mod exposure;
 pub mod inventory;
 pub mod lifecycle;
+pub mod multipart;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod outbound;
@@ -93,6 +94,7 @@ pub use endpoint::EndpointHandler;
 pub use endpoint::SecureEndpoint;
 pub use exposure::{List, SafeResponse};
 pub use inventory::{Inventory, InventoryEntry};
+pub use multipart::MultipartForm;
 pub use perimeter::{mark_https, Https};
 pub use pipeline::ClientIp;
 pub use problem::{FieldError, Problem};
@@ -115,6 +117,7 @@ pub mod __private {
     pub use crate::authz::{load_owned, owner_field_param, OwnedResource};
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
+    pub use crate::multipart::PartSpec;
     pub use crate::pipeline::Stage;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,

@@ -221,6 +221,9 @@ fn description(e: &InventoryEntry) -> String {
     if e.raw_body {
         parts.push("Body: raw bytes, unparsed.".to_owned());
     }
+    if let Some(text) = crate::multipart::describe(e.multipart.as_deref(), e.body_limit) {
+        parts.push(format!("Body: {text}."));
+    }
     if let Some(sunset) = &e.sunset {
         parts.push(format!("Sunset: {sunset}."));
     }
@@ -343,6 +346,12 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
                 .build(),
         ));
     }
+    if let Some(parts) = &e.multipart {
+        op = op.request_body(Some(crate::multipart::openapi::request_body(
+            parts,
+            e.body_limit,
+        )));
+    }
     // Answers.
     let ok = with_cors(ResponseBuilder::new().description("Success."))
         .content("application/json", ContentBuilder::new().build());
@@ -365,7 +374,7 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     if e.raw_body {
         add("413", "PayloadTooLarge");
     }
-    if e.fields.is_some() || e.graphql.is_some() {
+    if e.fields.is_some() || e.graphql.is_some() || e.multipart.is_some() {
         add("413", "PayloadTooLarge");
         add("415", "UnsupportedMediaType");
         add("422", "UnprocessableEntity");
