@@ -57,7 +57,7 @@ pub(crate) fn parts(cx: &Ctxt, arg: &RawArg) -> Option<Vec<Part>> {
         cx.error_spanned_by(
             item,
             format!(
-                "a part is written `{PART_SYNTAX}`, not a string; use `part({})`",
+                "a part is written `{PART_SYNTAX}`, not a string; use `part({}, max = \"...\")`",
                 item.to_token_stream()
             ),
         );
@@ -270,7 +270,9 @@ fn part_max(cx: &Ctxt, part: &str, value: &Expr) -> Option<(usize, String)> {
             cx.error_spanned_by(
                 s,
                 format!(
-                    "`max = \"{}\"` of part `{part}` is refused: {why}; write                      `<number><unit>` such as \"1mb\" or \"200kb\" (units b, kb = 1024 b,                      mb = 1024 kb), at most \"1024mb\"",
+                    "`max = \"{}\"` of part `{part}` is refused: {why}; write `<number><unit>` \
+                     such as \"1mb\" or \"200kb\" (units b, kb = 1024 b, mb = 1024 kb), at \
+                     most \"1024mb\"",
                     text.escape_debug()
                 ),
             );
@@ -406,7 +408,7 @@ mod tests {
             .any(|m| m.contains("`multipart` is empty")));
         assert!(e(quote!(["file"]))
             .iter()
-            .any(|m| m.contains("use `part(\"file\")`")));
+            .any(|m| m.contains("use `part(\"file\", max = \"...\")`")));
         assert!(e(quote!([part("file", types = ["image/png"])]))
             .iter()
             .any(|m| m.contains("part `file` declares no size limit")));

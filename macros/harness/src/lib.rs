@@ -29,6 +29,8 @@ mod expand;
 mod exposure;
 #[path = "../../src/model.rs"]
 mod model;
+#[path = "../../src/multipart.rs"]
+mod multipart;
 // `load` and the file cache: the policy file comes from this crate instead.
 #[allow(dead_code)]
 #[path = "../../src/policy_file.rs"]

@@ -32,8 +32,11 @@ static WITH_CAPTION: &[PartSpec] = &[
 
 const BOUNDARY: &str = "XyZzY";
 
+/// One part: name, file name, declared content type, content.
+type FormPart<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+
 /// A multipart body of `(name, file name, content type, content)` parts.
-fn body(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> Bytes {
+fn body(parts: &[FormPart<'_>]) -> Bytes {
     let mut out = Vec::new();
     for (name, file_name, content_type, content) in parts {
         out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
@@ -56,7 +59,7 @@ fn body(parts: &[(&str, Option<&str>, Option<&str>, &[u8])]) -> Bytes {
 
 async fn parse(
     spec: &'static [PartSpec],
-    parts: &[(&str, Option<&str>, Option<&str>, &[u8])],
+    parts: &[FormPart<'_>],
 ) -> Result<MultipartForm, Problem> {
     parse_form(body(parts), BOUNDARY, spec, 4096).await
 }
