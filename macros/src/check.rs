@@ -364,7 +364,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         // declared by `graphql`.
         (None, Some(_)) if raw_body || get(BODY).is_some() || get(GRAPHQL).is_some() => {}
         // An upload has its own errors (`multipart` below).
-        (None, Some(i)) if get(MULTIPART).is_some() || is_multipart_type(&inputs[i].ty) => {}
+        (None, Some(i)) if get(MULTIPART).is_some() || crate::multipart::is_multipart_type(&inputs[i].ty) => {}
         (None, Some(i)) => cx.error_spanned_by(
             &inputs[i].ty,
             format!(
@@ -420,7 +420,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
 
     // ---- multipart: an upload's declared parts -----------------------------------------------------
     let multipart = get(MULTIPART).and_then(|arg| crate::multipart::parts(&cx, arg));
-    check_multipart(
+    crate::multipart::check_multipart(
         &cx,
         &name,
         &get,
@@ -698,83 +698,6 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         reason,
         flow,
     })
-}
-
-/// `true` for `MultipartForm` and axum's `Multipart` (by the type's last path segment).
-fn is_multipart_type(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|id| MULTIPART_EXTRACTORS.iter().any(|m| id == m))
-}
-
-/// The cross-checks of `multipart`: the handler takes the validated form as `MultipartForm`,
-/// no other body form is declared, a handler taking a multipart extractor declares its parts,
-/// and `body_limit` leaves room for the largest part.
-fn check_multipart<'a>(
-    cx: &Ctxt,
-    name: &Ident,
-    get: &dyn Fn(&str) -> Option<&'a RawArg>,
-    body_ty: Option<&Type>,
-    parts: Option<&[crate::multipart::Part]>,
-    body_limit: Option<&BodyLimit>,
-) {
-    let takes_form = body_ty
-        .and_then(last_segment)
-        .is_some_and(|id| id == "MultipartForm");
-    let Some(arg) = get(MULTIPART) else {
-        if let Some(ty) = body_ty.filter(|ty| is_multipart_type(ty)) {
-            cx.error_spanned_by(
-                ty,
-                format!(
-                    "endpoint `{name}` reads a multipart body but declares no parts; add \
-                     `multipart = [part(\"file\", types = [\"image/png\"], max = \"1mb\")]` \
-                     naming each part callers may send, and take the validated parts as \
-                     `form: MultipartForm`"
-                ),
-            );
-        }
-        return;
-    };
-    for other in [FIELDS, BODY, GRAPHQL] {
-        if let Some(other) = get(other) {
-            cx.error_spanned_by(
-                &other.key,
-                format!(
-                    "`{}` and `multipart` exclude each other: an endpoint takes one form of body",
-                    other.key
-                ),
-            );
-        }
-    }
-    match body_ty {
-        Some(_) if takes_form => {}
-        Some(ty) if is_multipart_type(ty) => cx.error_spanned_by(
-            ty,
-            "axum's `Multipart` reads parts unchecked; with `multipart = [...]` take the \
-             validated parts as `form: MultipartForm` (`secure_endpoint::MultipartForm`)",
-        ),
-        _ => cx.error_spanned_by(
-            &arg.key,
-            format!(
-                "`multipart` needs the handler `{name}` to take the validated parts as its last \
-                 argument: `form: MultipartForm`"
-            ),
-        ),
-    }
-    if let (Some(parts), Some(limit)) = (parts, body_limit) {
-        if let Some(part) = parts.iter().find(|p| p.max > limit.bytes) {
-            cx.error_spanned_by(
-                value_tokens(&get(BODY_LIMIT).expect("a written limit").value),
-                format!(
-                    "`body_limit = \"{}\"` is smaller than part `{}`'s `max = \"{}\"`, which \
-                     could never be sent whole; raise `body_limit` or lower `max` (without \
-                     `body_limit`, the parts' `max` plus {}b each are allowed)",
-                    limit.text,
-                    part.name.value(),
-                    part.max_text,
-                    crate::multipart::FRAMING_PER_PART
-                ),
-            );
-        }
-    }
 }
 
 /// `flow = "login"`: an identifier naming the business flow (the router's budgets are keyed
@@ -1118,7 +1041,7 @@ fn string_list(cx: &Ctxt, arg: &RawArg, what: &str) -> Vec<LitStr> {
     }
 }
 
-fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
+pub(crate) fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
     match value {
         RawValue::Str(s) => s.to_token_stream(),
         RawValue::List { span, .. } => {
@@ -1464,7 +1387,7 @@ fn is_ident(s: &str) -> bool {
 }
 
 /// The last path segment of a type, seen through references and `Option<...>` is not unwrapped.
-fn last_segment(ty: &Type) -> Option<&Ident> {
+pub(crate) fn last_segment(ty: &Type) -> Option<&Ident> {
     match ty {
         Type::Path(p) => p.path.segments.last().map(|s| &s.ident),
         Type::Paren(p) => last_segment(&p.elem),

@@ -3,11 +3,12 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
-use syn::{Expr, ExprCall, Lit, LitStr};
+use syn::{Expr, ExprCall, Ident, Lit, LitStr, Type};
 
-use crate::check::{parse_body_limit, unknown, BodyLimitError};
+use crate::check::{last_segment, parse_body_limit, unknown, value_tokens, BodyLimitError};
 use crate::ctxt::Ctxt;
-use crate::model::{RawArg, RawValue};
+use crate::model::{BodyLimit, RawArg, RawValue};
+use crate::symbol::{BODY, BODY_LIMIT, FIELDS, GRAPHQL, MULTIPART, MULTIPART_EXTRACTORS};
 
 /// The media types a file part may declare: those the runtime recognises from their bytes
 /// (`secure_endpoint::multipart::SNIFFABLE_TYPES`, kept equal).
@@ -48,7 +49,7 @@ pub(crate) struct Part {
 pub(crate) fn parts(cx: &Ctxt, arg: &RawArg) -> Option<Vec<Part>> {
     let RawValue::List { items, bad, span } = &arg.value else {
         cx.error_spanned_by(
-            value_of(&arg.value),
+            value_tokens(&arg.value),
             format!("`multipart` takes a list of parts: `multipart = [{PART_SYNTAX}]`"),
         );
         return None;
@@ -281,6 +282,83 @@ fn part_max(cx: &Ctxt, part: &str, value: &Expr) -> Option<(usize, String)> {
     }
 }
 
+/// `true` for `MultipartForm` and axum's `Multipart` (by the type's last path segment).
+pub(crate) fn is_multipart_type(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|id| MULTIPART_EXTRACTORS.iter().any(|m| id == m))
+}
+
+/// The cross-checks of `multipart`: the handler takes the validated form as `MultipartForm`,
+/// no other body form is declared, a handler taking a multipart extractor declares its parts,
+/// and `body_limit` leaves room for the largest part.
+pub(crate) fn check_multipart<'a>(
+    cx: &Ctxt,
+    name: &Ident,
+    get: &dyn Fn(&str) -> Option<&'a RawArg>,
+    body_ty: Option<&Type>,
+    parts: Option<&[Part]>,
+    body_limit: Option<&BodyLimit>,
+) {
+    let takes_form = body_ty
+        .and_then(last_segment)
+        .is_some_and(|id| id == "MultipartForm");
+    let Some(arg) = get(MULTIPART) else {
+        if let Some(ty) = body_ty.filter(|ty| is_multipart_type(ty)) {
+            cx.error_spanned_by(
+                ty,
+                format!(
+                    "endpoint `{name}` reads a multipart body but declares no parts; add \
+                     `multipart = [part(\"file\", types = [\"image/png\"], max = \"1mb\")]` \
+                     naming each part callers may send, and take the validated parts as \
+                     `form: MultipartForm`"
+                ),
+            );
+        }
+        return;
+    };
+    for other in [FIELDS, BODY, GRAPHQL] {
+        if let Some(other) = get(other) {
+            cx.error_spanned_by(
+                &other.key,
+                format!(
+                    "`{}` and `multipart` exclude each other: an endpoint takes one form of body",
+                    other.key
+                ),
+            );
+        }
+    }
+    match body_ty {
+        Some(_) if takes_form => {}
+        Some(ty) if is_multipart_type(ty) => cx.error_spanned_by(
+            ty,
+            "axum's `Multipart` reads parts unchecked; with `multipart = [...]` take the \
+             validated parts as `form: MultipartForm` (`secure_endpoint::MultipartForm`)",
+        ),
+        _ => cx.error_spanned_by(
+            &arg.key,
+            format!(
+                "`multipart` needs the handler `{name}` to take the validated parts as its last \
+                 argument: `form: MultipartForm`"
+            ),
+        ),
+    }
+    if let (Some(parts), Some(limit)) = (parts, body_limit) {
+        if let Some(part) = parts.iter().find(|p| p.max > limit.bytes) {
+            cx.error_spanned_by(
+                value_tokens(&get(BODY_LIMIT).expect("a written limit").value),
+                format!(
+                    "`body_limit = \"{}\"` is smaller than part `{}`'s `max = \"{}\"`, which \
+                     could never be sent whole; raise `body_limit` or lower `max` (without \
+                     `body_limit`, the parts' `max` plus {}b each are allowed)",
+                    limit.text,
+                    part.name.value(),
+                    part.max_text,
+                    FRAMING_PER_PART
+                ),
+            );
+        }
+    }
+}
+
 /// The default total limit of a form: the parts' `max` plus [`FRAMING_PER_PART`] each.
 pub(crate) fn default_total(parts: &[Part]) -> usize {
     parts
@@ -319,18 +397,6 @@ pub(crate) fn doc(parts: &[Part]) -> String {
         })
         .collect();
     format!("multipart {}", listed.join(", "))
-}
-
-fn value_of(value: &RawValue) -> TokenStream {
-    match value {
-        RawValue::Str(s) => s.to_token_stream(),
-        RawValue::List { span, .. } => {
-            let span = *span;
-            quote::quote_spanned!(span=> [])
-        }
-        RawValue::Path(p) => p.to_token_stream(),
-        RawValue::Other(e) => e.to_token_stream(),
-    }
 }
 
 #[cfg(test)]
