@@ -429,6 +429,8 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         // A malformed `body` value has its own error, which names the fix; a GraphQL body is
         // declared by `graphql`.
         (None, Some(_)) if raw_body || get(BODY).is_some() || get(GRAPHQL).is_some() => {}
+        // An upload has its own errors (`multipart` below).
+        (None, Some(i)) if get(MULTIPART).is_some() || crate::multipart::is_multipart_type(&inputs[i].ty) => {}
         (None, Some(i)) => cx.error_spanned_by(
             &inputs[i].ty,
             format!(
@@ -482,6 +484,32 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             ),
         );
     }
+
+    // ---- multipart: an upload's declared parts -----------------------------------------------------
+    let multipart = get(MULTIPART).and_then(|arg| crate::multipart::parts(&cx, arg));
+    crate::multipart::check_multipart(
+        &cx,
+        &name,
+        &get,
+        body_arg.map(|i| &*inputs[i].ty),
+        multipart.as_deref(),
+        body_limit.as_ref(),
+    );
+    // Without `body_limit`, an upload's total is its parts' `max` plus their framing.
+    let body_limit = match (body_limit, &multipart) {
+        (None, Some(parts)) if !parts.is_empty() => {
+            let bytes = crate::multipart::default_total(parts);
+            Some(BodyLimit {
+                bytes,
+                text: format!(
+                    "{}b (the parts' `max` plus {}b each for boundaries and headers)",
+                    bytes,
+                    crate::multipart::FRAMING_PER_PART
+                ),
+            })
+        }
+        (limit, _) => limit,
+    };
 
     // ---- lifecycle: deprecated, sunset, successor ---------------------------------------------------
     let date = |key: &str| {
@@ -739,6 +767,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         body_limit,
         raw_body,
         graphql,
+        multipart,
         lifecycle: Lifecycle {
             deprecated: deprecated.map(|(date, _)| date),
             sunset: sunset.map(|(date, _)| date),
@@ -983,7 +1012,12 @@ fn check_policy(cx: &Ctxt, policy: &PolicyFile, ep: &PolicyInput<'_, '_>) {
     {
         if limit.bytes > *max_bytes {
             cx.error_spanned_by(
-                value_tokens(&get(BODY_LIMIT).expect("a body limit was checked").value),
+                value_tokens(
+                    &get(BODY_LIMIT)
+                        .or(get(MULTIPART))
+                        .expect("a body limit was checked")
+                        .value,
+                ),
                 format!(
                     "body limit `{}` of endpoint `{name}` is above `{max}`, the most {} allows; \
                      lower it, {}",
@@ -1210,7 +1244,7 @@ fn string_list(cx: &Ctxt, arg: &RawArg, what: &str) -> Vec<LitStr> {
     }
 }
 
-fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
+pub(crate) fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
     match value {
         RawValue::Str(s) => s.to_token_stream(),
         RawValue::List { span, .. } => {
@@ -1556,7 +1590,7 @@ fn is_ident(s: &str) -> bool {
 }
 
 /// The last path segment of a type, seen through references and `Option<...>` is not unwrapped.
-fn last_segment(ty: &Type) -> Option<&Ident> {
+pub(crate) fn last_segment(ty: &Type) -> Option<&Ident> {
     match ty {
         Type::Path(p) => p.path.segments.last().map(|s| &s.ident),
         Type::Paren(p) => last_segment(&p.elem),

@@ -171,6 +171,13 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         None => quote!(::core::option::Option::None),
         Some(limits) => quote_spanned!(limits.span()=> ::core::option::Option::Some(&#limits)),
     };
+    let multipart = match &ep.multipart {
+        None => quote!(::core::option::Option::None),
+        Some(parts) => {
+            let parts = crate::multipart::emit(parts, &private);
+            quote!(::core::option::Option::Some(#parts))
+        }
+    };
     let lifecycle = lifecycle(&ep.lifecycle, &private);
     let waivers = &ep.waivers;
     let reason = match &ep.reason {
@@ -398,6 +405,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     body_limit: #body_limit,
                     raw_body: #raw_body,
                     graphql: #graphql,
+                    multipart: #multipart,
                     lifecycle: #lifecycle,
                     waivers: &[#(#waivers),*],
                     reason: #reason,
@@ -593,6 +601,9 @@ fn policy_doc(ep: &Endpoint) -> String {
     }
     if let Some(fields) = &ep.fields {
         parts.push(format!("fields {}", list(fields)));
+    }
+    if let Some(form) = &ep.multipart {
+        parts.push(crate::multipart::doc(form));
     }
     if let Some(limit) = &ep.body_limit {
         parts.push(format!("body limit `{}`", limit.text));

@@ -19,6 +19,7 @@ mod expand;
 mod exposure;
 mod fields;
 mod model;
+mod multipart;
 mod policy_file;
 mod symbol;
 mod syntax;
@@ -50,6 +51,12 @@ use proc_macro::TokenStream;
 /// | `body_limit` | `"100kb"` (`b`, `kb`, `mb`; at most 1 GiB) | with `fields`, `body` or `graphql`: this endpoint's body limit instead of the router's (else 413) |
 /// | `body` | `"raw"` | the handler takes the body unparsed as its last argument, `Bytes` or `String`, under the body limit; not with `fields` (webhook payloads) |
 /// | `body` | `"ignored"` | a body may be sent; it is read and discarded under the body limit (413 past it) and the handler takes none; not with `fields` or `graphql` |
+/// | `multipart` | `[part("file", types = ["image/png", "image/jpeg"], max = "1mb"), part("caption", max = "1kb", optional)]` | the body is a `multipart/form-data` upload of exactly these parts, handed over validated as `MultipartForm` (the last argument): unknown, repeated or missing parts 422, a part over its `max` or the body over `body_limit` (default: the parts' `max` plus 4 KiB each) 413, a file part whose bytes are not one of its `types` (image/png, image/jpeg, image/gif, image/webp, image/avif, image/bmp, image/tiff, application/pdf) or not the type it declares 415; a part without `types` is UTF-8 text; file names are never paths; not with `fields`, `body` or `graphql` |
+/// | `deprecated` | `"2026-06-30"` (`YYYY-MM-DD`) | deprecated from that date: responses carry `Deprecation` (RFC 9745) |
+/// | `sunset` | `"2026-12-31"` (`YYYY-MM-DD`) | removed on that date: `Sunset` header (RFC 8594), then 410; not before `deprecated` |
+/// | `successor` | `"/api/v2/users/{user_id}"` or an `https://` URL | with `deprecated` or `sunset`: `Link: <...>; rel="successor-version"` |
+/// | `waive` | `["require_rate", ...]` | rules of the organisation's policy file this endpoint is a reviewed exception to; needs `reason` |
+/// | `reason` | `"internal dashboard"` | why: for a waiver, or a public endpoint; shown in the inventory |
 ///
 /// # Paths in `fields`
 /// `"user.email"` allows the key `email` in the object under `user`; `"items[].sku"` the key
@@ -58,11 +65,6 @@ use proc_macro::TokenStream;
 /// another, or a key that is an object in one path and an array in another, does not compile.
 /// A value a path goes into must be an object (an array for `[]`) or `null` (else 422). A
 /// `Form<T>` body takes flat names only.
-/// | `deprecated` | `"2026-06-30"` (`YYYY-MM-DD`) | deprecated from that date: responses carry `Deprecation` (RFC 9745) |
-/// | `sunset` | `"2026-12-31"` (`YYYY-MM-DD`) | removed on that date: `Sunset` header (RFC 8594), then 410; not before `deprecated` |
-/// | `successor` | `"/api/v2/users/{user_id}"` or an `https://` URL | with `deprecated` or `sunset`: `Link: <...>; rel="successor-version"` |
-/// | `waive` | `["require_rate", ...]` | rules of the organisation's policy file this endpoint is a reviewed exception to; needs `reason` |
-/// | `reason` | `"internal dashboard"` | why: for a waiver, or a public endpoint; shown in the inventory |
 ///
 /// # Ownership
 /// `owner = "user_id"` names the variable a `Path` pattern of the handler binds, and the check

@@ -142,6 +142,9 @@ pub(crate) struct Endpoint {
     pub(crate) raw_body: bool,
     /// `graphql = LIMITS`: the body is a GraphQL request or batch, under these limits.
     pub(crate) graphql: Option<syn::Path>,
+    /// `multipart = [part(...), ...]`: the body is a multipart form of these parts, taken as
+    /// `MultipartForm`; `body_limit` is then always set (by default from the parts).
+    pub(crate) multipart: Option<Vec<crate::multipart::Part>>,
     pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,

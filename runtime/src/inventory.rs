@@ -42,6 +42,9 @@ pub struct InventoryEntry {
     /// A GraphQL endpoint's limits (`graphql = LIMITS`); omitted for other endpoints.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graphql: Option<GraphQlInventory>,
+    /// An upload endpoint's declared parts (`multipart = [...]`); omitted for other endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<Vec<crate::multipart::PartSpec>>,
     /// Deprecated from this date on (`YYYY-MM-DD`).
     pub deprecated: Option<String>,
     /// Removed on this date (`YYYY-MM-DD`).
@@ -108,6 +111,7 @@ impl InventoryEntry {
             body_limit: p.body_limit,
             raw_body: p.raw_body,
             graphql: p.graphql.map(GraphQlInventory::new),
+            multipart: p.multipart.map(<[_]>::to_vec),
             deprecated: p.lifecycle.deprecated.map(|d| d.to_string()),
             sunset: p.lifecycle.sunset.map(|d| d.to_string()),
             successor: p.lifecycle.successor.map(str::to_owned),
@@ -260,7 +264,8 @@ impl Inventory {
                 },
                 None => match &e.graphql {
                     Some(g) => g.text(e.body_limit),
-                    None => "no body".to_owned(),
+                    None => crate::multipart::describe(e.multipart.as_deref(), e.body_limit)
+                        .unwrap_or_else(|| "no body".to_owned()),
                 },
             };
             out.push_str(&format!(
@@ -317,7 +322,8 @@ impl Inventory {
                 }
                 None => match &e.graphql {
                     Some(g) => g.text(e.body_limit),
-                    None => "none accepted".to_owned(),
+                    None => crate::multipart::describe(e.multipart.as_deref(), e.body_limit)
+                        .unwrap_or_else(|| "none accepted".to_owned()),
                 },
             };
             out.push_str(&format!("{} {}  [{}]\n", e.method, e.path, e.handler));
@@ -341,7 +347,10 @@ impl Inventory {
             self.endpoints.len(),
             count(&|e| e.public),
             count(&|e| e.rate.is_some()),
-            count(&|e| e.fields.is_some() || e.raw_body || e.graphql.is_some()),
+            count(&|e| e.fields.is_some()
+                || e.raw_body
+                || e.graphql.is_some()
+                || e.multipart.is_some()),
             count(&|e| e.deprecated.is_some() || e.sunset.is_some()),
         ));
         out
@@ -406,7 +415,7 @@ impl GraphQlInventory {
 }
 
 /// `102400` → `100 KiB`: the largest binary unit that divides the size.
-fn byte_size(bytes: usize) -> String {
+pub(crate) fn byte_size(bytes: usize) -> String {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * 1024;
     const GIB: usize = 1024 * 1024 * 1024;
@@ -438,6 +447,7 @@ mod tests {
         body_limit: None,
         raw_body: false,
         graphql: None,
+        multipart: None,
         lifecycle: Lifecycle::NONE,
         waivers: &[],
         reason: None,

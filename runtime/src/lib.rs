@@ -67,6 +67,7 @@ pub mod exposure;
 pub mod inventory;
 pub mod lifecycle;
 pub mod loader;
+pub mod multipart;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod outbound;
@@ -96,6 +97,7 @@ pub use endpoint::SecureEndpoint;
 pub use exposure::{List, SafeResponse};
 pub use inventory::{Inventory, InventoryEntry};
 pub use loader::{LoadContext, LoadOwned};
+pub use multipart::MultipartForm;
 pub use perimeter::{mark_https, Https};
 pub use pipeline::ClientIp;
 pub use problem::{FieldError, Problem};
@@ -122,6 +124,7 @@ pub mod __private {
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
     pub use crate::loader::{load_owned, LoadOwned};
+    pub use crate::multipart::PartSpec;
     pub use crate::pipeline::Stage;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,

@@ -237,6 +237,9 @@ fn description(e: &InventoryEntry) -> String {
     if e.raw_body {
         parts.push("Body: raw bytes, unparsed.".to_owned());
     }
+    if let Some(text) = crate::multipart::describe(e.multipart.as_deref(), e.body_limit) {
+        parts.push(format!("Body: {text}."));
+    }
     if let Some(sunset) = &e.sunset {
         parts.push(format!("Sunset: {sunset}."));
     }
@@ -384,6 +387,12 @@ fn operation(
                 .build(),
         ));
     }
+    if let Some(parts) = &e.multipart {
+        op = op.request_body(Some(crate::multipart::openapi::request_body(
+            parts,
+            e.body_limit,
+        )));
+    }
     // Answers.
     // The success body: the handler's `Json<T>` schema when `T: ToSchema`; under `2XX` when
     // the handler chooses the status (`(StatusCode, Json<T>)`).
@@ -419,7 +428,7 @@ fn operation(
     if e.raw_body || e.ignored_body {
         add("413", "PayloadTooLarge");
     }
-    if e.fields.is_some() || e.graphql.is_some() {
+    if e.fields.is_some() || e.graphql.is_some() || e.multipart.is_some() {
         add("413", "PayloadTooLarge");
         add("415", "UnsupportedMediaType");
         add("422", "UnprocessableEntity");
@@ -579,6 +588,7 @@ mod optional_and_owner_status_tests {
         reason: None,
         flow: None,
         body: crate::policy::BodySpec::NONE,
+        multipart: None,
     };
     const OWNED: EndpointPolicy = EndpointPolicy {
         handler: "delete_comment",

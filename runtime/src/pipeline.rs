@@ -345,6 +345,13 @@ impl EndpointRuntime {
 
     /// The body the handler may read: the allowlisted JSON, or none at all. Not generic.
     async fn body(&self, parts: &mut Parts, body: Body) -> Result<Body, Problem> {
+        if let Some(spec) = self.policy.multipart {
+            // Validated here; the handler's `MultipartForm` takes the form, not the body.
+            let (limit, timeout) = (self.body_limit(), self.engine.body_timeout);
+            let form = crate::multipart::read_form(parts, body, spec, limit, timeout).await?;
+            parts.extensions.insert(form);
+            return Ok(Body::empty());
+        }
         match self.policy.fields {
             Some(fields) => {
                 let limit = self.body_limit();

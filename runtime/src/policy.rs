@@ -225,6 +225,9 @@ pub struct EndpointPolicy {
     pub raw_body: bool,
     /// `graphql = LIMITS`: the body is a GraphQL request or batch under these limits.
     pub graphql: Option<&'static GraphQlLimits>,
+    /// `multipart = [part(...), ...]`: the body is a multipart form of these parts (see
+    /// [`multipart`](crate::multipart)); its total limit is `body_limit`.
+    pub multipart: Option<&'static [crate::multipart::PartSpec]>,
     /// `deprecated`, `sunset` and `successor`.
     pub lifecycle: Lifecycle,
     /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)

@@ -3,6 +3,7 @@
 //! [`app`] builds the routes of DESIGN.md's demo table on a [`SecureRouter`]; `main.rs` serves
 //! them over HTTPS with [`server`]. Tests serve the same app the same way on `127.0.0.1:0`.
 
+pub mod avatars;
 pub mod graphql;
 pub mod hooks;
 pub mod server;
@@ -28,7 +29,7 @@ use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::policy::RateSpec;
 use secure_endpoint::rate::{normalize_identifier, FailureLimiter};
 use secure_endpoint::redis::{RedisApiKeys, RedisStore};
-use secure_endpoint::routing::{get, post};
+use secure_endpoint::routing::{get, post, put};
 use secure_endpoint::store::Outage;
 use secure_endpoint::{
     secure_endpoint, ClientIp, Json, List, Owned, OwnedResource, Principal, Problem, Query,
@@ -189,6 +190,8 @@ pub struct AppState {
     graphql: Arc<graphql::DemoSchema>,
     /// Checks the DPoP proof a login may carry (its replays remembered in this instance).
     dpop: DpopVerifier,
+    /// Avatars by user id, and the client imports are fetched with.
+    avatars: avatars::Avatars,
 }
 
 fn hash_password(password: &str) -> String {
@@ -310,6 +313,7 @@ impl AppState {
             audit: None,
             dummy_hash: hash_password("not a real password").into(),
             dpop: DpopVerifier::new(),
+            avatars: avatars::Avatars::new(),
         }
     }
 }
@@ -418,6 +422,9 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         .route("/api/login", post(login))
         .route("/api/users/me", get(me))
         .route("/api/users/{user_id}", get(show_user).put(update_user))
+        .route("/api/users/me/avatar", put(avatars::put_avatar))
+        .route("/api/users/me/avatar/import", post(avatars::import_avatar))
+        .route("/api/users/{user_id}/avatar", get(avatars::show_avatar))
         .route("/api/orders", get(list_orders))
         .route("/api/orders/{order_id}", get(show_order))
         .route("/api/articles", get(list_articles).post(create_article))

@@ -392,7 +392,7 @@ async fn inventory_lists_every_route_with_its_contract() {
         .iter()
         .map(|e| (e.method.clone(), e.path.clone()))
         .collect();
-    assert_eq!(rows.len(), 20, "{rows:?}");
+    assert_eq!(rows.len(), 23, "{rows:?}");
     let update = inventory
         .endpoints
         .iter()

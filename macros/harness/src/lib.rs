@@ -31,6 +31,8 @@ mod exposure;
 mod fields;
 #[path = "../../src/model.rs"]
 mod model;
+#[path = "../../src/multipart.rs"]
+mod multipart;
 // `load` and the file cache: the policy file comes from this crate instead.
 #[allow(dead_code)]
 #[path = "../../src/policy_file.rs"]
