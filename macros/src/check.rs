@@ -909,6 +909,7 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
             "github_webhook" => Some(Some(Scheme::GithubWebhook)),
             "stripe_webhook" => Some(Some(Scheme::StripeWebhook)),
             "standard_webhook" => Some(Some(Scheme::StandardWebhook)),
+            "mtls" => Some(Some(Scheme::Mtls)),
             "none" => Some(None),
             other => {
                 cx.error_spanned_by(s, unknown(other, "auth scheme", AUTH_SCHEMES));

@@ -96,6 +96,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 Scheme::GithubWebhook => quote!(#private::AuthScheme::GithubWebhook),
                 Scheme::StripeWebhook => quote!(#private::AuthScheme::StripeWebhook),
                 Scheme::StandardWebhook => quote!(#private::AuthScheme::StandardWebhook),
+                Scheme::Mtls => quote!(#private::AuthScheme::Mtls),
             });
             quote!(#private::Authentication::Required(&[#(#schemes),*]))
         }
@@ -461,6 +462,7 @@ fn policy_doc(ep: &Endpoint) -> String {
                     Scheme::GithubWebhook => "`github_webhook`",
                     Scheme::StripeWebhook => "`stripe_webhook`",
                     Scheme::StandardWebhook => "`standard_webhook`",
+                    Scheme::Mtls => "`mtls`",
                 })
                 .collect::<Vec<_>>()
                 .join(" or ")

@@ -36,7 +36,7 @@ use proc_macro::TokenStream;
 /// # Keys
 /// | key | value | meaning |
 /// |---|---|---|
-/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, a list of them, or `"none"` | who may call; required |
+/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, `"mtls"` (a client certificate), a list of them, or `"none"` | who may call; required |
 /// | `allow` | `"authenticated"` | any authenticated principal (explicit) |
 /// | `roles` | `["admin", ...]` | the principal needs at least one of these roles (else 403) |
 /// | `scopes` | `["reports:read", ...]` | the principal needs every one of these scopes (else 403) |

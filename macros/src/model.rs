@@ -52,6 +52,8 @@ pub(crate) enum Scheme {
     GithubWebhook,
     StripeWebhook,
     StandardWebhook,
+    /// A client certificate (mutual TLS).
+    Mtls,
 }
 
 /// A checked rate: `count` requests per `period_secs`.

@@ -41,6 +41,7 @@ const SCHEMES: &[&str] = &[
     "github_webhook",
     "stripe_webhook",
     "standard_webhook",
+    "mtls",
 ];
 
 /// A policy file that parsed: where it is and what it requires.

@@ -33,6 +33,7 @@ pub(crate) const AUTH_SCHEMES: &[&str] = &[
     "github_webhook",
     "stripe_webhook",
     "standard_webhook",
+    "mtls",
     "none",
 ];
 

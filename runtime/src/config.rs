@@ -51,6 +51,8 @@ pub(crate) struct Engine {
     pub(crate) problem_renderer: Option<Renderer>,
     /// Flow budgets and abuse detectors.
     pub(crate) abuse: crate::abuse::Abuse,
+    /// `auth = "mtls"`: client certificates.
+    pub(crate) mtls: Option<crate::auth::mtls::MtlsVerifier>,
 }
 
 impl Engine {
@@ -90,6 +92,7 @@ pub struct SecurityBuilder {
     rate_max_keys: usize,
     problem_renderer: Option<Renderer>,
     pub(crate) abuse: crate::abuse::AbuseConfig,
+    mtls: Option<crate::auth::mtls::MtlsVerifier>,
 }
 
 fn shared_limiter(
@@ -127,6 +130,7 @@ impl Security {
             rate_max_keys: crate::rate::DEFAULT_MAX_KEYS,
             problem_renderer: None,
             abuse: crate::abuse::AbuseConfig::default(),
+            mtls: None,
         }
     }
 }
@@ -350,6 +354,7 @@ impl SecurityBuilder {
                 rate_max_keys: self.rate_max_keys,
                 problem_renderer: self.problem_renderer,
                 abuse,
+                mtls: self.mtls,
             }),
         }
     }
@@ -387,5 +392,18 @@ impl Security {
         crate::response::RenderingSecurityLayer {
             renderer: self.engine.problem_renderer.clone(),
         }
+    }
+}
+
+impl SecurityBuilder {
+    /// Verifies `auth = "mtls"` endpoints: the client certificate, from the TLS connection
+    /// (served with [`TlsListener`](crate::mtls::TlsListener), which must ask for it) or from
+    /// a trusted proxy's header ([`MtlsVerifier::proxy_header`](crate::mtls::MtlsVerifier::proxy_header)),
+    /// verified against the client CAs and CRLs; the principal is the certificate name the
+    /// verifier's [`Identity`](crate::mtls::Identity) picks. The same source serves
+    /// certificate-bound JWTs (`cnf.x5t#S256`, RFC 8705). See [`crate::mtls`].
+    pub fn mtls(mut self, verifier: crate::auth::mtls::MtlsVerifier) -> Self {
+        self.mtls = Some(verifier);
+        self
     }
 }

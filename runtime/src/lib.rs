@@ -83,7 +83,7 @@ pub mod store;
 pub mod testing;
 
 pub use auth::Principal;
-pub use auth::{api_key, hmac, jwt};
+pub use auth::{api_key, hmac, jwt, mtls};
 pub use auth::{signature, signature_base, webhook};
 pub use authz::{Owned, OwnedResource};
 pub use body::{Json, Query};

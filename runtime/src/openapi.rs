@@ -49,6 +49,7 @@ fn scheme_name(scheme: &str) -> &'static str {
         "github_webhook" => "githubWebhook",
         "stripe_webhook" => "stripeWebhook",
         "standard_webhook" => "standardWebhook",
+        "mtls" => "mutualTls",
         _ => "hmacSignature",
     }
 }
@@ -460,6 +461,10 @@ impl Inventory {
                     "webhook-signature",
                     "A Standard Webhooks delivery: `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
                 ))),
+                "mtls" => SecurityScheme::MutualTls {
+                    description: Some("A client certificate (mutual TLS), verified against the configured client CAs and CRLs; the principal is read from the certificate. Behind a TLS-terminating proxy, the RFC9440 `Client-Cert` header from trusted proxies only.".into()),
+                    extensions: None,
+                },
                 _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "Authorization",
                     "An HMAC-SHA256 request signature: `Authorization: HMAC-SHA256 keyId=…, timestamp=…, nonce=…, signature=…` over the method, path, query, body digest, timestamp and nonce (docs/hmac.md).",

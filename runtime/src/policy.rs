@@ -22,6 +22,8 @@ pub enum AuthScheme {
     StripeWebhook,
     /// A Standard Webhooks delivery (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     StandardWebhook,
+    /// A client certificate: mutual TLS (see [`crate::auth::mtls`]).
+    Mtls,
 }
 
 impl AuthScheme {
@@ -35,6 +37,7 @@ impl AuthScheme {
             AuthScheme::GithubWebhook => "github_webhook",
             AuthScheme::StripeWebhook => "stripe_webhook",
             AuthScheme::StandardWebhook => "standard_webhook",
+            AuthScheme::Mtls => "mtls",
         }
     }
 }

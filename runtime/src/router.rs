@@ -246,7 +246,7 @@ top_level!(get, post, put, patch, delete);
 #[must_use]
 pub struct SecureRouter<S = ()> {
     router: Router<S>,
-    security: Security,
+    pub(crate) security: Security,
     inventory: Vec<InventoryEntry>,
     versions: Vec<(String, Version)>,
     _state: PhantomData<fn() -> S>,
@@ -309,6 +309,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                         AuthScheme::Jwt => engine.jwt.is_some(),
                         AuthScheme::ApiKey => engine.api_keys.is_some(),
                         AuthScheme::Hmac => engine.hmac.is_some(),
+                        AuthScheme::Mtls => crate::auth::mtls::configured(engine),
                         other => engine.signed.configured(*other).unwrap_or(false),
                     };
                     assert!(
@@ -324,6 +325,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                             AuthScheme::GithubWebhook => "; call `Security::builder().github_webhook(...)`",
                             AuthScheme::StripeWebhook => "; call `Security::builder().stripe_webhook(...)`",
                             AuthScheme::StandardWebhook => "; call `Security::builder().standard_webhook(...)`",
+                            AuthScheme::Mtls => "; call `Security::builder().mtls(...)`",
                         },
                     );
                 }

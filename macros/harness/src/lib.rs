@@ -449,6 +449,7 @@ fn contract(ep: &Endpoint, rules: Option<&Rules>) {
                 Scheme::GithubWebhook => "github_webhook",
                 Scheme::StripeWebhook => "stripe_webhook",
                 Scheme::StandardWebhook => "standard_webhook",
+                Scheme::Mtls => "mtls",
             };
             assert!(
                 waived("allowed_schemes") || allowed.iter().any(|a| a == scheme),

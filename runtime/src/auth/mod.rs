@@ -5,6 +5,7 @@ mod cache;
 pub mod hmac;
 mod jwks;
 pub mod jwt;
+pub mod mtls;
 pub mod signature;
 pub mod signature_base;
 mod strict_json;
@@ -34,6 +35,8 @@ struct PrincipalInner {
     /// A keyed hash of the subject, for rate limiting: computed once per principal (and so
     /// once per cached token), not once per request.
     rate_key: u64,
+    /// RFC 8705: the SHA-256 of the client certificate a JWT is bound to (`cnf.x5t#S256`).
+    certificate_thumbprint: Option<[u8; 32]>,
 }
 
 /// SipHash with a per-process random key: a caller who picks a subject cannot aim for
@@ -49,6 +52,18 @@ impl Principal {
         scopes: Vec<String>,
         scheme: AuthScheme,
     ) -> Self {
+        Self::bound_to_certificate(subject, roles, scopes, scheme, None)
+    }
+
+    /// A principal whose credential is bound to the client certificate with this SHA-256
+    /// thumbprint (RFC 8705), when `Some`.
+    pub(crate) fn bound_to_certificate(
+        subject: impl Into<String>,
+        roles: Vec<String>,
+        scopes: Vec<String>,
+        scheme: AuthScheme,
+        certificate_thumbprint: Option<[u8; 32]>,
+    ) -> Self {
         let subject = subject.into();
         let rate_key = std::hash::BuildHasher::hash_one(&*SUBJECT_HASHER, subject.as_str());
         Principal(Arc::new(PrincipalInner {
@@ -57,7 +72,13 @@ impl Principal {
             scopes,
             scheme,
             rate_key,
+            certificate_thumbprint,
         }))
+    }
+
+    /// The certificate thumbprint the credential is bound to (RFC 8705), if any.
+    pub(crate) fn certificate_thumbprint(&self) -> Option<[u8; 32]> {
+        self.0.certificate_thumbprint
     }
 
     /// The subject (`sub` claim, key owner, client id).
@@ -170,6 +191,9 @@ impl AuthFailure {
                 (AuthScheme::GithubWebhook, _) => "X-Hub-Signature-256 realm=\"api\"",
                 (AuthScheme::StripeWebhook, _) => "Stripe-Signature realm=\"api\"",
                 (AuthScheme::StandardWebhook, _) => "Webhook-Signature realm=\"api\"",
+                // No HTTP authentication scheme exists for a TLS client certificate; the
+                // challenge names what is missing (RFC 9110 allows any token).
+                (AuthScheme::Mtls, _) => "ClientCertificate realm=\"api\"",
             };
             problem = problem.with_header(
                 http::header::WWW_AUTHENTICATE,
@@ -197,7 +221,8 @@ pub(crate) fn credential_in_query(parts: &Parts, schemes: &[AuthScheme]) -> bool
             | AuthScheme::Signature
             | AuthScheme::GithubWebhook
             | AuthScheme::StripeWebhook
-            | AuthScheme::StandardWebhook => &[],
+            | AuthScheme::StandardWebhook
+            | AuthScheme::Mtls => &[],
         }
     };
     if schemes.iter().all(|s| names(s).is_empty()) {
