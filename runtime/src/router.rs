@@ -244,6 +244,7 @@ top_level!(get, post, put, patch, delete);
 ///     .into_router();
 /// ```
 #[must_use]
+#[derive(Clone)]
 pub struct SecureRouter<S = ()> {
     router: Router<S>,
     pub(crate) security: Security,

@@ -198,16 +198,10 @@ async fn serve(security: Security, ca: &Ca, mode: Option<ClientCertificates>) ->
     Server { addr, server_ca }
 }
 
-fn security(ca: &Ca, verifier: impl FnOnce(MtlsVerifier) -> MtlsVerifier) -> Security {
+fn security() -> Security {
     Security::builder()
         .jwt(common::verifier())
-        .mtls(verifier(
-            MtlsVerifier::new(client_ca(ca), Identity::SanUri).grant(
-                SCRAPER,
-                &["metrics"],
-                &["metrics:read"],
-            ),
-        ))
+        .mtls(MtlsVerifier::new(Identity::SanUri).grant(SCRAPER, &["metrics"], &["metrics:read"]))
         .build()
 }
 
@@ -297,12 +291,7 @@ fn token(sub: &str, bound: Option<&[u8]>) -> String {
 #[tokio::test]
 async fn without_a_certificate_mtls_endpoints_are_401_and_others_work() {
     let ca = Ca::new("clients");
-    let server = serve(
-        security(&ca, |v| v),
-        &ca,
-        Some(ClientCertificates::Optional),
-    )
-    .await;
+    let server = serve(security(), &ca, Some(ClientCertificates::Optional)).await;
     let res = server.get("/metrics", None).await;
     let problem = expect_problem(res, StatusCode::UNAUTHORIZED, &[]).await;
     assert_eq!(
@@ -333,12 +322,7 @@ async fn without_a_certificate_mtls_endpoints_are_401_and_others_work() {
 #[tokio::test]
 async fn a_good_certificate_is_the_principal_its_san_uri_names_with_the_configured_roles() {
     let ca = Ca::new("clients");
-    let server = serve(
-        security(&ca, |v| v),
-        &ca,
-        Some(ClientCertificates::Optional),
-    )
-    .await;
+    let server = serve(security(), &ca, Some(ClientCertificates::Optional)).await;
     let good = ca.good(SCRAPER, 1);
     let body = expect_json(server.get("/metrics", Some(&good)).await, StatusCode::OK).await;
     assert_eq!(body["subject"], SCRAPER);
@@ -356,13 +340,7 @@ async fn a_good_certificate_is_the_principal_its_san_uri_names_with_the_configur
     // The subject's common name, when configured so.
     let server = serve(
         Security::builder()
-            .mtls(
-                MtlsVerifier::new(client_ca(&ca), Identity::SubjectCn).grant(
-                    "client",
-                    &["metrics"],
-                    &[],
-                ),
-            )
+            .mtls(MtlsVerifier::new(Identity::SubjectCn).grant("client", &["metrics"], &[]))
             .jwt(common::verifier())
             .build(),
         &ca,
@@ -376,12 +354,7 @@ async fn a_good_certificate_is_the_principal_its_san_uri_names_with_the_configur
 #[tokio::test]
 async fn another_ca_an_expired_and_a_revoked_certificate_fail_the_handshake() {
     let ca = Ca::new("clients");
-    let server = serve(
-        security(&ca, |v| v),
-        &ca,
-        Some(ClientCertificates::Optional),
-    )
-    .await;
+    let server = serve(security(), &ca, Some(ClientCertificates::Optional)).await;
     let good = ca.good(SCRAPER, 1);
     let ok = server.raw_get("/metrics", &good).await.unwrap();
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
@@ -415,7 +388,7 @@ async fn a_listener_that_does_not_ask_for_certificates_refuses_to_serve_mtls_end
     let (chain, key, _) = server_identity();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let listener = TlsListener::new(tcp, ServerTls::new(chain, key).unwrap()).unwrap();
-    let Err(error) = listener.serve(router(security(&ca, |v| v)), ()) else {
+    let Err(error) = listener.serve(router(security()), ()) else {
         panic!("served mtls endpoints on a listener without client certificates");
     };
     assert!(matches!(
@@ -433,12 +406,7 @@ async fn a_listener_that_does_not_ask_for_certificates_refuses_to_serve_mtls_end
 #[tokio::test]
 async fn a_bound_token_is_accepted_only_with_its_certificate() {
     let ca = Ca::new("clients");
-    let server = serve(
-        security(&ca, |v| v),
-        &ca,
-        Some(ClientCertificates::Optional),
-    )
-    .await;
+    let server = serve(security(), &ca, Some(ClientCertificates::Optional)).await;
     let mine = ca.good(SCRAPER, 1);
     let theirs = ca.good("spiffe://example.test/other", 2);
     let bound = token("alice", Some(&mine.der));
@@ -491,8 +459,8 @@ async fn client_cert_header_from_a_trusted_proxy_is_accepted_and_from_anyone_els
             .trusted_proxies([trusted])
             .jwt(common::verifier())
             .mtls(
-                MtlsVerifier::new(client_ca(&ca), Identity::SanUri)
-                    .proxy_header("Client-Cert")
+                MtlsVerifier::new(Identity::SanUri)
+                    .proxy_header("Client-Cert", client_ca(&ca))
                     .grant(SCRAPER, &["metrics"], &[]),
             )
             .build()
@@ -546,7 +514,7 @@ async fn client_cert_header_from_a_trusted_proxy_is_accepted_and_from_anyone_els
 fn a_proxy_header_without_trusted_proxies_refuses_to_start() {
     let ca = Ca::new("clients");
     let security = Security::builder()
-        .mtls(MtlsVerifier::new(client_ca(&ca), Identity::SanUri).proxy_header("Client-Cert"))
+        .mtls(MtlsVerifier::new(Identity::SanUri).proxy_header("Client-Cert", client_ca(&ca)))
         .build();
     let _ = SecureRouter::<()>::new(security).route("/metrics", get(metrics));
 }

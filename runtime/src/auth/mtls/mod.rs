@@ -17,7 +17,7 @@
 //!
 //! let ca = ClientCa::from_pem(ca_pem)?.build()?;
 //! let security = Security::builder()
-//!     .mtls(MtlsVerifier::new(ca.clone(), Identity::SanUri).grant("spiffe://example/scraper", &["metrics"], &[]))
+//!     .mtls(MtlsVerifier::new(Identity::SanUri).grant("spiffe://example/scraper", &["metrics"], &[]))
 //!     .build();
 //! let router = SecureRouter::new(security).route("/metrics", get(metrics));
 //! // Asks for a client certificate without requiring one: other endpoints work without.
@@ -248,10 +248,10 @@ impl fmt::Debug for ClientCertificate {
 /// Where `mtls` endpoints (and certificate-bound tokens) read the client certificate from.
 #[derive(Debug, Clone)]
 enum Source {
-    /// The TLS connection ([`TlsListener`]).
+    /// The TLS connection ([`TlsListener`], whose [`ServerTls`] verified it).
     Connection,
-    /// A header a trusted proxy sets (RFC 9440), and nothing else.
-    ProxyHeader(HeaderName),
+    /// A header a trusted proxy sets (RFC 9440), verified here against the CAs and CRLs.
+    ProxyHeader(HeaderName, ClientCa),
 }
 
 /// Roles and scopes granted to one certificate name.
@@ -269,7 +269,6 @@ struct Grant {
 pub struct MtlsVerifier(Arc<Inner>);
 
 struct Inner {
-    ca: ClientCa,
     identity: Identity,
     source: Source,
     grants: HashMap<String, Grant>,
@@ -278,7 +277,6 @@ struct Inner {
 impl fmt::Debug for MtlsVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MtlsVerifier")
-            .field("ca", &self.0.ca)
             .field("identity", &self.0.identity)
             .field("source", &self.0.source)
             .field("grants", &self.0.grants.len())
@@ -287,12 +285,11 @@ impl fmt::Debug for MtlsVerifier {
 }
 
 impl MtlsVerifier {
-    /// Client certificates from the TLS connection (this application terminates TLS with a
-    /// [`TlsListener`] that asks for them), verified against `ca`; the principal is the
-    /// certificate's `identity`.
-    pub fn new(ca: ClientCa, identity: Identity) -> Self {
+    /// Client certificates from the TLS connection: this application terminates TLS with a
+    /// [`TlsListener`] whose [`ServerTls`] asks for them and verifies them against its
+    /// [`ClientCa`] during the handshake. The principal is the certificate's `identity`.
+    pub fn new(identity: Identity) -> Self {
         MtlsVerifier(Arc::new(Inner {
-            ca,
             identity,
             source: Source::Connection,
             grants: HashMap::new(),
@@ -302,16 +299,17 @@ impl MtlsVerifier {
     /// A proxy terminates TLS and passes the client certificate in the header `name` (RFC
     /// 9440: `Client-Cert: :<base64 DER>:`, with an optional `Client-Cert-Chain`). The header
     /// is read only from [trusted proxies](crate::SecurityBuilder::trusted_proxies) (from any
-    /// other peer it is ignored), and the certificate is verified against the CAs and CRLs as
-    /// the handshake would. The connection's own certificate is then not read.
+    /// other peer it is ignored), and the certificate is verified against `ca` (roots,
+    /// validity, CRLs) as the handshake would. The connection's own certificate is then not
+    /// read.
     ///
     /// # Panics
     /// When `name` is not a valid header name.
-    pub fn proxy_header(mut self, name: &str) -> Self {
+    pub fn proxy_header(mut self, name: &str, ca: ClientCa) -> Self {
         let name = HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|_| {
             panic!("`MtlsVerifier::proxy_header`: {name:?} is not a header name")
         });
-        self.inner_mut().source = Source::ProxyHeader(name);
+        self.inner_mut().source = Source::ProxyHeader(name, ca);
         self
     }
 
@@ -366,7 +364,7 @@ pub(crate) fn configured(engine: &Engine) -> bool {
     let Some(mtls) = &engine.mtls else {
         return false;
     };
-    if let Source::ProxyHeader(name) = &mtls.0.source {
+    if let Source::ProxyHeader(name, _) = &mtls.0.source {
         assert!(
             !engine.perimeter.trusted_proxies.is_empty(),
             "`MtlsVerifier::proxy_header({name})` reads the client certificate from trusted \
@@ -385,8 +383,8 @@ fn presented(
     engine: &Engine,
     parts: &Parts,
 ) -> Result<Option<ClientCertificate>, AuthFailure> {
-    match mtls.map(|m| (&m.0.source, &m.0.ca)) {
-        Some((Source::ProxyHeader(name), ca)) => {
+    match mtls.map(|m| &m.0.source) {
+        Some(Source::ProxyHeader(name, ca)) => {
             if !engine.perimeter.peer_is_trusted_proxy(&parts.extensions) {
                 return Ok(None);
             }
