@@ -176,7 +176,7 @@ fn router(security: Security) -> SecureRouter<()> {
 }
 
 fn client_ca(ca: &Ca) -> ClientCa {
-    ClientCa::new([ca.der()])
+    ClientCa::builder([ca.der()])
         .crls([ca.crl(&[REVOKED_SERIAL])])
         .build()
         .unwrap()
@@ -384,7 +384,6 @@ async fn another_ca_an_expired_and_a_revoked_certificate_fail_the_handshake() {
 
 #[tokio::test]
 async fn a_listener_that_does_not_ask_for_certificates_refuses_to_serve_mtls_endpoints() {
-    let ca = Ca::new("clients");
     let (chain, key, _) = server_identity();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let listener = TlsListener::new(tcp, ServerTls::new(chain, key).unwrap()).unwrap();

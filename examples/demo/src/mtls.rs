@@ -96,7 +96,7 @@ pub fn generate(dir: &Path) -> Result<(ClientCa, Generated), BoxError> {
     std::fs::write(&files.ca, ca.pem())?;
     std::fs::write(&files.cert, cert.pem())?;
     write_private(&files.key, key.serialize_pem().as_bytes())?;
-    let client_ca = ClientCa::new([ca.der().clone()]).build()?;
+    let client_ca = ClientCa::builder([ca.der().clone()]).build()?;
     Ok((client_ca, files))
 }
 

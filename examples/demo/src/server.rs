@@ -62,7 +62,7 @@ pub fn tls_config(files: Option<(&Path, &Path)>) -> Result<(ServerTls, Option<St
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let ca = params.self_signed(&key)?;
-    tls_config_with_client_ca(files, &ClientCa::new([ca.der().clone()]).build()?)
+    tls_config_with_client_ca(files, &ClientCa::builder([ca.der().clone()]).build()?)
 }
 
 /// Serves `router` over TLS on `listener` with `secure_endpoint::mtls::TlsListener`: every

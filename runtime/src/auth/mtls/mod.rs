@@ -112,7 +112,7 @@ pub struct ClientCaBuilder {
 
 impl ClientCa {
     /// Trusts these CA certificates (DER) as roots of client certificates.
-    pub fn new(roots: impl IntoIterator<Item = CertificateDer<'static>>) -> ClientCaBuilder {
+    pub fn builder(roots: impl IntoIterator<Item = CertificateDer<'static>>) -> ClientCaBuilder {
         ClientCaBuilder {
             roots: roots.into_iter().collect(),
             crls: Vec::new(),
@@ -124,7 +124,7 @@ impl ClientCa {
         let roots = CertificateDer::pem_slice_iter(pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| MtlsConfigError(format!("client CA PEM: {e}")))?;
-        Ok(Self::new(roots))
+        Ok(Self::builder(roots))
     }
 
     /// rustls's verifier over these roots and CRLs; with `optional`, a client that presents
