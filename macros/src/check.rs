@@ -1041,6 +1041,7 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
             "stripe_webhook" => Some(Some(Scheme::StripeWebhook)),
             "standard_webhook" => Some(Some(Scheme::StandardWebhook)),
             "dpop" => Some(Some(Scheme::Dpop)),
+            "mtls" => Some(Some(Scheme::Mtls)),
             "none" => Some(None),
             // `jwt+dpop`, `DPoP`, `bearer_dpop`...: say how the two forms are written.
             other if other.to_ascii_lowercase().contains("dpop") => {

@@ -98,6 +98,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 Scheme::StripeWebhook => quote!(#private::AuthScheme::StripeWebhook),
                 Scheme::StandardWebhook => quote!(#private::AuthScheme::StandardWebhook),
                 Scheme::Dpop => quote!(#private::AuthScheme::Dpop),
+                Scheme::Mtls => quote!(#private::AuthScheme::Mtls),
             });
             match &ep.auth {
                 Auth::Optional(_) => quote!(#private::Authentication::Optional(&[#(#schemes),*])),
@@ -567,6 +568,7 @@ fn policy_doc(ep: &Endpoint) -> String {
                     Scheme::StripeWebhook => "`stripe_webhook`",
                     Scheme::StandardWebhook => "`standard_webhook`",
                     Scheme::Dpop => "`dpop` (DPoP-bound JWT, RFC 9449)",
+                    Scheme::Mtls => "`mtls`",
                 })
                 .collect::<Vec<_>>()
                 .join(" or ")

@@ -38,7 +38,7 @@ use proc_macro::TokenStream;
 /// # Keys
 /// | key | value | meaning |
 /// |---|---|---|
-/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, `"dpop"` (RFC 9449: a DPoP-bound JWT with its proof), a list of them, `optional("jwt", ...)`, or `"none"` | who may call; required; see *Optional authentication* |
+/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, `"dpop"` (RFC 9449: a DPoP-bound JWT with its proof), `"mtls"` (a client certificate), a list of them, `optional("jwt", ...)`, or `"none"` | who may call; required; see *Optional authentication* |
 /// | `allow` | `"authenticated"` | any authenticated principal (explicit) |
 /// | `roles` | `["admin", ...]` | the principal needs at least one of these roles (else 403) |
 /// | `scopes` | `["reports:read", ...]` | the principal needs every one of these scopes (else 403) |

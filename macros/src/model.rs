@@ -56,6 +56,8 @@ pub(crate) enum Scheme {
     StripeWebhook,
     StandardWebhook,
     Dpop,
+    /// A client certificate (mutual TLS).
+    Mtls,
 }
 
 /// A checked rate: `count` requests per `period_secs`.

@@ -42,6 +42,7 @@ const SCHEMES: &[&str] = &[
     "stripe_webhook",
     "standard_webhook",
     "dpop",
+    "mtls",
 ];
 
 /// A policy file that parsed: where it is and what it requires.

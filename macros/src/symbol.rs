@@ -56,6 +56,7 @@ pub(crate) const AUTH_SCHEMES: &[&str] = &[
     "stripe_webhook",
     "standard_webhook",
     "dpop",
+    "mtls",
     "none",
 ];
 

@@ -55,6 +55,8 @@ pub(crate) struct Engine {
     pub(crate) api_key_credentials: Option<crate::auth::credential::Credentials>,
     /// DPoP proofs (`auth = "dpop"`), with the tokens verified by `jwt`.
     pub(crate) dpop: Option<crate::auth::dpop::DpopVerifier>,
+    /// `auth = "mtls"`: client certificates.
+    pub(crate) mtls: Option<crate::auth::mtls::MtlsVerifier>,
 }
 
 impl Engine {
@@ -96,6 +98,7 @@ pub struct SecurityBuilder {
     pub(crate) abuse: crate::abuse::AbuseConfig,
     api_key_credentials: Option<crate::auth::credential::Credentials>,
     dpop: Option<crate::auth::dpop::DpopVerifier>,
+    mtls: Option<crate::auth::mtls::MtlsVerifier>,
 }
 
 fn shared_limiter(
@@ -135,6 +138,7 @@ impl Security {
             abuse: crate::abuse::AbuseConfig::default(),
             api_key_credentials: None,
             dpop: None,
+            mtls: None,
         }
     }
 }
@@ -360,6 +364,7 @@ impl SecurityBuilder {
                 abuse,
                 api_key_credentials: self.api_key_credentials,
                 dpop: self.dpop,
+                mtls: self.mtls,
             }),
         }
     }
@@ -417,6 +422,17 @@ impl SecurityBuilder {
     /// request's `DPoP` proof, which `verifier` checks. See [`dpop`](crate::dpop).
     pub fn dpop(mut self, verifier: crate::auth::dpop::DpopVerifier) -> Self {
         self.dpop = Some(verifier);
+        self
+    }
+
+    /// Verifies `auth = "mtls"` endpoints: the client certificate, from the TLS connection
+    /// (served with [`TlsListener`](crate::mtls::TlsListener), which must ask for it) or from
+    /// a trusted proxy's header ([`MtlsVerifier::proxy_header`](crate::mtls::MtlsVerifier::proxy_header)),
+    /// verified against the client CAs and CRLs; the principal is the certificate name the
+    /// verifier's [`Identity`](crate::mtls::Identity) picks. The same source serves
+    /// certificate-bound JWTs (`cnf.x5t#S256`, RFC 8705). See [`crate::mtls`].
+    pub fn mtls(mut self, verifier: crate::auth::mtls::MtlsVerifier) -> Self {
+        self.mtls = Some(verifier);
         self
     }
 }

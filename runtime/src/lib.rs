@@ -85,7 +85,7 @@ pub mod store;
 pub mod testing;
 
 pub use auth::Principal;
-pub use auth::{api_key, dpop, hmac, jwt};
+pub use auth::{api_key, dpop, hmac, jwt, mtls};
 pub use auth::{signature, signature_base, webhook};
 pub use authz::{Owned, OwnedResource};
 pub use body::Form;

@@ -59,6 +59,7 @@ fn scheme_name(scheme: &str) -> &'static str {
         "stripe_webhook" => "stripeWebhook",
         "standard_webhook" => "standardWebhook",
         "dpop" => "dpop",
+        "mtls" => "mutualTls",
         _ => "hmacSignature",
     }
 }
@@ -533,6 +534,10 @@ impl Inventory {
                     "Authorization",
                     "A DPoP-bound JWT (RFC 9449): `Authorization: DPoP <JWT>` and a `DPoP: <proof JWT>` header signed (ES256 or EdDSA) by the key the token's `cnf.jkt` names, with `htm`, `htu`, `iat`, a single-use `jti` and `ath`; the token verified per RFC8725 as for bearer JWTs. Refusals: `WWW-Authenticate: DPoP` with `invalid_dpop_proof`, `use_dpop_nonce` (and `DPoP-Nonce`) or `invalid_token`.",
                 ))),
+                "mtls" => SecurityScheme::MutualTls {
+                    description: Some("A client certificate (mutual TLS), verified against the configured client CAs and CRLs; the principal is read from the certificate. Behind a TLS-terminating proxy, the RFC9440 `Client-Cert` header from trusted proxies only.".into()),
+                    extensions: None,
+                },
                 _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "Authorization",
                     "An HMAC-SHA256 request signature: `Authorization: HMAC-SHA256 keyId=…, timestamp=…, nonce=…, signature=…` over the method, path, query, body digest, timestamp and nonce (docs/hmac.md).",

@@ -264,6 +264,19 @@ impl Perimeter {
         self.trusted_proxies.iter().any(|net| net.contains(ip))
     }
 
+    /// `true` when the connection's peer is a trusted proxy: the one decision that lets a
+    /// forwarding header (or an mTLS proxy's `Client-Cert`) be read at all.
+    pub(crate) fn peer_is_trusted_proxy(&self, extensions: &http::Extensions) -> bool {
+        let peer = match extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(addr)) => addr.ip(),
+            None => match extensions.get::<MockConnectInfo<SocketAddr>>() {
+                Some(MockConnectInfo(addr)) => addr.ip(),
+                None => return false,
+            },
+        };
+        self.trusted(canonical(peer))
+    }
+
     /// [`client`](Self::client) for a whole request.
     pub(crate) fn client_of<B>(&self, request: &http::Request<B>) -> Result<Client, Problem> {
         self.client_from(request.extensions(), request.headers())

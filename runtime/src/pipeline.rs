@@ -137,11 +137,17 @@ impl EndpointRuntime {
                             // request's.
                             Checked::UnknownKey => {
                                 Box::pin(jwt.refresh_unknown_key()).await;
-                                jwt.verify(token).and_then(not_dpop_bound)
+                                jwt.verify_any(token).and_then(not_dpop_bound)
                             }
                         },
                         Err(failure) => Err(failure),
-                    },
+                    }
+                    // RFC 8705: a certificate-bound token only with its certificate.
+                    .and_then(|p| crate::auth::mtls::check_binding(&self.engine, parts, p)),
+                    None => Err(AuthFailure::Invalid),
+                },
+                AuthScheme::Mtls => match &self.engine.mtls {
+                    Some(mtls) => mtls.authenticate(&self.engine, parts),
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::ApiKey => match &self.engine.api_keys {

@@ -31,6 +31,8 @@ pub enum AuthScheme {
     /// `Authorization: DPoP <JWT>` with a `DPoP` proof (RFC 9449): a token bound to the key
     /// that signs each request's proof.
     Dpop,
+    /// A client certificate: mutual TLS (see [`crate::auth::mtls`]).
+    Mtls,
 }
 
 impl AuthScheme {
@@ -45,6 +47,7 @@ impl AuthScheme {
             AuthScheme::StripeWebhook => "stripe_webhook",
             AuthScheme::StandardWebhook => "standard_webhook",
             AuthScheme::Dpop => "dpop",
+            AuthScheme::Mtls => "mtls",
         }
     }
 }

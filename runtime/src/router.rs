@@ -285,7 +285,7 @@ impl std::fmt::Debug for Guarded {
 #[must_use]
 pub struct SecureRouter<S = ()> {
     /// `None` for a [`module`](Self::module) router until it is merged or nested.
-    security: Option<Security>,
+    pub(crate) security: Option<Security>,
     items: Vec<compose::Item<S>>,
     versions: Vec<(String, Version)>,
     /// [`owner_status`](Self::owner_status): the status for another principal's resource.

@@ -6,6 +6,7 @@
 pub mod avatars;
 pub mod graphql;
 pub mod hooks;
+pub mod mtls;
 pub mod server;
 
 use std::collections::HashMap;
@@ -372,6 +373,8 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
     let builder = builder
         .trusted_proxies(&config.trusted_proxies)
         .jwt(verifier)
+        // `GET /api/internal/metrics`: client certificates from the TLS connection.
+        .mtls(mtls::verifier())
         .body_limit(100 * 1024)
         // The abuse detectors (issue 22), counted in the rate store (Redis when configured).
         .enumeration(
@@ -440,7 +443,8 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         .route("/api/v1/users/me", get(me_v1))
         .route("/api/v1/orders", get(list_orders_v1))
         .route("/api/admin/openapi.json", get(openapi_document))
-        .route("/api/graphql", post(graphql_endpoint));
+        .route("/api/graphql", post(graphql_endpoint))
+        .route("/api/internal/metrics", get(mtls::metrics));
     state.openapi = openapi(&router).into();
     (router, state)
 }

@@ -468,6 +468,7 @@ fn contract(ep: &Endpoint, rules: Option<&Rules>) {
                 Scheme::StripeWebhook => "stripe_webhook",
                 Scheme::StandardWebhook => "standard_webhook",
                 Scheme::Dpop => "dpop",
+                Scheme::Mtls => "mtls",
             };
             assert!(
                 waived("allowed_schemes") || allowed.iter().any(|a| a == scheme),

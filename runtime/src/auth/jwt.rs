@@ -267,16 +267,23 @@ impl JwtVerifier {
     /// bound to a DPoP key (`cnf.jkt`): it is only accepted with its proof (`auth = "dpop"`).
     pub fn authenticate(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
         let token = self.header_token(parts)?;
-        self.verify(token).and_then(not_dpop_bound)
+        let principal = self.verify_any(token).and_then(not_dpop_bound)?;
+        super::mtls::check_connection_binding(parts, principal)
     }
 
     /// Like [`authenticate`](Self::authenticate), refreshing the JWKS (rate-limited) when the
     /// token names a key the verifier does not have.
     pub async fn authenticate_with_refresh(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
         let token = self.header_token(parts)?;
-        self.verify_with_refresh(token)
-            .await
-            .and_then(not_dpop_bound)
+        let principal = match self.check(token) {
+            Checked::UnknownKey => {
+                self.refresh_unknown_key().await;
+                self.verify_any(token)
+            }
+            checked => checked.into_result(),
+        }
+        .and_then(not_dpop_bound)?;
+        super::mtls::check_connection_binding(parts, principal)
     }
 
     /// The token the request presents where this verifier reads it
@@ -293,20 +300,24 @@ impl JwtVerifier {
         &self.inner.credentials
     }
 
-    /// Verifies a compact JWS with the keys at hand and returns its principal.
+    /// Verifies a compact JWS with the keys at hand and returns its principal. A token bound
+    /// to a client certificate (`cnf.x5t#S256`) is refused: without the request, the binding
+    /// cannot be checked (use [`authenticate`](Self::authenticate)).
     pub fn verify(&self, token: &str) -> Result<Principal, AuthFailure> {
-        match self.check(token) {
-            Checked::Verified(p) => Ok(p),
-            Checked::Failed(f) => Err(f),
-            Checked::UnknownKey => Err(AuthFailure::Invalid),
-        }
+        refuse_bound(self.verify_any(token))
+    }
+
+    /// [`verify`](Self::verify), bound tokens included (the caller checks the binding).
+    pub(crate) fn verify_any(&self, token: &str) -> Result<Principal, AuthFailure> {
+        self.check(token).into_result()
     }
 
     /// Verifies a compact JWS; an unknown key triggers a JWKS refresh (at most one per
-    /// [`JwksSource::min_refresh_interval`]) and one more attempt.
+    /// [`JwksSource::min_refresh_interval`]) and one more attempt. A certificate-bound token
+    /// is refused, as by [`verify`](Self::verify).
     pub async fn verify_with_refresh(&self, token: &str) -> Result<Principal, AuthFailure> {
         match self.check(token) {
-            Checked::Verified(p) => Ok(p),
+            Checked::Verified(p) => refuse_bound(Ok(p)),
             Checked::Failed(f) => Err(f),
             Checked::UnknownKey => {
                 self.refresh_unknown_key().await;
@@ -547,10 +558,11 @@ impl JwtVerifier {
             }
         }
         let dpop_jkt = dpop_jkt(claims)?;
-        Some((
-            Principal::new(subject, roles, scopes, AuthScheme::Jwt).with_dpop_jkt(dpop_jkt),
-            exp,
-        ))
+        let certificate = super::mtls::confirmation_x5t(claims)?;
+        let principal =
+            Principal::bound_to_certificate(subject, roles, scopes, AuthScheme::Jwt, certificate)
+                .with_dpop_jkt(dpop_jkt);
+        Some((principal, exp))
     }
 }
 
@@ -581,6 +593,25 @@ pub(crate) fn not_dpop_bound(principal: Principal) -> Result<Principal, AuthFail
     match principal.dpop_jkt() {
         Some(_) => Err(AuthFailure::Invalid),
         None => Ok(principal),
+    }
+}
+
+/// `Invalid` for a principal whose token is bound to a certificate (RFC 8705): where no
+/// request is at hand, the binding cannot be checked.
+fn refuse_bound(outcome: Result<Principal, AuthFailure>) -> Result<Principal, AuthFailure> {
+    match outcome {
+        Ok(p) if p.certificate_thumbprint().is_some() => Err(AuthFailure::Invalid),
+        other => other,
+    }
+}
+
+impl Checked {
+    fn into_result(self) -> Result<Principal, AuthFailure> {
+        match self {
+            Checked::Verified(p) => Ok(p),
+            Checked::Failed(f) => Err(f),
+            Checked::UnknownKey => Err(AuthFailure::Invalid),
+        }
     }
 }
 

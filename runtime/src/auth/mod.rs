@@ -7,6 +7,7 @@ pub mod dpop;
 pub mod hmac;
 mod jwks;
 pub mod jwt;
+pub mod mtls;
 pub mod signature;
 pub mod signature_base;
 mod strict_json;
@@ -38,6 +39,8 @@ struct PrincipalInner {
     rate_key: u64,
     /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`, RFC 9449 §6.1).
     dpop_jkt: Option<Box<str>>,
+    /// RFC 8705: the SHA-256 of the client certificate a JWT is bound to (`cnf.x5t#S256`).
+    certificate_thumbprint: Option<[u8; 32]>,
 }
 
 /// SipHash with a per-process random key: a caller who picks a subject cannot aim for
@@ -53,6 +56,18 @@ impl Principal {
         scopes: Vec<String>,
         scheme: AuthScheme,
     ) -> Self {
+        Self::bound_to_certificate(subject, roles, scopes, scheme, None)
+    }
+
+    /// A principal whose credential is bound to the client certificate with this SHA-256
+    /// thumbprint (RFC 8705), when `Some`.
+    pub(crate) fn bound_to_certificate(
+        subject: impl Into<String>,
+        roles: Vec<String>,
+        scopes: Vec<String>,
+        scheme: AuthScheme,
+        certificate_thumbprint: Option<[u8; 32]>,
+    ) -> Self {
         let subject = subject.into();
         let rate_key = std::hash::BuildHasher::hash_one(&*SUBJECT_HASHER, subject.as_str());
         Principal(Arc::new(PrincipalInner {
@@ -61,6 +76,7 @@ impl Principal {
             scopes,
             scheme,
             rate_key,
+            certificate_thumbprint,
             dpop_jkt: None,
         }))
     }
@@ -79,6 +95,11 @@ impl Principal {
     /// if it is: with `auth = "dpop"`, the key that signed this request's proof.
     pub fn dpop_jkt(&self) -> Option<&str> {
         self.0.dpop_jkt.as_deref()
+    }
+
+    /// The certificate thumbprint the credential is bound to (RFC 8705), if any.
+    pub(crate) fn certificate_thumbprint(&self) -> Option<[u8; 32]> {
+        self.0.certificate_thumbprint
     }
 
     /// The subject (`sub` claim, key owner, client id).
@@ -193,6 +214,9 @@ impl AuthFailure {
                 (AuthScheme::StandardWebhook, _) => "Webhook-Signature realm=\"api\"",
                 // Without an error: a request that used DPoP gets its error from the verifier.
                 (AuthScheme::Dpop, _) => dpop::CHALLENGE,
+                // No HTTP authentication scheme exists for a TLS client certificate; the
+                // challenge names what is missing (RFC 9110 allows any token).
+                (AuthScheme::Mtls, _) => "ClientCertificate realm=\"api\"",
             };
             problem = problem.with_header(
                 http::header::WWW_AUTHENTICATE,
@@ -220,7 +244,8 @@ pub(crate) fn credential_in_query(parts: &Parts, schemes: &[AuthScheme]) -> bool
             | AuthScheme::Signature
             | AuthScheme::GithubWebhook
             | AuthScheme::StripeWebhook
-            | AuthScheme::StandardWebhook => &[],
+            | AuthScheme::StandardWebhook
+            | AuthScheme::Mtls => &[],
         }
     };
     if schemes.iter().all(|s| names(s).is_empty()) {

@@ -178,6 +178,7 @@ pub(super) fn check_endpoint<S>(
             AuthScheme::ApiKey => engine.api_keys.is_some(),
             AuthScheme::Hmac => engine.hmac.is_some(),
             AuthScheme::Dpop => engine.jwt.is_some() && engine.dpop.is_some(),
+            AuthScheme::Mtls => crate::auth::mtls::configured(engine),
             other => engine.signed.configured(*other).unwrap_or(false),
         };
         assert!(
@@ -194,6 +195,7 @@ pub(super) fn check_endpoint<S>(
                 AuthScheme::StripeWebhook => "; call `Security::builder().stripe_webhook(...)`",
                 AuthScheme::StandardWebhook => "; call `Security::builder().standard_webhook(...)`",
                 AuthScheme::Dpop => "; call `Security::builder().jwt(...)` and `.dpop(...)`",
+                AuthScheme::Mtls => "; call `Security::builder().mtls(...)`",
             },
         );
     }
