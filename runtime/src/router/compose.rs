@@ -53,6 +53,10 @@ pub(super) fn join(prefix: &str, path: &str) -> String {
     }
 }
 
+/// What [`walk`] calls for each endpoint: its full path, its pending registration and its
+/// router's ownership status.
+pub(super) type Visit<'a, S> = dyn FnMut(&str, &Pending<S>, Option<OwnerDenial>) + 'a;
+
 /// Calls `each` with the full path, the endpoints and the router's ownership status of every
 /// route, in the order routed; a route whose router chose none takes `inherited` (the status
 /// of the router it was merged or nested into).
@@ -60,7 +64,7 @@ pub(super) fn walk<S>(
     items: &[Item<S>],
     prefix: &str,
     inherited: Option<OwnerDenial>,
-    each: &mut dyn FnMut(&str, &Pending<S>, Option<OwnerDenial>),
+    each: &mut Visit<'_, S>,
 ) {
     for item in items {
         match item {
