@@ -7,6 +7,8 @@ use conduit::Db;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
+const SECRET: &[u8] = b"conduit-http-tests-secret-of-32-bytes!";
+
 struct Server {
     base: String,
     client: Client,
@@ -25,7 +27,7 @@ async fn start() -> Server {
     tokio::spawn(conduit::server::serve_https(
         listener,
         tls,
-        conduit::api::app(db.clone()),
+        conduit::api::app(db.clone(), SECRET),
     ));
     let ca = reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap();
     let client = Client::builder()
