@@ -1,5 +1,5 @@
 //! The HTTP API under `/api`: the 19 endpoints of the RealWorld spec, every one a
-//! `#[secure_endpoint]` with its contract, composed from one router per resource.
+//! `#[secure_endpoint]` with its contract, one module per resource.
 
 mod articles;
 mod comments;
