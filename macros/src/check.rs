@@ -103,6 +103,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         Some(arg) => auth_value(&cx, arg),
     };
     let public = matches!(auth, Some(Auth::None));
+    let optional = matches!(auth, Some(Auth::Optional(_)));
 
     // ---- authorization ------------------------------------------------------------------------
     let any_authenticated = match get(ALLOW) {
@@ -161,6 +162,15 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             "`loader` needs `owner` to name the path parameter it loads by, e.g. `owner = \"order_id\"`",
         );
     }
+    let owner_status = get(OWNER_STATUS).and_then(|arg| owner_status_value(&cx, arg));
+    if let (Some(arg), None) = (get(OWNER_STATUS), get(OWNER)) {
+        cx.error_spanned_by(
+            &arg.key,
+            "`owner_status` sets the status for another principal's resource and needs `owner`; \
+             add `owner = \"<path param>\"` (with a `loader` when the id names a resource), or \
+             remove `owner_status`",
+        );
+    }
 
     if public {
         for key in [ALLOW, ROLES, SCOPES, OWNER] {
@@ -170,6 +180,20 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
                     format!(
                         "`{key}` contradicts `auth = \"none\"`: a public endpoint has no principal \
                          to check; remove `{key}` or require authentication"
+                    ),
+                );
+            }
+        }
+    } else if optional {
+        for key in [ALLOW, ROLES, SCOPES, OWNER] {
+            if let Some(arg) = get(key) {
+                cx.error_spanned_by(
+                    &arg.key,
+                    format!(
+                        "`{key}` contradicts optional authentication (`auth = optional(...)`): an \
+                         anonymous caller has no principal to check; require a credential \
+                         (`auth = \"jwt\"`) to use `{key}`, or remove `{key}` and decide in the \
+                         handler with its `Option<Principal>`"
                     ),
                 );
             }
@@ -525,6 +549,17 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         }
     }
 
+    if optional {
+        for arg in &inputs {
+            if last_segment(&arg.ty).is_some_and(|id| id == "Principal") {
+                cx.error_spanned_by(
+                    &arg.ty,
+                    "with optional authentication (`auth = optional(...)`) the caller may be \
+                     anonymous; take `Option<Principal>`, or require authentication",
+                );
+            }
+        }
+    }
     if public {
         for arg in &inputs {
             if last_segment(&arg.ty).is_some_and(|id| id == "Principal") {
@@ -615,7 +650,9 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
              exception to the policy",
         );
     }
-    if let (Some(arg), None, Some(Auth::Schemes(_))) = (get(REASON), get(WAIVE), &auth) {
+    if let (Some(arg), None, Some(Auth::Schemes(_) | Auth::Optional(_))) =
+        (get(REASON), get(WAIVE), &auth)
+    {
         cx.error_spanned_by(
             &arg.key,
             format!(
@@ -652,6 +689,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             param,
             loader,
             binding: owner_bind,
+            status: owner_status,
         }),
         rate,
         fields,
@@ -834,6 +872,17 @@ fn check_policy(cx: &Ctxt, policy: &PolicyFile, ep: &PolicyInput<'_, '_>) {
         let named: Vec<&LitStr> = match &auth_arg.value {
             RawValue::Str(s) => vec![s],
             RawValue::List { items, .. } => items.iter().collect(),
+            RawValue::Other(syn::Expr::Call(call)) => call
+                .args
+                .iter()
+                .filter_map(|arg| match arg {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => Some(s),
+                    _ => None,
+                })
+                .collect(),
             _ => Vec::new(),
         };
         for scheme in named {
@@ -861,7 +910,7 @@ fn check_policy(cx: &Ctxt, policy: &PolicyFile, ep: &PolicyInput<'_, '_>) {
         }
     }
 
-    if let (true, Some(Auth::Schemes(schemes)), None, false) = (
+    if let (true, Some(Auth::Schemes(schemes) | Auth::Optional(schemes)), None, false) = (
         rules.api_key_requires_scopes,
         ep.auth,
         get(SCOPES),
@@ -911,7 +960,14 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
             "standard_webhook" => Some(Some(Scheme::StandardWebhook)),
             "none" => Some(None),
             other => {
-                cx.error_spanned_by(s, unknown(other, "auth scheme", AUTH_SCHEMES));
+                let message = match other.strip_suffix('?') {
+                    Some(base) if AUTH_SCHEMES.contains(&base) && base != "none" => format!(
+                        "unknown auth scheme `{other}`; for optional authentication write \
+                         `auth = {OPTIONAL}(\"{base}\")`"
+                    ),
+                    _ => unknown(other, "auth scheme", AUTH_SCHEMES),
+                };
+                cx.error_spanned_by(s, message);
                 None
             }
         }
@@ -956,10 +1012,96 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
             }
             ok.then_some(Auth::Schemes(out))
         }
+        RawValue::Other(syn::Expr::Call(call)) if matches!(&*call.func, syn::Expr::Path(p) if p.path.is_ident(OPTIONAL)) =>
+        {
+            if call.args.is_empty() {
+                cx.error_spanned_by(
+                    call,
+                    "`optional()` names no scheme; write `auth = optional(\"jwt\")`",
+                );
+                return None;
+            }
+            let mut out = Vec::new();
+            let mut ok = true;
+            for arg in &call.args {
+                match arg {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => match scheme(s) {
+                        Some(Some(sch)) if out.contains(&sch) => {
+                            cx.error_spanned_by(
+                                s,
+                                format!("auth scheme `{}` is listed twice", s.value()),
+                            );
+                            ok = false;
+                        }
+                        Some(Some(sch)) => out.push(sch),
+                        Some(None) => {
+                            cx.error_spanned_by(
+                                s,
+                                "`none` cannot be optional: `auth = \"none\"` alone makes the \
+                                 endpoint public; `optional(...)` names the schemes whose \
+                                 credentials are read when presented, e.g. `optional(\"jwt\")`",
+                            );
+                            ok = false;
+                        }
+                        None => ok = false,
+                    },
+                    other => {
+                        cx.error_spanned_by(
+                            other,
+                            "`optional(...)` takes scheme names as strings: \
+                             `auth = optional(\"jwt\", \"api_key\")`",
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            ok.then_some(Auth::Optional(out))
+        }
         other => {
             cx.error_spanned_by(
                 value_tokens(other),
-                "`auth` takes a string such as \"jwt\" or a list such as [\"jwt\", \"api_key\"]",
+                "`auth` takes a string such as \"jwt\", a list such as [\"jwt\", \"api_key\"], \
+                 or `optional(\"jwt\")` for optional authentication",
+            );
+            None
+        }
+    }
+}
+
+/// `owner_status = 403`: the status for another principal's resource, 403 or 404.
+fn owner_status_value(cx: &Ctxt, arg: &RawArg) -> Option<u16> {
+    match &arg.value {
+        RawValue::Other(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(int),
+            ..
+        })) => match int.base10_parse::<u16>() {
+            Ok(status @ (403 | 404)) if int.suffix().is_empty() => Some(status),
+            _ => {
+                cx.error_spanned_by(
+                    int,
+                    "`owner_status` is 404 (the default: another's resource looks like none at \
+                     all) or 403 (where a published API specifies it)",
+                );
+                None
+            }
+        },
+        RawValue::Str(s) => {
+            cx.error_spanned_by(
+                s,
+                format!(
+                    "`owner_status` takes a number, not a string: `owner_status = {}`",
+                    s.value().trim()
+                ),
+            );
+            None
+        }
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                "`owner_status` takes 403 or 404: `owner_status = 403`",
             );
             None
         }

@@ -87,7 +87,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     // ---- the policy ------------------------------------------------------------------------
     let auth = match &ep.auth {
         Auth::None => quote!(#private::Authentication::Public),
-        Auth::Schemes(schemes) => {
+        Auth::Schemes(schemes) | Auth::Optional(schemes) => {
             let schemes = schemes.iter().map(|s| match s {
                 Scheme::Jwt => quote!(#private::AuthScheme::Jwt),
                 Scheme::ApiKey => quote!(#private::AuthScheme::ApiKey),
@@ -97,7 +97,10 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 Scheme::StripeWebhook => quote!(#private::AuthScheme::StripeWebhook),
                 Scheme::StandardWebhook => quote!(#private::AuthScheme::StandardWebhook),
             });
-            quote!(#private::Authentication::Required(&[#(#schemes),*]))
+            match &ep.auth {
+                Auth::Optional(_) => quote!(#private::Authentication::Optional(&[#(#schemes),*])),
+                _ => quote!(#private::Authentication::Required(&[#(#schemes),*])),
+            }
         }
     };
     let any_authenticated = ep.any_authenticated;
@@ -130,10 +133,16 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     quote!(#private::OwnerBinding::Field { field: #field })
                 }
             };
+            let denial = match owner.status {
+                None => quote!(::core::option::Option::None),
+                Some(403) => quote!(::core::option::Option::Some(#private::OwnerDenial::Forbidden)),
+                Some(_) => quote!(::core::option::Option::Some(#private::OwnerDenial::NotFound)),
+            };
             quote!(::core::option::Option::Some(#private::Owner {
                 param: #param,
                 loader: #loader,
                 binding: #binding,
+                denial: #denial,
             }))
         }
     };
@@ -289,7 +298,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                         #private::load_owned::<#loader, #s>(parts, state, principal, #param)
                     }
                 },
-                quote_spanned!(loader.span()=> #loader: #private::OwnedResource<#s>,),
+                quote_spanned!(loader.span()=> #loader: #private::LoadOwned<#s>,),
             )
         }
     };
@@ -450,8 +459,13 @@ fn policy_doc(ep: &Endpoint) -> String {
     let mut parts = Vec::new();
     parts.push(match &ep.auth {
         Auth::None => "**Security contract:** public (`auth = \"none\"`)".to_string(),
-        Auth::Schemes(s) => format!(
-            "**Security contract:** auth {}",
+        Auth::Schemes(s) | Auth::Optional(s) => format!(
+            "**Security contract:** auth {}{}",
+            if matches!(ep.auth, Auth::Optional(_)) {
+                "optional: "
+            } else {
+                ""
+            },
             s.iter()
                 .map(|s| match s {
                     Scheme::Jwt => "`jwt`",
@@ -477,6 +491,9 @@ fn policy_doc(ep: &Endpoint) -> String {
     }
     if let Some(owner) = &ep.owner {
         parts.push(format!("owner `{}`", owner.param.value()));
+        if let Some(status) = owner.status {
+            parts.push(format!("{status} if not theirs"));
+        }
     }
     if let Some(rate) = &ep.rate {
         parts.push(format!("rate `{}`", rate.text));

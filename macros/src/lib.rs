@@ -36,12 +36,13 @@ use proc_macro::TokenStream;
 /// # Keys
 /// | key | value | meaning |
 /// |---|---|---|
-/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, a list of them, or `"none"` | who may call; required |
+/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, a list of them, `optional("jwt", ...)`, or `"none"` | who may call; required; see *Optional authentication* |
 /// | `allow` | `"authenticated"` | any authenticated principal (explicit) |
 /// | `roles` | `["admin", ...]` | the principal needs at least one of these roles (else 403) |
 /// | `scopes` | `["reports:read", ...]` | the principal needs every one of these scopes (else 403) |
 /// | `owner` | `"user_id"` | the path parameter the handler binds as `user_id` must equal the principal's subject (else 404); see *Ownership* |
-/// | `loader` | a type implementing `OwnedResource` | with `owner`: load the resource, check its owner (else 404) |
+/// | `loader` | a type implementing `OwnedResource` or `LoadOwned` | with `owner`: load the resource, check its owner (else 404), hand it over as `Owned<T>` |
+/// | `owner_status` | `403` or `404` | with `owner`: the status for a resource that is another principal's (default 404, or the router's `SecureRouter::owner_status`; 403 where a published API specifies it) |
 /// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
 /// | `fields` | `["name", "email"]` | top-level JSON fields the body may carry (others: 422) |
 /// | `graphql` | a `GraphQlLimits` constant: `graphql = LIMITS` | the body is a GraphQL request or batch (its last argument `GraphQlRequest`), under those limits (depth, complexity, aliases, root fields, batch size, introspection role, persisted queries); each operation of a batch costs one request of `rate`; not with `fields` |
@@ -81,6 +82,24 @@ use proc_macro::TokenStream;
 /// is checked at registration the same way; a request whose path holds the name twice (a
 /// nesting prefix repeating it) is answered 404 rather than loading one value while the
 /// handler reads the other.
+///
+/// A `LoadOwned` loader sees more: every path parameter (typed, `request.path::<(String,
+/// u64)>()`, or by name, `request.param("slug")`), the state, the request's extensions (state
+/// added with `axum::Extension`) and its head; `Ok(None)` (no such resource, or not the one
+/// the path names, such as a comment of another article) is always a 404, a resource of
+/// another principal the endpoint's ownership status. Implement it for the router's state type
+/// (`()` for a router without state).
+///
+/// # Optional authentication
+/// `auth = optional("jwt")` (or `optional("jwt", "api_key")`) admits anyone and tells the
+/// handler who is calling when they say: no credential of those schemes is anonymous, a valid
+/// one is that principal, and a credential presented but invalid (expired, forged, another
+/// `Authorization` scheme, in the query string) is a 401, never a silent downgrade to
+/// anonymous. The handler takes `Option<Principal>` (a bare `Principal` does not compile); the
+/// rate limit counts per principal when there is one, per client IP otherwise. `owner`,
+/// `roles`, `scopes` and `allow` do not compile with it: an anonymous caller has none to
+/// check; require a credential for those. It is a call, not a string such as `"jwt?"`, so
+/// that it reads as what it is and a reviewer cannot miss one character.
 ///
 /// # The organisation's policy file
 /// The nearest `secure-endpoint.toml` from the attribute's source file up to the crate root adds
@@ -193,7 +212,8 @@ use proc_macro::TokenStream;
 /// missing; an authenticated endpoint declares no authorization (`owner`, `roles`, `scopes` or
 /// `allow = "authenticated"`); the handler reads a body without `fields`; a key is unknown or
 /// repeated; a rate is malformed; `owner` names a path parameter the handler does not bind;
-/// `owner`, `roles`, `scopes` or `allow` are combined with `auth = "none"`; the fn is not `async`;
+/// `owner`, `roles`, `scopes` or `allow` are combined with `auth = "none"` or
+/// `auth = optional(...)`; `owner_status` is not 403 or 404, or has no `owner`; the fn is not `async`;
 /// `body_limit` is malformed, zero, above 1 GiB, or given without `fields`; `deprecated` or
 /// `sunset` is not a real `YYYY-MM-DD` date (year 1970 to 9999), or `sunset` is before
 /// `deprecated`; `successor` is given without either date, or is not a `/` path or `https://`

@@ -40,6 +40,9 @@ pub(crate) enum Auth {
     None,
     /// One or more schemes, in the order they are tried.
     Schemes(Vec<Scheme>),
+    /// `auth = optional("jwt", ...)`: anonymous without a credential, the principal with a
+    /// valid one, 401 for an invalid one.
+    Optional(Vec<Scheme>),
 }
 
 /// An authentication scheme.
@@ -67,6 +70,8 @@ pub(crate) struct Owner {
     pub(crate) loader: Option<syn::Path>,
     /// Where the handler binds the parameter; `None` only with a loader.
     pub(crate) binding: Option<OwnerBind>,
+    /// `owner_status = 403` (or `404`); `None`: the router's choice.
+    pub(crate) status: Option<u16>,
 }
 
 /// How a `Path` pattern of the handler binds the owner variable, as axum fills it.

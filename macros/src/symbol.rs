@@ -17,11 +17,31 @@ pub(crate) const REASON: &str = "reason";
 pub(crate) const BODY: &str = "body";
 pub(crate) const GRAPHQL: &str = "graphql";
 pub(crate) const FLOW: &str = "flow";
+pub(crate) const OWNER_STATUS: &str = "owner_status";
+
+/// `auth = optional("jwt")`: optional authentication.
+pub(crate) const OPTIONAL: &str = "optional";
 
 /// Every key the attribute accepts, in the order the reference documents them.
 pub(crate) const ALL_KEYS: &[&str] = &[
-    AUTH, ALLOW, ROLES, SCOPES, OWNER, LOADER, RATE, FIELDS, BODY_LIMIT, DEPRECATED, SUNSET,
-    SUCCESSOR, WAIVE, REASON, BODY, GRAPHQL, FLOW,
+    AUTH,
+    ALLOW,
+    ROLES,
+    SCOPES,
+    OWNER,
+    LOADER,
+    RATE,
+    FIELDS,
+    BODY_LIMIT,
+    DEPRECATED,
+    SUNSET,
+    SUCCESSOR,
+    WAIVE,
+    REASON,
+    BODY,
+    GRAPHQL,
+    FLOW,
+    OWNER_STATUS,
 ];
 
 /// Values of `auth`.

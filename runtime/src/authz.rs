@@ -6,7 +6,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
-use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
 use crate::auth::Principal;
@@ -49,6 +48,11 @@ pub(crate) fn check_roles_and_scopes(
 /// `nest("/shops/{order_id}", ...)` around `/orders/{order_id}`) is a 404: loading one of the
 /// two could authorize a resource other than the one the handler reads. When the handler binds
 /// the parameter as well, the router checks at registration that its `Path` reads the same one.
+///
+/// A loader that needs more than the owner parameter (every path parameter, the state held in
+/// extensions) implements [`LoadOwned`](crate::loader::LoadOwned) instead. With
+/// `owner_status = 403` (or [`SecureRouter::owner_status`](crate::SecureRouter::owner_status)),
+/// a resource that exists and is another principal's is a 403 instead.
 pub trait OwnedResource<S>: Sized + Send + Sync + 'static {
     /// Loads the resource with this id; `Ok(None)` when there is none.
     fn load(state: &S, id: &str) -> impl Future<Output = Result<Option<Self>, Problem>> + Send;
@@ -61,7 +65,7 @@ pub trait OwnedResource<S>: Sized + Send + Sync + 'static {
 #[derive(Debug)]
 pub struct Owned<T>(pub T);
 
-struct Slot<T>(Arc<Mutex<Option<T>>>);
+pub(crate) struct Slot<T>(pub(crate) Arc<Mutex<Option<T>>>);
 
 impl<T> Clone for Slot<T> {
     fn clone(&self) -> Self {
@@ -80,47 +84,6 @@ impl<S: Send + Sync, T: Send + Sync + 'static> FromRequestParts<S> for Owned<T> 
             .map(Owned)
             // Only reachable when `Owned<T>` is used without `loader = T`: a programming error.
             .ok_or_else(Problem::internal)
-    }
-}
-
-/// The percent-decoded value of the path parameter `param`, as axum hands it to `Path`; `None`
-/// unless the request has exactly one parameter of that name. A name repeated by a nesting
-/// prefix (`nest("/orgs/{id}", ...)` around `/items/{id}`) names two values, and picking one
-/// could load a resource other than the one the handler reads: such a request is refused.
-async fn unique_path_param(parts: &mut Parts, param: &str) -> Option<String> {
-    let params = axum::extract::RawPathParams::from_request_parts(parts, &())
-        .await
-        .ok()?;
-    let mut values = params.iter().filter(|(k, _)| *k == param).map(|(_, v)| v);
-    match (values.next(), values.next()) {
-        (Some(value), None) => Some(value.to_owned()),
-        _ => None,
-    }
-}
-
-#[doc(hidden)]
-pub async fn load_owned<T: OwnedResource<S>, S: Send + Sync>(
-    parts: &mut Parts,
-    state: &S,
-    principal: &Principal,
-    param: &'static str,
-) -> Result<(), Response> {
-    let Some(id) = unique_path_param(parts, param).await else {
-        return Err(Problem::not_found()
-            .with_reason("not_owner")
-            .into_response());
-    };
-    match T::load(state, &id).await {
-        Ok(Some(resource)) if resource.owner_id() == principal.subject() => {
-            parts
-                .extensions
-                .insert(Slot(Arc::new(Mutex::new(Some(resource)))));
-            Ok(())
-        }
-        Ok(_) => Err(Problem::not_found()
-            .with_reason("not_owner")
-            .into_response()),
-        Err(problem) => Err(problem.into_response()),
     }
 }
 
@@ -446,6 +409,7 @@ mod tests {
             param: "user_id",
             loader: None,
             binding,
+            denial: None,
         }
     }
 

@@ -51,6 +51,8 @@ pub(crate) struct Engine {
     pub(crate) problem_renderer: Option<Renderer>,
     /// Flow budgets and abuse detectors.
     pub(crate) abuse: crate::abuse::Abuse,
+    /// Where API keys are read; `None`: `X-API-Key`.
+    pub(crate) api_key_credentials: Option<crate::auth::credential::Credentials>,
 }
 
 impl Engine {
@@ -90,6 +92,7 @@ pub struct SecurityBuilder {
     rate_max_keys: usize,
     problem_renderer: Option<Renderer>,
     pub(crate) abuse: crate::abuse::AbuseConfig,
+    api_key_credentials: Option<crate::auth::credential::Credentials>,
 }
 
 fn shared_limiter(
@@ -127,6 +130,7 @@ impl Security {
             rate_max_keys: crate::rate::DEFAULT_MAX_KEYS,
             problem_renderer: None,
             abuse: crate::abuse::AbuseConfig::default(),
+            api_key_credentials: None,
         }
     }
 }
@@ -350,6 +354,7 @@ impl SecurityBuilder {
                 rate_max_keys: self.rate_max_keys,
                 problem_renderer: self.problem_renderer,
                 abuse,
+                api_key_credentials: self.api_key_credentials,
             }),
         }
     }
@@ -387,5 +392,18 @@ impl Security {
         crate::response::RenderingSecurityLayer {
             renderer: self.engine.problem_renderer.clone(),
         }
+    }
+}
+
+impl SecurityBuilder {
+    /// Where `auth = "api_key"` endpoints read the key (default: the `X-API-Key` header):
+    /// another header, an `Authorization` scheme, or a cookie (with its CSRF check); the 401's
+    /// `WWW-Authenticate` names them. See [`credential`](crate::auth::credential).
+    pub fn api_key_credentials(
+        mut self,
+        credentials: crate::auth::credential::Credentials,
+    ) -> Self {
+        self.api_key_credentials = Some(credentials);
+        self
     }
 }

@@ -58,6 +58,15 @@ pub struct InventoryEntry {
     /// That flow's budgets as the router enforces them (`per client IP 10/1m, total 1000/1m`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow_budget: Option<String>,
+    /// `true` for `auth = optional(...)`: anonymous callers are admitted, a credential that
+    /// does not verify is refused; omitted when `false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional_auth: bool,
+    /// `403` when another principal's resource is answered 403 (`owner_status = 403`, or the
+    /// router's [`owner_status`](crate::SecureRouter::owner_status)); omitted for the default,
+    /// 404.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_status: Option<u16>,
 }
 
 impl InventoryEntry {
@@ -69,7 +78,9 @@ impl InventoryEntry {
             handler: p.handler,
             auth: match p.auth {
                 Authentication::Public => Vec::new(),
-                Authentication::Required(s) => s.iter().map(|s| s.as_str()).collect(),
+                Authentication::Required(s) | Authentication::Optional(s) => {
+                    s.iter().map(|s| s.as_str()).collect()
+                }
             },
             public: p.auth == Authentication::Public,
             any_authenticated: a.any_authenticated,
@@ -78,10 +89,10 @@ impl InventoryEntry {
             owner: a.owner.map(|o| o.param),
             loader: a.owner.and_then(|o| o.loader),
             rate: p.rate.map(|r| r.to_string()),
-            rate_key: if p.auth == Authentication::Public {
-                "client_ip"
-            } else {
-                "principal"
+            rate_key: match p.auth {
+                Authentication::Public => "client_ip",
+                Authentication::Optional(_) => "principal_or_client_ip",
+                Authentication::Required(_) => "principal",
             },
             fields: p.fields.map(<[_]>::to_vec),
             body_limit: p.body_limit,
@@ -94,6 +105,12 @@ impl InventoryEntry {
             reason: p.reason,
             flow: p.flow,
             flow_budget: None,
+            optional_auth: p.auth.is_optional(),
+            owner_status: a
+                .owner
+                .and_then(|o| o.denial)
+                .map(|d| d.status().as_u16())
+                .filter(|s| *s != 404),
         }
     }
 
@@ -159,6 +176,12 @@ impl InventoryEntry {
                 Some(loader) => parts.push(format!("owner: {{{owner}}} via {loader}")),
                 None => parts.push(format!("owner: {{{owner}}}")),
             }
+            if let Some(status) = self.owner_status {
+                parts.push(format!("{status} if not theirs"));
+            }
+        }
+        if self.optional_auth {
+            parts.push("anyone; the principal when a credential is presented".to_owned());
         }
         parts.join("; ")
     }
@@ -189,6 +212,8 @@ impl Inventory {
         for e in &self.endpoints {
             let auth = if e.public {
                 "none".to_owned()
+            } else if e.optional_auth {
+                format!("optional: {}", e.auth.join(", "))
             } else {
                 e.auth.join(", ")
             };
@@ -244,6 +269,8 @@ impl Inventory {
         for e in &self.endpoints {
             let auth = if e.public {
                 "none (public)".to_owned()
+            } else if e.optional_auth {
+                format!("optional: {}, else anonymous", e.auth.join(" or "))
             } else {
                 e.auth.join(" or ")
             };

@@ -66,6 +66,7 @@ pub mod events;
 pub mod exposure;
 pub mod inventory;
 pub mod lifecycle;
+pub mod loader;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod outbound;
@@ -93,6 +94,7 @@ pub use endpoint::EndpointHandler;
 pub use endpoint::SecureEndpoint;
 pub use exposure::{List, SafeResponse};
 pub use inventory::{Inventory, InventoryEntry};
+pub use loader::{LoadContext, LoadOwned};
 pub use perimeter::{mark_https, Https};
 pub use pipeline::ClientIp;
 pub use problem::{FieldError, Problem};
@@ -112,13 +114,14 @@ pub use secure_endpoint_macros::SafeResponse;
 /// Not public API: what the macro's generated code names.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::authz::{load_owned, owner_field_param, OwnedResource};
+    pub use crate::authz::{owner_field_param, OwnedResource};
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
+    pub use crate::loader::{load_owned, LoadOwned};
     pub use crate::pipeline::Stage;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
-        OwnerBinding, RateSpec,
+        OwnerBinding, OwnerDenial, RateSpec,
     };
     pub use crate::Principal;
     pub use axum::body::Body;

@@ -191,6 +191,11 @@ fn description(e: &InventoryEntry) -> String {
     let mut parts = Vec::new();
     if e.public {
         parts.push("Public: no authentication.".to_owned());
+    } else if e.optional_auth {
+        parts.push(format!(
+            "Authentication: optional ({}); without a credential the caller is anonymous, an invalid one is refused with 401.",
+            e.auth.join(" or ")
+        ));
     } else {
         parts.push(format!("Authentication: {}.", e.auth.join(" or ")));
     }
@@ -205,7 +210,8 @@ fn description(e: &InventoryEntry) -> String {
     }
     if let Some(owner) = e.owner {
         parts.push(format!(
-            "Only the owner of `{{{owner}}}` may call it; anyone else gets 404."
+            "Only the owner of `{{{owner}}}` may call it; anyone else gets {}.",
+            e.owner_status.unwrap_or(404)
         ));
     }
     match &e.rate {
@@ -269,6 +275,10 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
                     std::iter::once(*role).chain(e.scopes.iter().copied()),
                 ));
             }
+        }
+        if e.optional_auth {
+            // An empty requirement: anonymous callers are admitted too.
+            requirements.insert(0, SecurityRequirement::default());
         }
         op = op.securities(Some(requirements));
     }
@@ -354,7 +364,7 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     if !e.public {
         add("401", "Unauthorized");
     }
-    if !e.roles.is_empty() || !e.scopes.is_empty() {
+    if !e.roles.is_empty() || !e.scopes.is_empty() || e.owner_status == Some(403) {
         add("403", "Forbidden");
     }
     add("404", "NotFound");
@@ -485,5 +495,70 @@ impl Inventory {
             .components(Some(components.build()))
             .tags(Some(tags.into_iter().map(|t| TagBuilder::new().name(t).build())))
             .build()
+    }
+}
+
+#[cfg(test)]
+mod optional_and_owner_status_tests {
+    use crate::inventory::{Inventory, InventoryEntry};
+    use crate::policy::{
+        AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, Owner, OwnerBinding,
+        OwnerDenial,
+    };
+
+    const BASE: EndpointPolicy = EndpointPolicy {
+        handler: "feed",
+        auth: Authentication::Optional(&[AuthScheme::Jwt]),
+        authorization: Authorization {
+            any_authenticated: false,
+            roles: &[],
+            scopes: &[],
+            owner: None,
+        },
+        rate: None,
+        fields: None,
+        body_limit: None,
+        raw_body: false,
+        graphql: None,
+        lifecycle: Lifecycle::NONE,
+        waivers: &[],
+        reason: None,
+        flow: None,
+    };
+    const OWNED: EndpointPolicy = EndpointPolicy {
+        handler: "delete_comment",
+        auth: Authentication::Required(&[AuthScheme::Jwt]),
+        authorization: Authorization {
+            owner: Some(Owner {
+                param: "id",
+                loader: Some("Comment"),
+                binding: OwnerBinding::Unbound,
+                denial: Some(OwnerDenial::Forbidden),
+            }),
+            ..BASE.authorization
+        },
+        ..BASE
+    };
+
+    #[test]
+    fn optional_auth_admits_anonymous_and_owner_status_lists_403() {
+        let inventory = Inventory::new(vec![
+            InventoryEntry::new(&http::Method::GET, "/feed", &BASE),
+            InventoryEntry::new(&http::Method::DELETE, "/comments/{id}", &OWNED),
+        ]);
+        let doc = serde_json::to_value(inventory.openapi("t", "1", "https://api.example")).unwrap();
+        let feed = &doc["paths"]["/feed"]["get"];
+        assert_eq!(feed["security"], serde_json::json!([{}, {"bearerJwt": []}]));
+        assert!(feed["responses"].get("401").is_some());
+        assert!(feed["description"]
+            .as_str()
+            .unwrap()
+            .contains("optional (jwt)"));
+        let delete = &doc["paths"]["/comments/{id}"]["delete"];
+        assert!(delete["responses"].get("403").is_some());
+        assert!(delete["description"]
+            .as_str()
+            .unwrap()
+            .contains("anyone else gets 403"));
     }
 }

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::auth::jwt::{bearer_token, Checked};
+use crate::auth::jwt::Checked;
 use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, displays_as};
 use crate::body::{read_allowlisted, read_limited, refuse_body};
@@ -40,6 +40,9 @@ pub(crate) struct EndpointRuntime {
     pub(crate) route: Arc<str>,
     /// The endpoint's flow and whether its 404s count toward enumeration.
     pub(crate) abuse: crate::abuse::EndpointAbuse,
+    /// The status for another principal's resource: the endpoint's `owner_status`, else the
+    /// router's, else 404.
+    pub(crate) owner_denial: crate::policy::OwnerDenial,
 }
 
 /// What the pipeline hands a secured handler's extractors ([`Principal`], [`ClientIp`],
@@ -52,6 +55,8 @@ pub(crate) struct RequestContext {
     pub(crate) principal: Option<Principal>,
     /// The body limit an allowlisted body was read under, for `Json` to apply the same.
     pub(crate) body_limit: Option<usize>,
+    /// The status for another principal's resource, for the loader.
+    pub(crate) owner_denial: crate::policy::OwnerDenial,
 }
 
 /// The client's address as the perimeter resolved it (the connection's peer, or the first
@@ -81,15 +86,37 @@ impl EndpointRuntime {
         self.policy.body_limit.unwrap_or(self.engine.body_limit)
     }
 
+    /// The 401 (or 503) for `failure`, with the challenges of the credentials configured.
+    fn refusal(&self, failure: AuthFailure, schemes: &[AuthScheme]) -> Problem {
+        crate::auth::credential::refusal(failure, schemes, |scheme| match scheme {
+            AuthScheme::Jwt => self
+                .engine
+                .jwt
+                .as_ref()
+                .map(|jwt| jwt.credential_locations())
+                .filter(|c| !c.is_bearer_only())
+                .map(|c| (c, "Bearer")),
+            AuthScheme::ApiKey => self
+                .engine
+                .api_key_credentials
+                .as_ref()
+                .map(|c| (c, "ApiKey")),
+            _ => None,
+        })
+    }
+
+    /// The principal one of `schemes` authenticates; `Ok(None)` when the request presents no
+    /// credential of any of them (a refusal, unless authentication is optional). A credential
+    /// presented and refused is always an error.
     async fn authenticate(
         &self,
         parts: &Parts,
         body: &mut Body,
         schemes: &[AuthScheme],
-    ) -> Result<Principal, Problem> {
+    ) -> Result<Option<Principal>, Problem> {
         // A credential in the URL is refused whichever scheme would authenticate the request.
         if crate::auth::credential_in_query(parts, schemes) {
-            return Err(AuthFailure::Invalid.problem(schemes));
+            return Err(self.refusal(AuthFailure::Invalid, schemes));
         }
         let mut failure = AuthFailure::Missing;
         // Which check refused a signed request, for the security event.
@@ -97,7 +124,7 @@ impl EndpointRuntime {
         for scheme in schemes {
             let outcome = match scheme {
                 AuthScheme::Jwt => match &self.engine.jwt {
-                    Some(jwt) => match bearer_token(parts) {
+                    Some(jwt) => match jwt.token(parts).map(|t| t.credential) {
                         Ok(token) => match jwt.check(token) {
                             Checked::Verified(principal) => Ok(principal),
                             Checked::Failed(failure) => Err(failure),
@@ -115,7 +142,14 @@ impl EndpointRuntime {
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::ApiKey => match &self.engine.api_keys {
-                    Some(store) => crate::auth::api_key::authenticate(store.as_ref(), parts).await,
+                    Some(store) => {
+                        crate::auth::api_key::authenticate_from(
+                            store.as_ref(),
+                            parts,
+                            self.engine.api_key_credentials.as_ref(),
+                        )
+                        .await
+                    }
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::Hmac => match &self.engine.hmac {
@@ -136,13 +170,16 @@ impl EndpointRuntime {
                 },
             };
             match outcome {
-                Ok(principal) => return Ok(principal),
+                Ok(principal) => return Ok(Some(principal)),
                 Err(AuthFailure::Invalid) => failure = AuthFailure::Invalid,
                 Err(AuthFailure::Missing) => {}
                 Err(AuthFailure::Unavailable) => return Err(crate::store::unavailable()),
             }
         }
-        let problem = failure.problem(schemes);
+        if failure == AuthFailure::Missing {
+            return Ok(None);
+        }
+        let problem = self.refusal(failure, schemes);
         Err(match (failure, reason) {
             (AuthFailure::Invalid, Some(reason)) => problem.with_reason(reason),
             _ => problem,
@@ -229,8 +266,13 @@ impl EndpointRuntime {
         let principal = match policy.auth {
             Authentication::Public => None,
             Authentication::Required(schemes) => {
-                Some(self.authenticate(parts, body, schemes).await?)
+                match self.authenticate(parts, body, schemes).await? {
+                    Some(principal) => Some(principal),
+                    None => return Err(self.refusal(AuthFailure::Missing, schemes)),
+                }
             }
+            // Anonymous without a credential; a credential that does not verify is a 401.
+            Authentication::Optional(schemes) => self.authenticate(parts, body, schemes).await?,
         };
         seen.principal = principal.clone();
         let subject = match &principal {
@@ -387,6 +429,7 @@ impl EndpointRuntime {
                 client_ip: seen.client_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
                 principal: principal.clone(),
                 body_limit: None,
+                owner_denial: self.owner_denial,
             });
             if let (Some(principal), true) = (&principal, loader) {
                 if let Err(response) = E::load(&mut parts, &state, principal).await {
@@ -446,16 +489,13 @@ impl std::fmt::Debug for Stage<'_> {
 impl Stage<'_> {
     /// Ownership by path parameter: `value` is the owner parameter exactly as the handler
     /// binds it (after axum's percent-decoding and the handler's own type), and must display
-    /// as the principal's subject. The refusal (404, never 403) when it does not.
+    /// as the principal's subject. The refusal (404 unless the contract says 403) when it
+    /// does not.
     #[inline]
     pub fn refuse_owner(&self, value: &dyn std::fmt::Display) -> Option<Response> {
         match self.principal {
             Some(principal) if displays_as(value, principal.subject()) => None,
-            _ => Some(
-                Problem::not_found()
-                    .with_reason("not_owner")
-                    .into_response(),
-            ),
+            _ => Some(self.runtime.owner_denial.problem().into_response()),
         }
     }
 

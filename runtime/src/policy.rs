@@ -46,6 +46,25 @@ pub enum Authentication {
     Public,
     /// One of these schemes must authenticate the caller, tried in this order.
     Required(&'static [AuthScheme]),
+    /// `auth = optional("jwt")`: anyone may call; a caller presenting no credential of these
+    /// schemes is anonymous, one presenting a valid credential is that principal, and one
+    /// presenting a credential that does not verify is refused with 401 (never anonymous).
+    Optional(&'static [AuthScheme]),
+}
+
+impl Authentication {
+    /// The schemes tried, in order; empty when public.
+    pub const fn schemes(&self) -> &'static [AuthScheme] {
+        match self {
+            Authentication::Public => &[],
+            Authentication::Required(schemes) | Authentication::Optional(schemes) => schemes,
+        }
+    }
+
+    /// `true` for `auth = optional(...)`.
+    pub const fn is_optional(&self) -> bool {
+        matches!(self, Authentication::Optional(_))
+    }
 }
 
 /// What an authenticated caller must satisfy.
@@ -73,6 +92,40 @@ pub struct Owner {
     /// `Path` struct by the fields' serde names; the router checks at registration that this
     /// binding reads the route's `{param}`.
     pub binding: OwnerBinding,
+    /// `owner_status = 403`: the status for a resource that is not the caller's; `None`: the
+    /// router's choice ([`SecureRouter::owner_status`](crate::SecureRouter::owner_status)),
+    /// 404 unless it says otherwise.
+    pub denial: Option<OwnerDenial>,
+}
+
+/// What a caller gets for a resource that is not theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OwnerDenial {
+    /// 404, the same as for a resource that does not exist: no existence oracle (the default).
+    #[default]
+    NotFound,
+    /// 403: for APIs whose published contract says so (RealWorld's does); it tells the caller
+    /// that the resource exists.
+    Forbidden,
+}
+
+impl OwnerDenial {
+    /// The status sent.
+    pub const fn status(self) -> http::StatusCode {
+        match self {
+            OwnerDenial::NotFound => http::StatusCode::NOT_FOUND,
+            OwnerDenial::Forbidden => http::StatusCode::FORBIDDEN,
+        }
+    }
+
+    /// The refusal: a problem with this status, recorded as `not_owner`.
+    pub(crate) fn problem(self) -> crate::problem::Problem {
+        match self {
+            OwnerDenial::NotFound => crate::problem::Problem::not_found(),
+            OwnerDenial::Forbidden => crate::problem::Problem::forbidden(),
+        }
+        .with_reason("not_owner")
+    }
 }
 
 /// How a handler binds its owner parameter, as the macro read it from the signature.

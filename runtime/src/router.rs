@@ -249,6 +249,8 @@ pub struct SecureRouter<S = ()> {
     security: Security,
     inventory: Vec<InventoryEntry>,
     versions: Vec<(String, Version)>,
+    /// [`owner_status`](Self::owner_status): the status for another principal's resource.
+    owner_denial: Option<crate::policy::OwnerDenial>,
     _state: PhantomData<fn() -> S>,
 }
 
@@ -277,6 +279,7 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
             security,
             inventory: Vec::new(),
             versions: Vec::new(),
+            owner_denial: None,
             _state: PhantomData,
         }
     }
@@ -303,7 +306,9 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                     (pending.owner_field)(),
                 )
             });
-            if let Authentication::Required(schemes) = policy.auth {
+            if let Authentication::Required(schemes) | Authentication::Optional(schemes) =
+                policy.auth
+            {
                 for scheme in schemes {
                     let available = match scheme {
                         AuthScheme::Jwt => engine.jwt.is_some(),
@@ -343,6 +348,12 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 .max_by_key(|(prefix, _)| prefix.len())
                 .map(|(prefix, v)| (prefix.as_str(), v));
             let lifecycle = LifecycleRuntime::new(&policy.lifecycle, version, path, policy.handler);
+            let owner_denial = policy
+                .authorization
+                .owner
+                .and_then(|o| o.denial)
+                .or(self.owner_denial)
+                .unwrap_or_default();
             let runtime = Arc::new(EndpointRuntime {
                 engine: engine.clone(),
                 policy,
@@ -350,11 +361,15 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
                 lifecycle,
                 route: Arc::from(path),
                 abuse: engine.abuse.endpoint(policy, path),
+                owner_denial,
             });
             method_router = (pending.register)(method_router, runtime);
             let mut entry = InventoryEntry::new(&pending.method, path, policy);
             // The route parameter the owner is read from (a struct field's serde name).
             entry.owner = owner_param.or(entry.owner);
+            if entry.owner.is_some() && owner_denial == crate::policy::OwnerDenial::Forbidden {
+                entry.owner_status = Some(403);
+            }
             entry.flow_budget = policy.flow.and_then(|f| engine.abuse.budget_text(f));
             if let Some((prefix, version)) = version {
                 // The router's version fills in what the endpoint does not declare itself.
@@ -391,6 +406,24 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
             );
         }
         self.versions.push((prefix.to_owned(), version));
+        self
+    }
+
+    /// What endpoints routed after this call answer for a resource that is another
+    /// principal's, when their contract does not say (`owner_status = 403`): 404 by default
+    /// (no existence oracle), [`OwnerDenial::Forbidden`](crate::policy::OwnerDenial) for an
+    /// API whose published contract specifies 403. The inventory shows each endpoint's.
+    ///
+    /// # Panics
+    /// When endpoints with `owner` were routed before this call: choose the status first.
+    pub fn owner_status(mut self, denial: crate::policy::OwnerDenial) -> Self {
+        if let Some(entry) = self.inventory.iter().find(|e| e.owner.is_some()) {
+            panic!(
+                "`SecureRouter::owner_status` must come before the routes it applies to; `{} {}` is already routed",
+                entry.method, entry.path
+            );
+        }
+        self.owner_denial = Some(denial);
         self
     }
 
@@ -505,6 +538,14 @@ fn policy_summary(policy: &EndpointPolicy) -> String {
     let mut parts = Vec::new();
     match policy.auth {
         Authentication::Public => parts.push("public".to_owned()),
+        Authentication::Optional(schemes) => parts.push(format!(
+            "optional {}",
+            schemes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )),
         Authentication::Required(schemes) => parts.push(
             schemes
                 .iter()

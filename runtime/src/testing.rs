@@ -150,6 +150,22 @@ impl<'c> ContractChecker<'c> {
                 self.check_quota(&mut report, e, &name).await;
                 continue;
             }
+            if e.optional_auth {
+                // Anonymous callers are admitted: no credential is not a 401.
+                let (path, _) = self.path_for(e, "probe");
+                match self.send(e, &path, None, None).await.map(|r| r.status()) {
+                    Some(StatusCode::UNAUTHORIZED) => report.failures.push(format!(
+                        "anonymous {name}: 401 on an optional-auth endpoint"
+                    )),
+                    Some(_) => report.passed.push(format!("anonymous {name}")),
+                    None => report
+                        .failures
+                        .push(format!("anonymous {name}: no response")),
+                }
+                self.check_unknown_field(&mut report, e, &name).await;
+                self.check_quota(&mut report, e, &name).await;
+                continue;
+            }
             // 401 without credentials.
             let (path, _) = self.path_for(e, "probe");
             let res = self.send(e, &path, None, None).await;
@@ -334,6 +350,10 @@ impl<'c> ContractChecker<'c> {
             None => report
                 .skipped
                 .push(format!("404 {name} ({scheme}): no credential")),
+            Some(res) if e.owner_status == Some(403) => {
+                self.expect(report, "403", name, Some(res), StatusCode::FORBIDDEN)
+                    .await;
+            }
             Some(res) => {
                 self.expect(report, "404", name, Some(res), StatusCode::NOT_FOUND)
                     .await;

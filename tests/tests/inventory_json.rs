@@ -56,6 +56,10 @@ struct EntryJson {
     flow: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     flow_budget: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    optional_auth: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner_status: Option<u16>,
 }
 
 /// A GraphQL endpoint's limits as read back.
@@ -125,6 +129,8 @@ impl From<&InventoryEntry> for EntryJson {
             reason,
             flow,
             flow_budget,
+            optional_auth,
+            owner_status,
         } = entry;
         EntryJson {
             method: method.clone(),
@@ -150,6 +156,8 @@ impl From<&InventoryEntry> for EntryJson {
             reason: reason.map(str::to_owned),
             flow: flow.map(str::to_owned),
             flow_budget: flow_budget.clone(),
+            optional_auth: *optional_auth,
+            owner_status: *owner_status,
         }
     }
 }
@@ -251,7 +259,12 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         leaked_list(),
         proptest::option::of(leaked()),
     );
-    let flow = (proptest::option::of(leaked()), proptest::option::of(text()));
+    let flow = (
+        proptest::option::of(leaked()),
+        proptest::option::of(text()),
+        any::<bool>(),
+        proptest::option::of(any::<u16>()),
+    );
     (who, what, graphql(), flow).prop_map(
         |(
             (
@@ -269,7 +282,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             ),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
             graphql,
-            (flow, flow_budget),
+            (flow, flow_budget, optional_auth, owner_status),
         )| InventoryEntry {
             method,
             path,
@@ -294,6 +307,8 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             reason,
             flow,
             flow_budget,
+            optional_auth,
+            owner_status,
         },
     )
 }

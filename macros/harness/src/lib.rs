@@ -334,6 +334,20 @@ fn contract(ep: &Endpoint, rules: Option<&Rules>) {
             );
             schemes
         }
+        Auth::Optional(schemes) => {
+            assert!(!schemes.is_empty(), "`{name}` has no scheme");
+            for (i, s) in schemes.iter().enumerate() {
+                assert!(!schemes[..i].contains(s), "`{name}` repeats a scheme");
+            }
+            assert!(
+                !ep.any_authenticated
+                    && roles.is_empty()
+                    && scopes.is_empty()
+                    && ep.owner.is_none(),
+                "optional-auth endpoint `{name}` has an authorization"
+            );
+            schemes
+        }
     };
     for name in roles.iter().chain(&scopes) {
         assert!(

@@ -213,16 +213,35 @@ impl ApiKeyStore for InMemoryApiKeys {
 
 /// Authenticates `X-API-Key` against `store`. A key-like query parameter is refused by the
 /// pipeline before any scheme runs ([`credential_in_query`](super::credential_in_query)).
+#[cfg(test)]
 pub(crate) async fn authenticate(
     store: &dyn ApiKeyStore,
     parts: &Parts,
 ) -> Result<Principal, AuthFailure> {
-    let mut values = parts.headers.get_all(API_KEY_HEADER).iter();
-    let value = values.next().ok_or(AuthFailure::Missing)?;
-    if values.next().is_some() || value.len() > MAX_KEY_LEN || value.is_empty() {
+    authenticate_from(store, parts, None).await
+}
+
+/// Authenticates the key found where `credentials` say (`X-API-Key` when `None`; see
+/// [`SecurityBuilder::api_key_credentials`](crate::SecurityBuilder::api_key_credentials)).
+pub(crate) async fn authenticate_from(
+    store: &dyn ApiKeyStore,
+    parts: &Parts,
+    credentials: Option<&super::credential::Credentials>,
+) -> Result<Principal, AuthFailure> {
+    let key = match credentials {
+        Some(credentials) => credentials.extract(parts)?.credential,
+        None => {
+            let mut values = parts.headers.get_all(API_KEY_HEADER).iter();
+            let value = values.next().ok_or(AuthFailure::Missing)?;
+            if values.next().is_some() || value.is_empty() {
+                return Err(AuthFailure::Invalid);
+            }
+            value.to_str().map_err(|_| AuthFailure::Invalid)?
+        }
+    };
+    if key.len() > MAX_KEY_LEN {
         return Err(AuthFailure::Invalid);
     }
-    let key = value.to_str().map_err(|_| AuthFailure::Invalid)?;
     let hash = sha256(key);
     let record = store
         .find(&hash)

@@ -171,6 +171,8 @@ struct Inner {
     types: Vec<String>,
     claims: ClaimNames,
     cache: Option<TokenCache>,
+    /// Where the token is read (`Authorization: Bearer` by default).
+    credentials: super::credential::Credentials,
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +209,7 @@ pub struct JwtVerifierBuilder {
     types: Vec<String>,
     claims: ClaimNames,
     cache_capacity: usize,
+    credentials: super::credential::Credentials,
 }
 
 impl fmt::Debug for JwtVerifierBuilder {
@@ -244,6 +247,7 @@ impl JwtVerifier {
                 scopes: vec!["scope".into(), "scopes".into()],
             },
             cache_capacity: DEFAULT_TOKEN_CACHE,
+            credentials: super::credential::Credentials::default(),
         }
     }
 
@@ -256,15 +260,29 @@ impl JwtVerifier {
     /// JWKS fetch; see [`authenticate_with_refresh`](Self::authenticate_with_refresh)). A
     /// token in the query string (`access_token`) refuses the request.
     pub fn authenticate(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
-        let token = header_token(parts)?;
+        let token = self.header_token(parts)?;
         self.verify(token)
     }
 
     /// Like [`authenticate`](Self::authenticate), refreshing the JWKS (rate-limited) when the
     /// token names a key the verifier does not have.
     pub async fn authenticate_with_refresh(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
-        let token = header_token(parts)?;
+        let token = self.header_token(parts)?;
         self.verify_with_refresh(token).await
+    }
+
+    /// The token the request presents where this verifier reads it
+    /// ([`JwtVerifierBuilder::credentials`]; `Authorization: Bearer` by default).
+    pub fn token<'a>(
+        &'a self,
+        parts: &'a Parts,
+    ) -> Result<super::credential::Presented<'a>, AuthFailure> {
+        self.inner.credentials.extract(parts)
+    }
+
+    /// Where this verifier reads tokens, for its challenges.
+    pub fn credential_locations(&self) -> &super::credential::Credentials {
+        &self.inner.credentials
     }
 
     /// Verifies a compact JWS with the keys at hand and returns its principal.
@@ -666,6 +684,15 @@ impl JwtVerifierBuilder {
         self
     }
 
+    /// Where the token is read (default `Authorization: Bearer`): another `Authorization`
+    /// scheme (`Credentials::authorization("Token")` for RealWorld-style APIs), a header of
+    /// its own, or a cookie (with its CSRF check), or several; the 401's `WWW-Authenticate`
+    /// names them. See [`credential`](super::credential).
+    pub fn credentials(mut self, credentials: super::credential::Credentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
     /// Keeps up to `capacity` verified tokens (default 10 000); `0` turns the cache off.
     pub fn token_cache(mut self, capacity: usize) -> Self {
         self.cache_capacity = capacity;
@@ -716,17 +743,21 @@ impl JwtVerifierBuilder {
                 types: self.types,
                 claims: self.claims,
                 cache,
+                credentials: self.credentials,
             }),
         })
     }
 }
 
-/// [`bearer_token`], refusing a request that also carries a token in its query string.
-fn header_token(parts: &Parts) -> Result<&str, AuthFailure> {
-    if super::credential_in_query(parts, &[AuthScheme::Jwt]) {
-        return Err(AuthFailure::Invalid);
+impl JwtVerifier {
+    /// [`token`](Self::token), refusing a request that also carries a token in its query
+    /// string.
+    fn header_token<'a>(&'a self, parts: &'a Parts) -> Result<&'a str, AuthFailure> {
+        if super::credential_in_query(parts, &[AuthScheme::Jwt]) {
+            return Err(AuthFailure::Invalid);
+        }
+        self.token(parts).map(|t| t.credential)
     }
-    bearer_token(parts)
 }
 
 /// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750). The

@@ -2,6 +2,7 @@
 
 pub mod api_key;
 mod cache;
+pub mod credential;
 pub mod hmac;
 mod jwks;
 pub mod jwt;
