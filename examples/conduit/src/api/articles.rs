@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use secure_endpoint::{secure_endpoint, Json, Owned, OwnedResource, Principal, Problem, Query};
 
-use super::tokens::user_id;
+use super::tokens::{user_id, viewer};
 use super::{problem, AppState};
 use crate::model::{
     ArticleEnvelope, ArticleList, FeedQuery, ListArticlesQuery, NewArticleRequest,
@@ -35,17 +35,15 @@ impl OwnedResource<AppState> for ArticleAuthor {
 }
 
 /// The most recent articles, filtered by tag, author or favoriting user.
-#[secure_endpoint(
-    auth = "none",
-    reason = "articles are public (RealWorld: optional authentication)"
-)]
+#[secure_endpoint(auth = optional("jwt"))]
 pub(super) async fn list_articles(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     Query(query): Query<ListArticlesQuery>,
 ) -> Result<Json<ArticleList>, Problem> {
     state
         .db
-        .list_articles(query.filter(), query.page(), None)
+        .list_articles(query.filter(), query.page(), viewer(principal.as_ref())?)
         .await
         .map(Json)
         .map_err(problem)
@@ -68,17 +66,15 @@ pub(super) async fn feed(
 }
 
 /// One article.
-#[secure_endpoint(
-    auth = "none",
-    reason = "articles are public (RealWorld: optional authentication)"
-)]
+#[secure_endpoint(auth = optional("jwt"))]
 pub(super) async fn get_article(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleEnvelope>, Problem> {
     state
         .db
-        .article(&slug, None)
+        .article(&slug, viewer(principal.as_ref())?)
         .await
         .map_err(problem)?
         .map(|article| Json(article.into()))
@@ -102,7 +98,7 @@ pub(super) async fn create_article(
 }
 
 /// Changes the caller's own article (title, description, body).
-#[secure_endpoint(auth = "jwt", owner = "slug", loader = ArticleAuthor, fields = ["article"])]
+#[secure_endpoint(auth = "jwt", owner = "slug", loader = ArticleAuthor, owner_status = 403, fields = ["article"])]
 pub(super) async fn update_article(
     State(state): State<AppState>,
     Owned(article): Owned<ArticleAuthor>,
@@ -118,7 +114,7 @@ pub(super) async fn update_article(
 }
 
 /// Deletes the caller's own article (204).
-#[secure_endpoint(auth = "jwt", owner = "slug", loader = ArticleAuthor)]
+#[secure_endpoint(auth = "jwt", owner = "slug", loader = ArticleAuthor, owner_status = 403)]
 pub(super) async fn delete_article(
     State(state): State<AppState>,
     Owned(article): Owned<ArticleAuthor>,

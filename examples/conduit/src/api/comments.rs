@@ -2,24 +2,55 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use secure_endpoint::{secure_endpoint, Json, Principal, Problem};
+use secure_endpoint::{secure_endpoint, Json, LoadContext, LoadOwned, Owned, Principal, Problem};
 
-use super::tokens::user_id;
+use super::tokens::{user_id, viewer};
 use super::{problem, AppState};
 use crate::model::{CommentEnvelope, CommentList, NewCommentRequest};
 
-/// An article's comments, oldest first.
-#[secure_endpoint(
-    auth = "none",
-    reason = "comments are public (RealWorld: optional authentication)"
-)]
+/// A comment's author, loaded for the ownership check of delete: the comment must be on the
+/// article in the path, or it is not found.
+pub(super) struct CommentAuthor {
+    slug: String,
+    id: i64,
+    author: String,
+    author_id: i64,
+}
+
+impl LoadOwned<AppState> for CommentAuthor {
+    async fn load(mut request: LoadContext<'_, AppState>) -> Result<Option<Self>, Problem> {
+        let Ok((slug, id)) = request.path::<(String, i64)>().await else {
+            return Ok(None);
+        };
+        let found = request
+            .state()
+            .db
+            .comment_ref(&slug, id)
+            .await
+            .map_err(problem)?;
+        Ok(found.map(|comment| CommentAuthor {
+            slug,
+            id: comment.id,
+            author: comment.author_id.to_string(),
+            author_id: comment.author_id,
+        }))
+    }
+
+    fn owner_id(&self) -> &str {
+        &self.author
+    }
+}
+
+/// An article's comments, newest first.
+#[secure_endpoint(auth = optional("jwt"))]
 pub(super) async fn list_comments(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     Path(slug): Path<String>,
 ) -> Result<Json<CommentList>, Problem> {
     state
         .db
-        .comments(&slug, None)
+        .comments(&slug, viewer(principal.as_ref())?)
         .await
         .map_err(problem)?
         .map(|comments| Json(CommentList { comments }))
@@ -45,16 +76,14 @@ pub(super) async fn add_comment(
 }
 
 /// Deletes the caller's own comment on the article in the path (204).
-#[secure_endpoint(auth = "jwt", allow = "authenticated")]
+#[secure_endpoint(auth = "jwt", owner = "id", loader = CommentAuthor, owner_status = 403)]
 pub(super) async fn delete_comment(
     State(state): State<AppState>,
-    principal: Principal,
-    Path((slug, id)): Path<(String, i64)>,
+    Owned(comment): Owned<CommentAuthor>,
 ) -> Result<StatusCode, Problem> {
-    let me = user_id(&principal)?;
     match state
         .db
-        .delete_comment(me, &slug, id)
+        .delete_comment(comment.author_id, &comment.slug, comment.id)
         .await
         .map_err(problem)?
     {

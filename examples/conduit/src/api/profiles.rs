@@ -3,22 +3,20 @@
 use axum::extract::{Path, State};
 use secure_endpoint::{secure_endpoint, Json, Principal, Problem};
 
-use super::tokens::user_id;
+use super::tokens::{user_id, viewer};
 use super::{problem, AppState};
 use crate::model::ProfileEnvelope;
 
 /// A user's profile; `following` is the caller's, when a token is sent.
-#[secure_endpoint(
-    auth = "none",
-    reason = "profiles are public (RealWorld: optional authentication)"
-)]
+#[secure_endpoint(auth = optional("jwt"))]
 pub(super) async fn get_profile(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     Path(username): Path<String>,
 ) -> Result<Json<ProfileEnvelope>, Problem> {
     state
         .db
-        .profile(&username, None)
+        .profile(&username, viewer(principal.as_ref())?)
         .await
         .map_err(problem)?
         .map(|profile| Json(profile.into()))

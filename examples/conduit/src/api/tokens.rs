@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use axum::http::{HeaderName, Method};
+use secure_endpoint::auth::credential::Credentials;
 use secure_endpoint::cors::Cors;
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::{Principal, Problem};
@@ -44,6 +45,7 @@ pub(super) fn verifier(secret: &[u8]) -> JwtVerifier {
         .expect("the JWT secret is at least 32 bytes")
         .issuer(ISSUER)
         .audience(AUDIENCE)
+        .credentials(Credentials::authorization("Token"))
         .build()
         .expect("issuer and audience are set")
 }
@@ -66,4 +68,9 @@ pub(super) fn user_id(principal: &Principal) -> Result<i64, Problem> {
         .subject()
         .parse()
         .map_err(|_| Problem::new(axum::http::StatusCode::UNAUTHORIZED).with_code("invalid_token"))
+}
+
+/// The viewer of an optionally authenticated request: `None` when anonymous.
+pub(super) fn viewer(principal: Option<&Principal>) -> Result<Option<i64>, Problem> {
+    principal.map(user_id).transpose()
 }
