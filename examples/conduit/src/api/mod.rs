@@ -15,7 +15,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
 use secure_endpoint::rate::FailureLimiter;
-use secure_endpoint::{FieldError, Problem, SecureRouter, Security};
+use secure_endpoint::{FieldError, Problem, SecureRouter, Security, SecurityBuilder};
 
 pub use errors::realworld_errors;
 pub use tokens::{Tokens, AUDIENCE, ISSUER, TOKEN_TTL};
@@ -94,13 +94,32 @@ pub fn routes(security: Security) -> SecureRouter<AppState> {
 /// The security configuration: `Authorization: Token <jwt>` verified with `secret`, the spec's
 /// error shape, and CORS for a browser front end at `cors_origins`.
 pub fn security(secret: &[u8], cors_origins: &[String]) -> Security {
-    let mut builder = Security::builder()
+    security_builder(secret, cors_origins).build()
+}
+
+/// [`security`] before it is built, for a caller that changes more (limits, events).
+pub fn security_builder(secret: &[u8], cors_origins: &[String]) -> SecurityBuilder {
+    let builder = Security::builder()
         .jwt(tokens::verifier(secret))
         .problem_renderer(realworld_errors);
-    if !cors_origins.is_empty() {
-        builder = builder.cors(tokens::cors(cors_origins));
+    if cors_origins.is_empty() {
+        builder
+    } else {
+        builder.cors(tokens::cors(cors_origins))
     }
-    builder.build()
+}
+
+/// The handlers' state on `db`, tokens signed with `secret` (at least 32 bytes).
+pub fn state(db: Db, secret: &[u8]) -> AppState {
+    AppState {
+        db,
+        tokens: Arc::new(Tokens::new(secret)),
+        login_failures: Arc::new(FailureLimiter::new(
+            "login",
+            5,
+            Duration::from_secs(15 * 60),
+        )),
+    }
 }
 
 /// The whole application on `db`, tokens signed with `secret` (at least 32 bytes).
@@ -110,16 +129,7 @@ pub fn app(db: Db, secret: &[u8]) -> axum::Router {
 
 /// [`app`] with CORS for the browser front ends at `cors_origins`.
 pub fn app_with(db: Db, secret: &[u8], cors_origins: &[String]) -> axum::Router {
-    let state = AppState {
-        db,
-        tokens: Arc::new(Tokens::new(secret)),
-        login_failures: Arc::new(FailureLimiter::new(
-            "login",
-            5,
-            Duration::from_secs(15 * 60),
-        )),
-    };
-    routes(security(secret, cors_origins)).with_state(state)
+    routes(security(secret, cors_origins)).with_state(state(db, secret))
 }
 
 /// A data-layer failure as the client sees it. A taken username or email, or a request the
