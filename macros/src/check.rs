@@ -284,6 +284,10 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         }
         list
     });
+    // Paths (`user.email`, `items[].sku`): well formed and agreeing with each other.
+    let nested = fields
+        .as_ref()
+        .is_some_and(|list| crate::fields::check_paths(&cx, list));
 
     let inputs: Vec<&syn::PatType> = func
         .sig
@@ -318,15 +322,53 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     // `body = "raw"`: the body unparsed, as `Bytes` or `String` (a webhook's payload, whose
     // top-level keys the sender chooses), under the body limit; never with `fields`.
     let raw_body = get(BODY).is_some_and(|arg| match &arg.value {
-        RawValue::Str(s) if BODY_VALUES.contains(&s.value().as_str()) => true,
+        RawValue::Str(s) if BODY_VALUES.contains(&s.value().as_str()) => s.value() == "raw",
         other => {
             cx.error_spanned_by(
                 value_tokens(other),
-                "`body` takes \"raw\": the handler takes the body unparsed, as `Bytes` or `String`",
+                "`body` takes \"raw\" (the handler takes the body unparsed, as `Bytes` or \
+                 `String`) or \"ignored\" (a body may be sent; it is drained unread)",
             );
             false
         }
     });
+    // `body = "ignored"`: a body may be sent and is discarded unread under the limit.
+    let body_ignored = get(BODY)
+        .is_some_and(|arg| matches!(&arg.value, RawValue::Str(s) if s.value() == "ignored"));
+    if body_ignored {
+        let key = &get(BODY).unwrap().key;
+        if get(FIELDS).is_some() {
+            cx.error_spanned_by(
+                key,
+                "`fields` and `body = \"ignored\"` exclude each other: `fields` allowlists a \
+                 body the handler reads, `body = \"ignored\"` drops it unread",
+            );
+        } else if get(GRAPHQL).is_some() {
+            cx.error_spanned_by(
+                key,
+                "`graphql` and `body = \"ignored\"` exclude each other: a GraphQL request is \
+                 its body",
+            );
+        } else if let Some(arg) = inputs.last().filter(|a| is_body_type(&a.ty)) {
+            cx.error_spanned_by(
+                &arg.ty,
+                format!(
+                    "`body = \"ignored\"` drops the body unread, but endpoint `{name}` reads \
+                     it; remove this argument, or declare the body with `fields = [...]` (JSON \
+                     or `Form<T>`) or `body = \"raw\"` (`Bytes`, `String`)"
+                ),
+            );
+        }
+    }
+    // `Form<T>`: a URL-encoded form under the allowlist; its names are flat.
+    let form = fields.is_some() && inputs.last().is_some_and(|a| crate::fields::is_form(&a.ty));
+    if form && nested {
+        cx.error_spanned_by(
+            value_tokens(&get(FIELDS).unwrap().value),
+            "a URL-encoded form (`Form<T>`) has flat names: list them without `.` or `[]`, \
+             or take the body as `Json<T>`",
+        );
+    }
     if raw_body {
         let raw_arg = inputs.last().filter(|a| {
             last_segment(&a.ty).is_some_and(|id| RAW_BODY_EXTRACTORS.iter().any(|b| id == b))
@@ -387,6 +429,8 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         // A malformed `body` value has its own error, which names the fix; a GraphQL body is
         // declared by `graphql`.
         (None, Some(_)) if raw_body || get(BODY).is_some() || get(GRAPHQL).is_some() => {}
+        // An upload has its own errors (`multipart` below).
+        (None, Some(i)) if get(MULTIPART).is_some() || crate::multipart::is_multipart_type(&inputs[i].ty) => {}
         (None, Some(i)) => cx.error_spanned_by(
             &inputs[i].ty,
             format!(
@@ -423,12 +467,13 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     });
     // A handler that reads a body without `fields` already has its error, which says to add
     // `fields`; that also settles `body_limit`.
-    if let (Some(arg), None, None, None, false) = (
+    if let (Some(arg), None, None, None, false, false) = (
         get(BODY_LIMIT),
         get(FIELDS),
         get(GRAPHQL),
         body_arg,
         raw_body,
+        body_ignored,
     ) {
         cx.error_spanned_by(
             &arg.key,
@@ -439,6 +484,32 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             ),
         );
     }
+
+    // ---- multipart: an upload's declared parts -----------------------------------------------------
+    let multipart = get(MULTIPART).and_then(|arg| crate::multipart::parts(&cx, arg));
+    crate::multipart::check_multipart(
+        &cx,
+        &name,
+        &get,
+        body_arg.map(|i| &*inputs[i].ty),
+        multipart.as_deref(),
+        body_limit.as_ref(),
+    );
+    // Without `body_limit`, an upload's total is its parts' `max` plus their framing.
+    let body_limit = match (body_limit, &multipart) {
+        (None, Some(parts)) if !parts.is_empty() => {
+            let bytes = crate::multipart::default_total(parts);
+            Some(BodyLimit {
+                bytes,
+                text: format!(
+                    "{}b (the parts' `max` plus {}b each for boundaries and headers)",
+                    bytes,
+                    crate::multipart::FRAMING_PER_PART
+                ),
+            })
+        }
+        (limit, _) => limit,
+    };
 
     // ---- lifecycle: deprecated, sunset, successor ---------------------------------------------------
     let date = |key: &str| {
@@ -696,6 +767,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         body_limit,
         raw_body,
         graphql,
+        multipart,
         lifecycle: Lifecycle {
             deprecated: deprecated.map(|(date, _)| date),
             sunset: sunset.map(|(date, _)| date),
@@ -706,6 +778,11 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
         waivers,
         reason,
         flow,
+        body: crate::model::BodyDecl {
+            form,
+            nested,
+            ignored: body_ignored,
+        },
     })
 }
 
@@ -935,7 +1012,12 @@ fn check_policy(cx: &Ctxt, policy: &PolicyFile, ep: &PolicyInput<'_, '_>) {
     {
         if limit.bytes > *max_bytes {
             cx.error_spanned_by(
-                value_tokens(&get(BODY_LIMIT).expect("a body limit was checked").value),
+                value_tokens(
+                    &get(BODY_LIMIT)
+                        .or(get(MULTIPART))
+                        .expect("a body limit was checked")
+                        .value,
+                ),
                 format!(
                     "body limit `{}` of endpoint `{name}` is above `{max}`, the most {} allows; \
                      lower it, {}",
@@ -958,7 +1040,21 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
             "github_webhook" => Some(Some(Scheme::GithubWebhook)),
             "stripe_webhook" => Some(Some(Scheme::StripeWebhook)),
             "standard_webhook" => Some(Some(Scheme::StandardWebhook)),
+            "dpop" => Some(Some(Scheme::Dpop)),
+            "mtls" => Some(Some(Scheme::Mtls)),
             "none" => Some(None),
+            // `jwt+dpop`, `DPoP`, `bearer_dpop`...: say how the two forms are written.
+            other if other.to_ascii_lowercase().contains("dpop") => {
+                cx.error_spanned_by(
+                    s,
+                    format!(
+                        "unknown auth scheme `{other}`; a DPoP-bound token (RFC 9449) is \
+                         `auth = \"dpop\"`, and `auth = [\"jwt\", \"dpop\"]` accepts plain \
+                         bearer tokens too"
+                    ),
+                );
+                None
+            }
             other => {
                 let message = match other.strip_suffix('?') {
                     Some(base) if AUTH_SCHEMES.contains(&base) && base != "none" => format!(
@@ -1149,7 +1245,7 @@ fn string_list(cx: &Ctxt, arg: &RawArg, what: &str) -> Vec<LitStr> {
     }
 }
 
-fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
+pub(crate) fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
     match value {
         RawValue::Str(s) => s.to_token_stream(),
         RawValue::List { span, .. } => {
@@ -1495,7 +1591,7 @@ fn is_ident(s: &str) -> bool {
 }
 
 /// The last path segment of a type, seen through references and `Option<...>` is not unwrapped.
-fn last_segment(ty: &Type) -> Option<&Ident> {
+pub(crate) fn last_segment(ty: &Type) -> Option<&Ident> {
     match ty {
         Type::Path(p) => p.path.segments.last().map(|s| &s.ident),
         Type::Paren(p) => last_segment(&p.elem),
@@ -2142,6 +2238,28 @@ mod tests {
             "unknown key `field`; did you mean `fields`?"
         );
         assert!(unknown("zzzzzz", "key", ALL_KEYS).contains("expected one of"));
+    }
+
+    #[test]
+    fn dpop_scheme_and_its_misspellings() {
+        let sig = || {
+            quote!(
+                async fn f() {}
+            )
+        };
+        assert!(errors(quote!(auth = "dpop", allow = "authenticated"), sig()).is_empty());
+        assert!(errors(
+            quote!(auth = ["jwt", "dpop"], allow = "authenticated"),
+            sig()
+        )
+        .is_empty());
+        for spelled in ["jwt+dpop", "DPoP", "bearer_dpop"] {
+            let errs = errors(quote!(auth = #spelled, allow = "authenticated"), sig());
+            assert!(
+                errs.len() == 1 && errs[0].contains("`auth = [\"jwt\", \"dpop\"]` accepts"),
+                "{errs:?}"
+            );
+        }
     }
 
     #[test]

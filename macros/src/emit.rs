@@ -1,6 +1,7 @@
 //! Stage 3: [`Endpoint`] → tokens. The handler becomes a unit struct of the same name carrying a
-//! `const` policy and an extraction wrapper; everything that enforces the policy is runtime code
-//! under `::secure_endpoint::__private`.
+//! `const` policy and an extraction wrapper; the user's function, unchanged, becomes its
+//! associated function `handler` (callable: `show_user::handler(...)`). Everything that enforces
+//! the policy is runtime code under `::secure_endpoint::__private`.
 
 use std::path::Path;
 
@@ -96,6 +97,8 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 Scheme::GithubWebhook => quote!(#private::AuthScheme::GithubWebhook),
                 Scheme::StripeWebhook => quote!(#private::AuthScheme::StripeWebhook),
                 Scheme::StandardWebhook => quote!(#private::AuthScheme::StandardWebhook),
+                Scheme::Dpop => quote!(#private::AuthScheme::Dpop),
+                Scheme::Mtls => quote!(#private::AuthScheme::Mtls),
             });
             match &ep.auth {
                 Auth::Optional(_) => quote!(#private::Authentication::Optional(&[#(#schemes),*])),
@@ -168,6 +171,13 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     let graphql = match &ep.graphql {
         None => quote!(::core::option::Option::None),
         Some(limits) => quote_spanned!(limits.span()=> ::core::option::Option::Some(&#limits)),
+    };
+    let multipart = match &ep.multipart {
+        None => quote!(::core::option::Option::None),
+        Some(parts) => {
+            let parts = crate::multipart::emit(parts, &private);
+            quote!(::core::option::Option::Some(#parts))
+        }
     };
     let lifecycle = lifecycle(&ep.lifecycle, &private);
     let waivers = &ep.waivers;
@@ -268,17 +278,31 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         };
     };
 
-    // The user's function, unchanged, nested inside the wrapper.
+    // The user's function, unchanged, nested in the endpoint's associated function `handler`,
+    // which only calls it: so it stays callable (by other handlers, by unit tests), and,
+    // nested, its name shadows the endpoint's in its own body as it did before the attribute
+    // (in `fn order`, `let order = ...` binds a value; at module level `order` would be the
+    // endpoint's unit struct, and the pattern would not compile).
     let inner_sig = &func.sig;
     let inner_block = &func.block;
+    let output = &func.sig.output;
+    let handler_params = typed.iter().zip(&arg_names).map(|(arg, var)| {
+        let ty = &arg.ty;
+        quote!(#var: #ty)
+    });
     let ret_span = match &func.sig.output {
         ReturnType::Default => func.sig.ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
     };
     // "Fake return edge": an error about the return type points at the user's return type.
     let respond = quote_spanned! {ret_span=>
-        #private::IntoResponse::into_response(#name(#(#arg_names),*).await)
+        #private::IntoResponse::into_response(Self::handler(#(#arg_names),*).await)
     };
+    let handler_doc = format!(
+        "The function `{name_str}` as written, callable directly (from another handler, from a \
+         unit test): `{name_str}::handler(...)`. A direct call runs none of the contract: route \
+         `{name_str}` to have it enforced."
+    );
 
     let (load_fn, loader_bound) = match ep
         .owner
@@ -341,6 +365,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         None => TokenStream::new(),
     };
 
+    let (body_spec, schemas_fn) = body_spec(&ep, &typed, &private);
     let doc_policy = policy_doc(&ep);
     quote! {
         #(#struct_attrs)*
@@ -353,6 +378,18 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
 
         #(#cfgs)*
         const _: () = {
+            // Inside the anonymous const: where the attribute is misplaced (a function in an
+            // `impl` block), it adds no error of its own to the const's.
+            impl #name {
+                #[doc = #handler_doc]
+                #vis async fn handler(#(#handler_params),*) #output {
+                    #(#fn_attrs)*
+                    #inner_sig #inner_block
+
+                    #name(#(#arg_names),*).await
+                }
+            }
+
             #[automatically_derived]
             impl #private::SecureEndpoint for #name {
                 const POLICY: &'static #private::EndpointPolicy = &#private::EndpointPolicy {
@@ -369,10 +406,12 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     body_limit: #body_limit,
                     raw_body: #raw_body,
                     graphql: #graphql,
+                    multipart: #multipart,
                     lifecycle: #lifecycle,
                     waivers: &[#(#waivers),*],
                     reason: #reason,
                     flow: #flow,
+                    body: #body_spec,
                 };
 
                 #owner_field
@@ -381,6 +420,8 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             #track
 
             #responses
+
+            #schemas_fn
 
             #[automatically_derived]
             impl<#s> #private::EndpointHandler<#s> for #name
@@ -393,7 +434,6 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
 
                 #[allow(clippy::manual_async_fn)]
                 fn call<#life>(
-                    self,
                     mut #parts: #private::Parts,
                     #body: #private::Body,
                     #state: #s,
@@ -402,9 +442,6 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 where
                     #s: #life,
                 {
-                    #(#fn_attrs)*
-                    #inner_sig #inner_block
-
                     async move {
                         #owner_first
                         #read_body
@@ -415,6 +452,61 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             }
         };
     }
+}
+
+/// The policy's `BodySpec`, and the function giving the body and response types' schemas
+/// (emitted only when the handler has such a type).
+fn body_spec(
+    ep: &Endpoint,
+    typed: &[&syn::PatType],
+    private: &TokenStream,
+) -> (TokenStream, TokenStream) {
+    let crate::model::BodyDecl {
+        form,
+        nested,
+        ignored,
+    } = ep.body;
+    let request = ep
+        .fields
+        .as_ref()
+        .and(ep.body_arg)
+        .and_then(|i| crate::fields::body_payload(&typed[i].ty));
+    let response = ep.responses.first();
+    if request.is_none() && response.is_none() {
+        if !form && !nested && !ignored {
+            return (quote!(#private::BodySpec::NONE), TokenStream::new());
+        }
+        return (
+            quote!(#private::BodySpec { form: #form, nested: #nested, ignored: #ignored, schemas: ::core::option::Option::None }),
+            TokenStream::new(),
+        );
+    }
+    let schema = |ty: Option<&syn::Type>| match ty {
+        None => quote!(::core::option::Option::None),
+        Some(ty) => quote!(::secure_endpoint::__schema_of!(#ty)),
+    };
+    let (request, response) = (schema(request), schema(response));
+    let chosen = crate::fields::status_chosen(&ep.func.sig.output);
+    let name = Ident::new("__secure_endpoint_schemas", Span::mixed_site());
+    let func = quote! {
+        #[allow(dead_code, clippy::all)]
+        fn #name() -> #private::TypeSchemas {
+            #private::TypeSchemas {
+                request: #request,
+                response: #response,
+                any_success_status: #chosen,
+            }
+        }
+    };
+    (
+        quote!(#private::BodySpec {
+            form: #form,
+            nested: #nested,
+            ignored: #ignored,
+            schemas: ::core::option::Option::Some(#private::Schemas(#name)),
+        }),
+        func,
+    )
 }
 
 /// `Lifecycle::NONE`, or the literal with each date spelled out (its `unix` computed here).
@@ -475,6 +567,8 @@ fn policy_doc(ep: &Endpoint) -> String {
                     Scheme::GithubWebhook => "`github_webhook`",
                     Scheme::StripeWebhook => "`stripe_webhook`",
                     Scheme::StandardWebhook => "`standard_webhook`",
+                    Scheme::Dpop => "`dpop` (DPoP-bound JWT, RFC 9449)",
+                    Scheme::Mtls => "`mtls`",
                 })
                 .collect::<Vec<_>>()
                 .join(" or ")
@@ -501,8 +595,17 @@ fn policy_doc(ep: &Endpoint) -> String {
     if ep.raw_body {
         parts.push("raw body".to_string());
     }
+    if ep.body.ignored {
+        parts.push("body ignored".to_string());
+    }
+    if ep.body.form {
+        parts.push("form body".to_string());
+    }
     if let Some(fields) = &ep.fields {
         parts.push(format!("fields {}", list(fields)));
+    }
+    if let Some(form) = &ep.multipart {
+        parts.push(crate::multipart::doc(form));
     }
     if let Some(limit) = &ep.body_limit {
         parts.push(format!("body limit `{}`", limit.text));

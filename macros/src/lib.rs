@@ -17,7 +17,9 @@ mod ctxt;
 mod emit;
 mod expand;
 mod exposure;
+mod fields;
 mod model;
+mod multipart;
 mod policy_file;
 mod symbol;
 mod syntax;
@@ -36,7 +38,7 @@ use proc_macro::TokenStream;
 /// # Keys
 /// | key | value | meaning |
 /// |---|---|---|
-/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, a list of them, `optional("jwt", ...)`, or `"none"` | who may call; required; see *Optional authentication* |
+/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, `"dpop"` (RFC 9449: a DPoP-bound JWT with its proof), `"mtls"` (a client certificate), a list of them, `optional("jwt", ...)`, or `"none"` | who may call; required; see *Optional authentication* |
 /// | `allow` | `"authenticated"` | any authenticated principal (explicit) |
 /// | `roles` | `["admin", ...]` | the principal needs at least one of these roles (else 403) |
 /// | `scopes` | `["reports:read", ...]` | the principal needs every one of these scopes (else 403) |
@@ -44,15 +46,25 @@ use proc_macro::TokenStream;
 /// | `loader` | a type implementing `OwnedResource` or `LoadOwned` | with `owner`: load the resource, check its owner (else 404), hand it over as `Owned<T>` |
 /// | `owner_status` | `403` or `404` | with `owner`: the status for a resource that is another principal's (default 404, or the router's `SecureRouter::owner_status`; 403 where a published API specifies it) |
 /// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
-/// | `fields` | `["name", "email"]` | top-level JSON fields the body may carry (others: 422) |
+/// | `fields` | `["name", "email"]`, or paths `["user.email", "items[].sku"]` | the JSON fields the body may carry, checked before deserialization at every level a path names (others: 422 naming the full path, e.g. `user.role`, `items[2].price`); with a `Form<T>` body, the form's (flat) names |
 /// | `graphql` | a `GraphQlLimits` constant: `graphql = LIMITS` | the body is a GraphQL request or batch (its last argument `GraphQlRequest`), under those limits (depth, complexity, aliases, root fields, batch size, introspection role, persisted queries); each operation of a batch costs one request of `rate`; not with `fields` |
-/// | `body_limit` | `"100kb"` (`b`, `kb`, `mb`; at most 1 GiB) | with `fields`: this endpoint's body limit instead of the router's (else 413) |
+/// | `body_limit` | `"100kb"` (`b`, `kb`, `mb`; at most 1 GiB) | with `fields`, `body` or `graphql`: this endpoint's body limit instead of the router's (else 413) |
 /// | `body` | `"raw"` | the handler takes the body unparsed as its last argument, `Bytes` or `String`, under the body limit; not with `fields` (webhook payloads) |
+/// | `body` | `"ignored"` | a body may be sent; it is read and discarded under the body limit (413 past it) and the handler takes none; not with `fields` or `graphql` |
+/// | `multipart` | `[part("file", types = ["image/png", "image/jpeg"], max = "1mb"), part("caption", max = "1kb", optional)]` | the body is a `multipart/form-data` upload of exactly these parts, handed over validated as `MultipartForm` (the last argument): unknown, repeated or missing parts 422, a part over its `max` or the body over `body_limit` (default: the parts' `max` plus 4 KiB each) 413, a file part whose bytes are not one of its `types` (image/png, image/jpeg, image/gif, image/webp, image/avif, image/bmp, image/tiff, application/pdf) or not the type it declares 415; a part without `types` is UTF-8 text; file names are never paths; not with `fields`, `body` or `graphql` |
 /// | `deprecated` | `"2026-06-30"` (`YYYY-MM-DD`) | deprecated from that date: responses carry `Deprecation` (RFC 9745) |
 /// | `sunset` | `"2026-12-31"` (`YYYY-MM-DD`) | removed on that date: `Sunset` header (RFC 8594), then 410; not before `deprecated` |
 /// | `successor` | `"/api/v2/users/{user_id}"` or an `https://` URL | with `deprecated` or `sunset`: `Link: <...>; rel="successor-version"` |
 /// | `waive` | `["require_rate", ...]` | rules of the organisation's policy file this endpoint is a reviewed exception to; needs `reason` |
 /// | `reason` | `"internal dashboard"` | why: for a waiver, or a public endpoint; shown in the inventory |
+///
+/// # Paths in `fields`
+/// `"user.email"` allows the key `email` in the object under `user`; `"items[].sku"` the key
+/// `sku` in every object of the array under `items`. A path with an empty segment, an index
+/// (`[0]`: write `[]`), a trailing `[]`, a key listed both as a field and as the parent of
+/// another, or a key that is an object in one path and an array in another, does not compile.
+/// A value a path goes into must be an object (an array for `[]`) or `null` (else 422). A
+/// `Form<T>` body takes flat names only.
 ///
 /// # Ownership
 /// `owner = "user_id"` names the variable a `Path` pattern of the handler binds, and the check
@@ -100,6 +112,27 @@ use proc_macro::TokenStream;
 /// `roles`, `scopes` and `allow` do not compile with it: an anonymous caller has none to
 /// check; require a credential for those. It is a call, not a string such as `"jwt?"`, so
 /// that it reads as what it is and a reviewer cannot miss one character.
+///
+/// # The function stays a function
+/// The endpoint is a unit struct of the handler's name, so that only the secure router can
+/// route it; the function itself, unchanged, is kept as the struct's associated function
+/// `handler`, with the function's visibility and attributes. Other handlers and unit tests call
+/// it directly, and a direct call runs **none** of the contract (no authentication, no limit,
+/// no allowlist): route the endpoint to have it enforced.
+///
+/// ```
+/// use axum::extract::Path;
+/// use secure_endpoint::secure_endpoint;
+///
+/// #[secure_endpoint(auth = "jwt", owner = "user_id")]
+/// async fn greeting(Path(user_id): Path<String>) -> String {
+///     format!("hello {user_id}")
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert_eq!(greeting::handler(Path("alice".to_owned())).await, "hello alice");
+/// # });
+/// ```
 ///
 /// # The organisation's policy file
 /// The nearest `secure-endpoint.toml` from the attribute's source file up to the crate root adds
@@ -214,7 +247,9 @@ use proc_macro::TokenStream;
 /// repeated; a rate is malformed; `owner` names a path parameter the handler does not bind;
 /// `owner`, `roles`, `scopes` or `allow` are combined with `auth = "none"` or
 /// `auth = optional(...)`; `owner_status` is not 403 or 404, or has no `owner`; the fn is not `async`;
-/// `body_limit` is malformed, zero, above 1 GiB, or given without `fields`; `deprecated` or
+/// a path in `fields` is malformed or contradicts another, or a `Form<T>` body lists paths;
+/// `body = "ignored"` is given with a body argument, `fields` or `graphql`;
+/// `body_limit` is malformed, zero, above 1 GiB, or given without a body; `deprecated` or
 /// `sunset` is not a real `YYYY-MM-DD` date (year 1970 to 9999), or `sunset` is before
 /// `deprecated`; `successor` is given without either date, or is not a `/` path or `https://`
 /// URL fit for a `Link` header; a `Json<T>` in the return type serializes as a top-level JSON

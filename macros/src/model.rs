@@ -55,6 +55,9 @@ pub(crate) enum Scheme {
     GithubWebhook,
     StripeWebhook,
     StandardWebhook,
+    Dpop,
+    /// A client certificate (mutual TLS).
+    Mtls,
 }
 
 /// A checked rate: `count` requests per `period_secs`.
@@ -141,6 +144,9 @@ pub(crate) struct Endpoint {
     pub(crate) raw_body: bool,
     /// `graphql = LIMITS`: the body is a GraphQL request or batch, under these limits.
     pub(crate) graphql: Option<syn::Path>,
+    /// `multipart = [part(...), ...]`: the body is a multipart form of these parts, taken as
+    /// `MultipartForm`; `body_limit` is then always set (by default from the parts).
+    pub(crate) multipart: Option<Vec<crate::multipart::Part>>,
     pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,
@@ -153,6 +159,19 @@ pub(crate) struct Endpoint {
     pub(crate) reason: Option<LitStr>,
     /// `flow = "login"`: the business flow the endpoint belongs to (an identifier).
     pub(crate) flow: Option<LitStr>,
+    /// A form body, paths in `fields`, `body = "ignored"`.
+    pub(crate) body: BodyDecl,
+}
+
+/// What the body declarations add to `fields` and `body = "raw"`.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct BodyDecl {
+    /// The allowlisted body is a `Form<T>`.
+    pub(crate) form: bool,
+    /// `fields` holds paths.
+    pub(crate) nested: bool,
+    /// `body = "ignored"`.
+    pub(crate) ignored: bool,
 }
 
 impl Endpoint {

@@ -41,6 +41,8 @@ const SCHEMES: &[&str] = &[
     "github_webhook",
     "stripe_webhook",
     "standard_webhook",
+    "dpop",
+    "mtls",
 ];
 
 /// A policy file that parsed: where it is and what it requires.

@@ -18,6 +18,7 @@ pub(crate) const BODY: &str = "body";
 pub(crate) const GRAPHQL: &str = "graphql";
 pub(crate) const FLOW: &str = "flow";
 pub(crate) const OWNER_STATUS: &str = "owner_status";
+pub(crate) const MULTIPART: &str = "multipart";
 
 /// `auth = optional("jwt")`: optional authentication.
 pub(crate) const OPTIONAL: &str = "optional";
@@ -42,6 +43,7 @@ pub(crate) const ALL_KEYS: &[&str] = &[
     GRAPHQL,
     FLOW,
     OWNER_STATUS,
+    MULTIPART,
 ];
 
 /// Values of `auth`.
@@ -53,11 +55,13 @@ pub(crate) const AUTH_SCHEMES: &[&str] = &[
     "github_webhook",
     "stripe_webhook",
     "standard_webhook",
+    "dpop",
+    "mtls",
     "none",
 ];
 
 /// Values of `body`.
-pub(crate) const BODY_VALUES: &[&str] = &["raw"];
+pub(crate) const BODY_VALUES: &[&str] = &["raw", "ignored"];
 
 /// The extractors a `body = "raw"` handler may take its body with.
 pub(crate) const RAW_BODY_EXTRACTORS: &[&str] = &["Bytes", "String"];
@@ -77,4 +81,9 @@ pub(crate) const BODY_EXTRACTORS: &[&str] = &[
     "Multipart",
     "BodyStream",
     "GraphQlRequest",
+    "MultipartForm",
 ];
+
+/// The extractors of a multipart body: the validated form `multipart = [...]` hands over, and
+/// axum's own, which reads parts unchecked.
+pub(crate) const MULTIPART_EXTRACTORS: &[&str] = &["MultipartForm", "Multipart"];

@@ -31,6 +31,13 @@ use serde::Serialize;
 
 use crate::problem::{FieldError, Problem};
 
+mod form;
+mod paths;
+mod read;
+
+pub use form::{check_form_fields, Form};
+pub(crate) use read::{drain, read_declared};
+
 /// Default largest body an endpoint accepts: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
@@ -293,6 +300,29 @@ pub fn check_fields(body: &[u8], fields: &[&str]) -> Result<(), Problem> {
     key_problem(outcome)
 }
 
+/// Checks that `body` is one JSON object that holds only what `fields` allows, where a field
+/// may be a path: `"user.email"` (the key `email` of the object under `user`) or
+/// `"items[].sku"` (the key `sku` of each object in the array under `items`). Every level a
+/// path names is checked before anything is deserialized; an unknown key is named by its full
+/// path (`user.role`, `items[2].price`), never its value; a key may appear once at any depth;
+/// a value the paths go into must be an object (an array for `[]`) or `null`. Without paths it
+/// accepts exactly what [`check_fields`] accepts.
+pub fn check_paths(body: &[u8], fields: &[&str]) -> Result<(), Problem> {
+    if std::str::from_utf8(body).is_err() {
+        return Err(
+            Problem::bad_request("The request body is not valid JSON.").with_code("malformed_json")
+        );
+    }
+    if nested_deeper_than(body, MAX_JSON_DEPTH) {
+        return Err(
+            Problem::bad_request("The request body nests too deeply.").with_code("json_too_deep")
+        );
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let outcome = paths::check(&mut de, fields).and_then(|outcome| de.end().map(|()| outcome));
+    key_problem(outcome)
+}
+
 /// The keys a GraphQL request object may carry (GraphQL over HTTP).
 pub const GRAPHQL_FIELDS: &[&str] = &["query", "operationName", "variables", "extensions"];
 
@@ -360,6 +390,15 @@ fn key_problem(outcome: Result<KeyOutcome, serde_json::Error>) -> Result<(), Pro
                 field: name,
                 message: "duplicate field".into(),
             }])),
+        Ok(KeyOutcome::Shape(path, expected)) => {
+            Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+                .with_code("invalid_body")
+                .with_detail("The request body does not have the expected shape.")
+                .with_errors(vec![FieldError {
+                    field: path,
+                    message: expected.into(),
+                }]))
+        }
         Ok(KeyOutcome::Unknown(names)) => Err(Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
             .with_code("unknown_fields")
             .with_detail("The request body contains fields this endpoint does not accept.")
@@ -384,6 +423,8 @@ enum KeyOutcome {
     NotAnObject,
     Duplicate(String),
     Unknown(Vec<String>),
+    /// A value a nested path goes into is not an object (or array): its path, what it needs.
+    Shape(String, &'static str),
 }
 
 struct KeyCheck<'f> {

@@ -53,6 +53,10 @@ pub(crate) struct Engine {
     pub(crate) abuse: crate::abuse::Abuse,
     /// Where API keys are read; `None`: `X-API-Key`.
     pub(crate) api_key_credentials: Option<crate::auth::credential::Credentials>,
+    /// DPoP proofs (`auth = "dpop"`), with the tokens verified by `jwt`.
+    pub(crate) dpop: Option<crate::auth::dpop::DpopVerifier>,
+    /// `auth = "mtls"`: client certificates.
+    pub(crate) mtls: Option<crate::auth::mtls::MtlsVerifier>,
 }
 
 impl Engine {
@@ -93,6 +97,8 @@ pub struct SecurityBuilder {
     problem_renderer: Option<Renderer>,
     pub(crate) abuse: crate::abuse::AbuseConfig,
     api_key_credentials: Option<crate::auth::credential::Credentials>,
+    dpop: Option<crate::auth::dpop::DpopVerifier>,
+    mtls: Option<crate::auth::mtls::MtlsVerifier>,
 }
 
 fn shared_limiter(
@@ -131,6 +137,8 @@ impl Security {
             problem_renderer: None,
             abuse: crate::abuse::AbuseConfig::default(),
             api_key_credentials: None,
+            dpop: None,
+            mtls: None,
         }
     }
 }
@@ -355,6 +363,8 @@ impl SecurityBuilder {
                 problem_renderer: self.problem_renderer,
                 abuse,
                 api_key_credentials: self.api_key_credentials,
+                dpop: self.dpop,
+                mtls: self.mtls,
             }),
         }
     }
@@ -404,6 +414,25 @@ impl SecurityBuilder {
         credentials: crate::auth::credential::Credentials,
     ) -> Self {
         self.api_key_credentials = Some(credentials);
+        self
+    }
+
+    /// Verifies `auth = "dpop"` endpoints (RFC 9449): `Authorization: DPoP <JWT>`, the token
+    /// verified by the [`jwt`](Self::jwt) verifier and bound (`cnf.jkt`) to the key of the
+    /// request's `DPoP` proof, which `verifier` checks. See [`dpop`](crate::dpop).
+    pub fn dpop(mut self, verifier: crate::auth::dpop::DpopVerifier) -> Self {
+        self.dpop = Some(verifier);
+        self
+    }
+
+    /// Verifies `auth = "mtls"` endpoints: the client certificate, from the TLS connection
+    /// (served with [`TlsListener`](crate::mtls::TlsListener), which must ask for it) or from
+    /// a trusted proxy's header ([`MtlsVerifier::proxy_header`](crate::mtls::MtlsVerifier::proxy_header)),
+    /// verified against the client CAs and CRLs; the principal is the certificate name the
+    /// verifier's [`Identity`](crate::mtls::Identity) picks. The same source serves
+    /// certificate-bound JWTs (`cnf.x5t#S256`, RFC 8705). See [`crate::mtls`].
+    pub fn mtls(mut self, verifier: crate::auth::mtls::MtlsVerifier) -> Self {
+        self.mtls = Some(verifier);
         self
     }
 }

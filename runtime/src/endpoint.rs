@@ -56,9 +56,10 @@ pub trait EndpointHandler<S>: SecureEndpoint {
     /// Runs the handler's extractors, then the handler. The request comes split, as the
     /// pipeline holds it: a future that took a whole `Request` and split it would hold it
     /// twice. The wrapper extracts the `Path` that binds the owner first and has `stage`
-    /// check it, then has `stage` read the body, then runs the other extractors.
+    /// check it, then has `stage` read the body, then runs the other extractors. An
+    /// associated function, not a method: the router keeps no value of the endpoint, only a
+    /// function pointer (see `router::Serve`).
     fn call<'a>(
-        self,
         parts: Parts,
         body: Body,
         state: S,

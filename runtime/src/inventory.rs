@@ -42,6 +42,9 @@ pub struct InventoryEntry {
     /// A GraphQL endpoint's limits (`graphql = LIMITS`); omitted for other endpoints.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graphql: Option<GraphQlInventory>,
+    /// An upload endpoint's declared parts (`multipart = [...]`); omitted for other endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multipart: Option<Vec<crate::multipart::PartSpec>>,
     /// Deprecated from this date on (`YYYY-MM-DD`).
     pub deprecated: Option<String>,
     /// Removed on this date (`YYYY-MM-DD`).
@@ -67,6 +70,16 @@ pub struct InventoryEntry {
     /// 404.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_status: Option<u16>,
+    /// `true` when the allowlisted body is a URL-encoded form (`Form<T>`); omitted when `false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub form: bool,
+    /// `true` when a body is accepted and discarded unread (`body = "ignored"`); omitted when
+    /// `false`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ignored_body: bool,
+    /// The schemas of the handler's body and response types (for the OpenAPI document).
+    #[serde(skip)]
+    pub schemas: Option<crate::policy::Schemas>,
 }
 
 impl InventoryEntry {
@@ -98,6 +111,7 @@ impl InventoryEntry {
             body_limit: p.body_limit,
             raw_body: p.raw_body,
             graphql: p.graphql.map(GraphQlInventory::new),
+            multipart: p.multipart.map(<[_]>::to_vec),
             deprecated: p.lifecycle.deprecated.map(|d| d.to_string()),
             sunset: p.lifecycle.sunset.map(|d| d.to_string()),
             successor: p.lifecycle.successor.map(str::to_owned),
@@ -111,6 +125,9 @@ impl InventoryEntry {
                 .and_then(|o| o.denial)
                 .map(|d| d.status().as_u16())
                 .filter(|s| *s != 404),
+            form: p.body.form,
+            ignored_body: p.body.ignored,
+            schemas: p.body.schemas,
         }
     }
 
@@ -241,9 +258,14 @@ impl Inventory {
                     Some(limit) => format!("raw body (≤ {})", byte_size(limit)),
                     None => "raw body".to_owned(),
                 },
+                None if e.ignored_body => match e.body_limit {
+                    Some(limit) => format!("body ignored (≤ {})", byte_size(limit)),
+                    None => "body ignored".to_owned(),
+                },
                 None => match &e.graphql {
                     Some(g) => g.text(e.body_limit),
-                    None => "no body".to_owned(),
+                    None => crate::multipart::describe(e.multipart.as_deref(), e.body_limit)
+                        .unwrap_or_else(|| "no body".to_owned()),
                 },
             };
             out.push_str(&format!(
@@ -283,7 +305,8 @@ impl Inventory {
                     let limit = e
                         .body_limit
                         .map_or_else(|| "router limit".to_owned(), byte_size);
-                    format!("JSON with only {} ({limit})", f.join(", "))
+                    let media = if e.form { "form" } else { "JSON" };
+                    format!("{media} with only {} ({limit})", f.join(", "))
                 }
                 None if e.raw_body => {
                     let limit = e
@@ -291,9 +314,16 @@ impl Inventory {
                         .map_or_else(|| "router limit".to_owned(), byte_size);
                     format!("raw bytes, unparsed ({limit})")
                 }
+                None if e.ignored_body => {
+                    let limit = e
+                        .body_limit
+                        .map_or_else(|| "router limit".to_owned(), byte_size);
+                    format!("accepted and discarded unread ({limit})")
+                }
                 None => match &e.graphql {
                     Some(g) => g.text(e.body_limit),
-                    None => "none accepted".to_owned(),
+                    None => crate::multipart::describe(e.multipart.as_deref(), e.body_limit)
+                        .unwrap_or_else(|| "none accepted".to_owned()),
                 },
             };
             out.push_str(&format!("{} {}  [{}]\n", e.method, e.path, e.handler));
@@ -317,7 +347,10 @@ impl Inventory {
             self.endpoints.len(),
             count(&|e| e.public),
             count(&|e| e.rate.is_some()),
-            count(&|e| e.fields.is_some() || e.raw_body || e.graphql.is_some()),
+            count(&|e| e.fields.is_some()
+                || e.raw_body
+                || e.graphql.is_some()
+                || e.multipart.is_some()),
             count(&|e| e.deprecated.is_some() || e.sunset.is_some()),
         ));
         out
@@ -382,7 +415,7 @@ impl GraphQlInventory {
 }
 
 /// `102400` → `100 KiB`: the largest binary unit that divides the size.
-fn byte_size(bytes: usize) -> String {
+pub(crate) fn byte_size(bytes: usize) -> String {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * 1024;
     const GIB: usize = 1024 * 1024 * 1024;
@@ -414,10 +447,12 @@ mod tests {
         body_limit: None,
         raw_body: false,
         graphql: None,
+        multipart: None,
         lifecycle: Lifecycle::NONE,
         waivers: &[],
         reason: None,
         flow: None,
+        body: crate::policy::BodySpec::NONE,
     };
 
     static LIMITED_AND_DEPRECATED: EndpointPolicy = EndpointPolicy {

@@ -67,6 +67,7 @@ pub mod exposure;
 pub mod inventory;
 pub mod lifecycle;
 pub mod loader;
+pub mod multipart;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod outbound;
@@ -84,9 +85,10 @@ pub mod store;
 pub mod testing;
 
 pub use auth::Principal;
-pub use auth::{api_key, hmac, jwt};
+pub use auth::{api_key, dpop, hmac, jwt, mtls};
 pub use auth::{signature, signature_base, webhook};
 pub use authz::{Owned, OwnedResource};
+pub use body::Form;
 pub use body::{Json, Query};
 pub use config::{Security, SecurityBuilder};
 #[doc(hidden)]
@@ -95,6 +97,7 @@ pub use endpoint::SecureEndpoint;
 pub use exposure::{List, SafeResponse};
 pub use inventory::{Inventory, InventoryEntry};
 pub use loader::{LoadContext, LoadOwned};
+pub use multipart::MultipartForm;
 pub use perimeter::{mark_https, Https};
 pub use pipeline::ClientIp;
 pub use problem::{FieldError, Problem};
@@ -103,7 +106,10 @@ pub use router::{SecureMethodRouter, SecureRouter};
 
 /// Routing functions that accept only `#[secure_endpoint]` endpoints.
 pub mod routing {
-    pub use crate::router::{delete, get, patch, post, put, SecureMethodRouter};
+    pub use crate::router::{
+        any, delete, get, head, on, options, patch, post, put, SecureMethodRouter,
+    };
+    pub use axum::routing::MethodFilter;
 }
 
 #[doc(inline)]
@@ -118,11 +124,13 @@ pub mod __private {
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
     pub use crate::loader::{load_owned, LoadOwned};
+    pub use crate::multipart::PartSpec;
     pub use crate::pipeline::Stage;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
         OwnerBinding, OwnerDenial, RateSpec,
     };
+    pub use crate::policy::{BodySpec, Schemas, TypeSchemas};
     pub use crate::Principal;
     pub use axum::body::Body;
     pub use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -145,3 +153,6 @@ pub mod __private {
 
 #[cfg(feature = "graphql")]
 pub mod graphql;
+
+mod in_process;
+pub use in_process::{in_process, in_process_from, IN_PROCESS_CLIENT};

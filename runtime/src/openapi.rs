@@ -12,8 +12,15 @@
 //!   `RateLimit-Policy`, 500;
 //! - `deprecated: true` and the sunset date for endpoints being retired.
 //!
-//! Response bodies are described as JSON without a schema: the handler's types are not known
-//! to the router.
+//! Request and response bodies carry the JSON schemas of the handler's types when they derive
+//! `utoipa::ToSchema` (a request body cut to the allowlisted fields, nested paths included;
+//! see `types`); otherwise a request body shows the allowlist's shape and a response is JSON
+//! without a schema.
+//!
+//! An application that builds its own utoipa document merges the secured router's into it:
+//! `app_doc.merge(router.inventory().openapi(title, version, server))` adds the secured paths,
+//! their security schemes, the problem responses and the types' schemas (utoipa keeps the
+//! application's entry where both have one of the same name).
 
 use std::collections::BTreeMap;
 
@@ -38,6 +45,8 @@ use utoipa::openapi::{
 
 use crate::inventory::{Inventory, InventoryEntry};
 
+mod types;
+
 const PROBLEM_JSON: &str = "application/problem+json";
 
 /// The name of each scheme's entry in `components.securitySchemes`.
@@ -49,6 +58,8 @@ fn scheme_name(scheme: &str) -> &'static str {
         "github_webhook" => "githubWebhook",
         "stripe_webhook" => "stripeWebhook",
         "standard_webhook" => "standardWebhook",
+        "dpop" => "dpop",
+        "mtls" => "mutualTls",
         _ => "hmacSignature",
     }
 }
@@ -227,6 +238,9 @@ fn description(e: &InventoryEntry) -> String {
     if e.raw_body {
         parts.push("Body: raw bytes, unparsed.".to_owned());
     }
+    if let Some(text) = crate::multipart::describe(e.multipart.as_deref(), e.body_limit) {
+        parts.push(format!("Body: {text}."));
+    }
     if let Some(sunset) = &e.sunset {
         parts.push(format!("Sunset: {sunset}."));
     }
@@ -236,7 +250,12 @@ fn description(e: &InventoryEntry) -> String {
     parts.join(" ")
 }
 
-fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
+fn operation(
+    e: &InventoryEntry,
+    operation_id: String,
+    components: &mut types::Components,
+) -> OperationBuilder {
+    let schemas = e.schemas.map(|s| s.get()).unwrap_or_default();
     let mut op = OperationBuilder::new()
         .operation_id(Some(operation_id))
         .summary(Some(e.handler.replace('_', " ")))
@@ -284,23 +303,24 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     }
     // The body, when there is one: exactly the allowed fields.
     if let Some(fields) = &e.fields {
-        let mut schema = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
-            .max_properties(Some(fields.len()));
-        for field in fields {
-            schema = schema.property(*field, ObjectBuilder::new());
-        }
+        // The allowlist's shape, nested paths included, with the body type's schemas.
+        let schema = types::request_schema(fields, schemas.request, components);
+        let media = if e.form {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        };
         let limit = e
             .body_limit
             .map_or_else(|| "the router's limit".to_owned(), |b| format!("{b} bytes"));
         op = op.request_body(Some(
             RequestBodyBuilder::new()
                 .description(Some(format!(
-                    "JSON, uncompressed, at most {limit}; fields other than these are refused before deserialization."
+                    "{}, uncompressed, at most {limit}; fields other than these are refused before deserialization.",
+                    if e.form { "A URL-encoded form" } else { "JSON" }
                 )))
                 .required(Some(Required::True))
-                .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
+                .content(media, ContentBuilder::new().schema(Some(schema)).build())
                 .build(),
         ));
     }
@@ -315,6 +335,21 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
                     "The raw body, unparsed (a signed delivery is verified on these exact bytes), at most {limit}."
                 )))
                 .required(Some(Required::True))
+                .content("*/*", ContentBuilder::new().build())
+                .build(),
+        ));
+    }
+    // `body = "ignored"`: any body, or none, read and discarded unread.
+    if e.ignored_body {
+        let limit = e
+            .body_limit
+            .map_or_else(|| "the router's limit".to_owned(), |b| format!("{b} bytes"));
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some(format!(
+                    "Optional and never read: any body of at most {limit} is discarded."
+                )))
+                .required(Some(Required::False))
                 .content("*/*", ContentBuilder::new().build())
                 .build(),
         ));
@@ -353,10 +388,29 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
                 .build(),
         ));
     }
+    if let Some(parts) = &e.multipart {
+        op = op.request_body(Some(crate::multipart::openapi::request_body(
+            parts,
+            e.body_limit,
+        )));
+    }
     // Answers.
+    // The success body: the handler's `Json<T>` schema when `T: ToSchema`; under `2XX` when
+    // the handler chooses the status (`(StatusCode, Json<T>)`).
+    let ok_content = match schemas.response {
+        Some(response) => ContentBuilder::new()
+            .schema(Some(types::response_schema(response, components)))
+            .build(),
+        None => ContentBuilder::new().build(),
+    };
     let ok = with_cors(ResponseBuilder::new().description("Success."))
-        .content("application/json", ContentBuilder::new().build());
-    let mut responses = ResponsesBuilder::new().response("200", ok);
+        .content("application/json", ok_content);
+    let success = if schemas.any_success_status {
+        "2XX"
+    } else {
+        "200"
+    };
+    let mut responses = ResponsesBuilder::new().response(success, ok);
     let mut add = |status: &str, name: &str| {
         responses = std::mem::take(&mut responses).response(status, reference(name));
     };
@@ -372,10 +426,10 @@ fn operation(e: &InventoryEntry, operation_id: String) -> OperationBuilder {
     if e.sunset.is_some() {
         add("410", "Gone");
     }
-    if e.raw_body {
+    if e.raw_body || e.ignored_body {
         add("413", "PayloadTooLarge");
     }
-    if e.fields.is_some() || e.graphql.is_some() {
+    if e.fields.is_some() || e.graphql.is_some() || e.multipart.is_some() {
         add("413", "PayloadTooLarge");
         add("415", "UnsupportedMediaType");
         add("422", "UnprocessableEntity");
@@ -420,6 +474,7 @@ impl Inventory {
         let mut paths = Paths::new();
         let mut tags = std::collections::BTreeSet::new();
         let mut schemes = std::collections::BTreeSet::new();
+        let mut types = types::Components::new();
         for e in &self.endpoints {
             let Some(m) = method(&e.method) else { continue };
             let id = if uses[e.handler] > 1 {
@@ -429,7 +484,7 @@ impl Inventory {
             };
             tags.insert(tag_of(&e.path));
             schemes.extend(e.auth.iter().copied());
-            let item = PathItem::new(m, operation(e, id));
+            let item = PathItem::new(m, operation(e, id, &mut types));
             match paths.paths.get_mut(&e.path) {
                 Some(existing) => existing.merge_operations(item),
                 None => {
@@ -438,6 +493,9 @@ impl Inventory {
             }
         }
         let mut components = ComponentsBuilder::new().schema("Problem", problem_schema());
+        for (name, schema) in types::unique(types) {
+            components = components.schema(name, schema);
+        }
         for (name, response) in responses() {
             components = components.response(name, response.build());
         }
@@ -470,6 +528,16 @@ impl Inventory {
                     "webhook-signature",
                     "A Standard Webhooks delivery: `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
                 ))),
+                // OpenAPI's `http` type names IANA schemes, but utoipa's list lacks `DPoP`:
+                // described as the header the client writes.
+                "dpop" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                    "Authorization",
+                    "A DPoP-bound JWT (RFC 9449): `Authorization: DPoP <JWT>` and a `DPoP: <proof JWT>` header signed (ES256 or EdDSA) by the key the token's `cnf.jkt` names, with `htm`, `htu`, `iat`, a single-use `jti` and `ath`; the token verified per RFC8725 as for bearer JWTs. Refusals: `WWW-Authenticate: DPoP` with `invalid_dpop_proof`, `use_dpop_nonce` (and `DPoP-Nonce`) or `invalid_token`.",
+                ))),
+                "mtls" => SecurityScheme::MutualTls {
+                    description: Some("A client certificate (mutual TLS), verified against the configured client CAs and CRLs; the principal is read from the certificate. Behind a TLS-terminating proxy, the RFC9440 `Client-Cert` header from trusted proxies only.".into()),
+                    extensions: None,
+                },
                 _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                     "Authorization",
                     "An HMAC-SHA256 request signature: `Authorization: HMAC-SHA256 keyId=…, timestamp=…, nonce=…, signature=…` over the method, path, query, body digest, timestamp and nonce (docs/hmac.md).",
@@ -524,6 +592,8 @@ mod optional_and_owner_status_tests {
         waivers: &[],
         reason: None,
         flow: None,
+        body: crate::policy::BodySpec::NONE,
+        multipart: None,
     };
     const OWNED: EndpointPolicy = EndpointPolicy {
         handler: "delete_comment",

@@ -15,7 +15,7 @@
 //! - **The peer must be known.** A router served without connect info
 //!   (`into_make_service_with_connect_info::<SocketAddr>()`) answers every request with 500
 //!   and logs the fix once, rather than counting every client in one shared bucket. In-process
-//!   (`oneshot`) callers add axum's `MockConnectInfo` layer instead.
+//!   (`oneshot`) tests wrap the router in [`in_process`](crate::in_process) instead.
 //! - **HTTPS.** By default every request must have arrived over TLS: on a listener marked
 //!   [`Https`] (see [`mark_https`]), or from a trusted proxy whose configured scheme source
 //!   says `https`. Anything else is refused with 403, without a redirect (a redirect would
@@ -262,6 +262,19 @@ impl Default for Perimeter {
 impl Perimeter {
     fn trusted(&self, ip: IpAddr) -> bool {
         self.trusted_proxies.iter().any(|net| net.contains(ip))
+    }
+
+    /// `true` when the connection's peer is a trusted proxy: the one decision that lets a
+    /// forwarding header (or an mTLS proxy's `Client-Cert`) be read at all.
+    pub(crate) fn peer_is_trusted_proxy(&self, extensions: &http::Extensions) -> bool {
+        let peer = match extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(addr)) => addr.ip(),
+            None => match extensions.get::<MockConnectInfo<SocketAddr>>() {
+                Some(MockConnectInfo(addr)) => addr.ip(),
+                None => return false,
+            },
+        };
+        self.trusted(canonical(peer))
     }
 
     /// [`client`](Self::client) for a whole request.

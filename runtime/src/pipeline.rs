@@ -9,10 +9,10 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::auth::jwt::Checked;
+use crate::auth::jwt::{not_dpop_bound, Checked};
 use crate::auth::{AuthFailure, Principal};
 use crate::authz::{check_roles_and_scopes, displays_as};
-use crate::body::{read_allowlisted, read_limited, refuse_body};
+use crate::body::{read_limited, refuse_body};
 use crate::config::Engine;
 use crate::lifecycle::LifecycleRuntime;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
@@ -121,12 +121,15 @@ impl EndpointRuntime {
         let mut failure = AuthFailure::Missing;
         // Which check refused a signed request, for the security event.
         let mut reason = None;
+        // A request that used the DPoP scheme and was refused: its challenge names the error.
+        let mut dpop_refusal = None;
         for scheme in schemes {
             let outcome = match scheme {
                 AuthScheme::Jwt => match &self.engine.jwt {
                     Some(jwt) => match jwt.token(parts).map(|t| t.credential) {
                         Ok(token) => match jwt.check(token) {
-                            Checked::Verified(principal) => Ok(principal),
+                            // A DPoP-bound token is refused as `Bearer` (RFC 9449 §7.2).
+                            Checked::Verified(principal) => not_dpop_bound(principal),
                             Checked::Failed(failure) => Err(failure),
                             // A key the verifier may not have yet: one rate-limited JWKS
                             // refresh, then the keys at hand decide. Boxed: a rare path
@@ -134,11 +137,17 @@ impl EndpointRuntime {
                             // request's.
                             Checked::UnknownKey => {
                                 Box::pin(jwt.refresh_unknown_key()).await;
-                                jwt.verify(token)
+                                jwt.verify_any(token).and_then(not_dpop_bound)
                             }
                         },
                         Err(failure) => Err(failure),
-                    },
+                    }
+                    // RFC 8705: a certificate-bound token only with its certificate.
+                    .and_then(|p| crate::auth::mtls::check_binding(&self.engine, parts, p)),
+                    None => Err(AuthFailure::Invalid),
+                },
+                AuthScheme::Mtls => match &self.engine.mtls {
+                    Some(mtls) => mtls.authenticate(&self.engine, parts),
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::ApiKey => match &self.engine.api_keys {
@@ -157,6 +166,23 @@ impl EndpointRuntime {
                     // (one allocation, beside a SHA-256 of the body).
                     Some(hmac) => Box::pin(self.authenticate_hmac(hmac, parts, body)).await?,
                     None => Err(AuthFailure::Invalid),
+                },
+                // Boxed: a proof's checks and the replay store's round trip would otherwise
+                // be part of every request's future.
+                AuthScheme::Dpop => match (&self.engine.jwt, &self.engine.dpop) {
+                    (Some(jwt), Some(dpop)) => {
+                        let https = self.engine.perimeter.client(parts).is_ok_and(|c| c.https);
+                        match Box::pin(dpop.authenticate(jwt, parts, https)).await {
+                            Ok(principal) => Ok(principal),
+                            Err(refusal) => {
+                                if refusal.error.is_some() {
+                                    dpop_refusal = Some(refusal);
+                                }
+                                Err(refusal.failure)
+                            }
+                        }
+                    }
+                    _ => Err(AuthFailure::Invalid),
                 },
                 // RFC 9421 and the webhook formats: boxed like HMAC.
                 signed => match Box::pin(self.authenticate_signed(*signed, parts, body)).await? {
@@ -178,6 +204,9 @@ impl EndpointRuntime {
         }
         if failure == AuthFailure::Missing {
             return Ok(None);
+        }
+        if let (Some(refusal), Some(dpop)) = (dpop_refusal, &self.engine.dpop) {
+            return Err(dpop.problem(&refusal, schemes));
         }
         let problem = self.refusal(failure, schemes);
         Err(match (failure, reason) {
@@ -322,15 +351,35 @@ impl EndpointRuntime {
 
     /// The body the handler may read: the allowlisted JSON, or none at all. Not generic.
     async fn body(&self, parts: &mut Parts, body: Body) -> Result<Body, Problem> {
+        if let Some(spec) = self.policy.multipart {
+            // Validated here; the handler's `MultipartForm` takes the form, not the body.
+            let (limit, timeout) = (self.body_limit(), self.engine.body_timeout);
+            let form = crate::multipart::read_form(parts, body, spec, limit, timeout).await?;
+            parts.extensions.insert(form);
+            return Ok(Body::empty());
+        }
         match self.policy.fields {
             Some(fields) => {
                 let limit = self.body_limit();
-                let bytes =
-                    read_allowlisted(parts, body, fields, limit, self.engine.body_timeout).await?;
+                let bytes = crate::body::read_declared(
+                    parts,
+                    body,
+                    fields,
+                    &self.policy.body,
+                    limit,
+                    self.engine.body_timeout,
+                )
+                .await?;
                 if let Some(context) = parts.extensions.get_mut::<RequestContext>() {
                     context.body_limit = Some(limit);
                 }
                 Ok(Body::from(bytes))
+            }
+            // `body = "ignored"`: read and discarded under the limit; the handler gets none.
+            None if self.policy.body.ignored => {
+                crate::body::drain(parts, body, self.body_limit(), self.engine.body_timeout)
+                    .await
+                    .map(|()| Body::empty())
             }
             // `body = "raw"`: read under the limit (already read, when a signed scheme
             // authenticated the request), no allowlist.
@@ -395,7 +444,6 @@ impl EndpointRuntime {
     /// reason.
     pub(crate) async fn serve<E, S>(
         self: Arc<Self>,
-        endpoint: E,
         request_id: crate::RequestId,
         mut parts: Parts,
         mut body: Body,
@@ -449,7 +497,7 @@ impl EndpointRuntime {
                 runtime: &self,
                 principal: principal.as_ref(),
             };
-            endpoint.call(parts, body, state, stage).await
+            E::call(parts, body, state, stage).await
         };
         if let Some((uri, method, request_id)) = watched {
             if response.status() == http::StatusCode::NOT_FOUND {

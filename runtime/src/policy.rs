@@ -4,6 +4,12 @@ use std::fmt;
 
 use serde::Serialize;
 
+mod body;
+
+#[cfg(feature = "openapi")]
+pub use body::probe;
+pub use body::{BodySpec, SchemaFn, Schemas, TypeSchemas};
+
 /// An authentication scheme named in `auth = ...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +28,11 @@ pub enum AuthScheme {
     StripeWebhook,
     /// A Standard Webhooks delivery (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
     StandardWebhook,
+    /// `Authorization: DPoP <JWT>` with a `DPoP` proof (RFC 9449): a token bound to the key
+    /// that signs each request's proof.
+    Dpop,
+    /// A client certificate: mutual TLS (see [`crate::auth::mtls`]).
+    Mtls,
 }
 
 impl AuthScheme {
@@ -35,6 +46,8 @@ impl AuthScheme {
             AuthScheme::GithubWebhook => "github_webhook",
             AuthScheme::StripeWebhook => "stripe_webhook",
             AuthScheme::StandardWebhook => "standard_webhook",
+            AuthScheme::Dpop => "dpop",
+            AuthScheme::Mtls => "mtls",
         }
     }
 }
@@ -215,6 +228,9 @@ pub struct EndpointPolicy {
     pub raw_body: bool,
     /// `graphql = LIMITS`: the body is a GraphQL request or batch under these limits.
     pub graphql: Option<&'static GraphQlLimits>,
+    /// `multipart = [part(...), ...]`: the body is a multipart form of these parts (see
+    /// [`multipart`](crate::multipart)); its total limit is `body_limit`.
+    pub multipart: Option<&'static [crate::multipart::PartSpec]>,
     /// `deprecated`, `sunset` and `successor`.
     pub lifecycle: Lifecycle,
     /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)
@@ -225,6 +241,8 @@ pub struct EndpointPolicy {
     /// `flow = "login"`: the business flow the endpoint belongs to, whose budgets
     /// ([`SecurityBuilder::flow`](crate::SecurityBuilder::flow)) hold across its endpoints.
     pub flow: Option<&'static str>,
+    /// A form body, paths in `fields`, `body = "ignored"`, and the types' schemas.
+    pub body: BodySpec,
 }
 
 /// A date of an endpoint's lifecycle, checked at compile time (or parsed at start-up).

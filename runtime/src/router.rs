@@ -11,34 +11,63 @@ use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::extract::Request;
 use axum::handler::Handler;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodFilter, MethodRouter};
+use axum::routing::MethodFilter;
 use axum::Router;
 use http::{Method, StatusCode};
 
 use crate::config::Engine;
 use crate::config::Security;
-use crate::events::{dispatch, EventContext, EventKind, SecurityEvent};
-use crate::inventory::{Inventory, InventoryEntry};
-use crate::lifecycle::{LifecycleRuntime, Version};
+use crate::events::{dispatch, EventContext, SecurityEvent};
+use crate::inventory::Inventory;
+use crate::lifecycle::Version;
 use crate::pipeline::{EndpointRuntime, Seen};
-use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
+use crate::policy::{Authentication, EndpointPolicy};
 use crate::problem::{Problem, Renderer};
-use crate::rate::RateSubject;
 use crate::response::{finish, RequestId};
-use crate::{EndpointHandler, SecureEndpoint};
+use crate::EndpointHandler;
 
-type Register<S> = Box<dyn FnOnce(MethodRouter<S>, Arc<EndpointRuntime>) -> MethodRouter<S> + Send>;
+mod compose;
+mod fallback;
+mod method;
+
+use compose::{check_endpoint, entries};
+use fallback::{fallback, guard_fallback, not_found};
+use method::methods_text;
+pub use method::{any, delete, get, head, on, options, patch, post, put};
+
+/// An endpoint's pipeline, type-erased: [`serve_endpoint::<E, S>`](serve_endpoint). One
+/// function pointer per endpoint is all that depends on the endpoint's type; the route axum
+/// holds ([`SecuredRoute`]) does not, so axum's handler machinery is instantiated once per
+/// state type rather than once per endpoint (compile time).
+type Serve<S> =
+    fn(Arc<EndpointRuntime>, RequestId, http::request::Parts, axum::body::Body, S) -> BoxedServe;
+
+type BoxedServe = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// The pipeline of endpoint `E`, boxed (the one allocation every secured request makes).
+fn serve_endpoint<E: EndpointHandler<S>, S: Clone + Send + Sync + 'static>(
+    runtime: Arc<EndpointRuntime>,
+    request_id: RequestId,
+    parts: http::request::Parts,
+    body: axum::body::Body,
+    state: S,
+) -> BoxedServe {
+    Box::pin(runtime.serve::<E, S>(request_id, parts, body, state))
+}
 
 struct Pending<S> {
-    method: Method,
+    /// The methods it answers, one inventory entry each.
+    methods: Vec<Method>,
+    filter: MethodFilter,
     policy: &'static EndpointPolicy,
     /// [`SecureEndpoint::owner_field_param`] of the endpoint.
     owner_field: fn() -> Option<&'static str>,
-    register: Register<S>,
+    serve: Serve<S>,
 }
 
-/// The endpoints of one path, by method. Build it with [`get`], [`post`], [`put`], [`patch`]
-/// or [`delete`] and chain more methods: `get(show_user).put(update_user)`.
+/// The endpoints of one path, by method. Build it with [`get`], [`post`], [`put`], [`patch`],
+/// [`delete`], [`head`], [`options`], [`any`] or [`on`] and chain more methods:
+/// `get(show_user).put(update_user)`.
 #[must_use]
 pub struct SecureMethodRouter<S = ()> {
     pending: Vec<Pending<S>>,
@@ -50,26 +79,33 @@ impl<S> std::fmt::Debug for SecureMethodRouter<S> {
             .entries(
                 self.pending
                     .iter()
-                    .map(|p| (p.method.as_str(), p.policy.handler)),
+                    .map(|p| (methods_text(&p.methods), p.policy.handler)),
             )
             .finish()
     }
 }
 
 /// Routes an endpoint's requests into its enforcing pipeline.
-#[derive(Clone)]
-struct SecuredRoute<E> {
-    endpoint: E,
+struct SecuredRoute<S> {
     runtime: Arc<EndpointRuntime>,
+    serve: Serve<S>,
+}
+
+impl<S> Clone for SecuredRoute<S> {
+    fn clone(&self) -> Self {
+        SecuredRoute {
+            runtime: self.runtime.clone(),
+            serve: self.serve,
+        }
+    }
 }
 
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct SecuredRouteMarker;
 
-impl<E, S> Handler<SecuredRouteMarker, S> for SecuredRoute<E>
+impl<S> Handler<SecuredRouteMarker, S> for SecuredRoute<S>
 where
-    E: EndpointHandler<S>,
     S: Clone + Send + Sync + 'static,
 {
     type Future = Guarded;
@@ -79,26 +115,43 @@ where
         let handler = self.runtime.policy.handler;
         let timeout = self.runtime.engine.request_timeout;
         let renderer = self.runtime.engine.problem_renderer.clone();
+        let (parts, body) = req.into_parts();
+        if parts.method == Method::OPTIONS
+            && self.runtime.engine.cors.is_some()
+            && crate::cors::is_preflight(&parts)
+        {
+            // An `OPTIONS` endpoint: a CORS preflight is still the CORS policy's to answer,
+            // after the same checks as on a path without one (see `fallback`).
+            let engine = self.runtime.engine.clone();
+            let req = Request::from_parts(parts, body);
+            return Guarded {
+                observed: None,
+                inner: Box::pin(async move {
+                    fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED).await
+                }),
+                request_id: Some(request_id),
+                handler,
+                timeout,
+                deadline: None,
+                renderer,
+                finished: true,
+            };
+        }
         let observed = self.runtime.engine.observing().then(|| {
-            let mut ctx = EventContext::of(req.method(), req.headers(), &self.runtime.route);
+            let mut ctx = EventContext::of(&parts.method, &parts.headers, &self.runtime.route);
             ctx.handler = Some(handler);
             ctx.policy = Some(policy_summary(self.runtime.policy));
             Box::new((ctx, self.runtime.engine.clone()))
         });
         Guarded {
             observed,
-            inner: {
-                let (parts, body) = req.into_parts();
-                Box::pin(
-                    self.runtime
-                        .serve(self.endpoint, request_id.clone(), parts, body, state),
-                )
-            },
+            inner: (self.serve)(self.runtime, request_id.clone(), parts, body, state),
             request_id: Some(request_id),
             handler,
             timeout,
             deadline: None,
             renderer,
+            finished: false,
         }
     }
 }
@@ -119,6 +172,8 @@ pub struct Guarded {
     observed: Option<Box<(EventContext, Arc<Engine>)>>,
     /// The application's error format, when configured.
     renderer: Option<Renderer>,
+    /// `inner` finishes its response itself (a CORS preflight answered by the fallback).
+    finished: bool,
 }
 
 impl Future for Guarded {
@@ -156,6 +211,9 @@ impl Future for Guarded {
             }
         };
         let request_id = this.request_id.take().expect("polled after completion");
+        if this.finished {
+            return std::task::Poll::Ready(response);
+        }
         std::task::Poll::Ready(observe(
             this.observed.take(),
             response,
@@ -173,62 +231,6 @@ impl std::fmt::Debug for Guarded {
     }
 }
 
-impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
-    fn on<E: EndpointHandler<S>>(
-        mut self,
-        method: Method,
-        filter: MethodFilter,
-        endpoint: E,
-    ) -> Self {
-        self.pending.push(Pending {
-            method,
-            policy: E::POLICY,
-            owner_field: E::owner_field_param,
-            register: Box::new(move |router, runtime| {
-                router.on(filter, SecuredRoute { endpoint, runtime })
-            }),
-        });
-        self
-    }
-
-    /// Adds a `GET` endpoint (which also answers `HEAD`, under the same policy).
-    pub fn get<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
-        self.on(Method::GET, MethodFilter::GET, endpoint)
-    }
-    /// Adds a `POST` endpoint.
-    pub fn post<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
-        self.on(Method::POST, MethodFilter::POST, endpoint)
-    }
-    /// Adds a `PUT` endpoint.
-    pub fn put<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
-        self.on(Method::PUT, MethodFilter::PUT, endpoint)
-    }
-    /// Adds a `PATCH` endpoint.
-    pub fn patch<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
-        self.on(Method::PATCH, MethodFilter::PATCH, endpoint)
-    }
-    /// Adds a `DELETE` endpoint.
-    pub fn delete<E: EndpointHandler<S>>(self, endpoint: E) -> Self {
-        self.on(Method::DELETE, MethodFilter::DELETE, endpoint)
-    }
-}
-
-macro_rules! top_level {
-    ($($name:ident),*) => {$(
-        #[doc = concat!("A [`SecureMethodRouter`] with a `", stringify!($name), "` endpoint.")]
-        ///
-        /// Only `#[secure_endpoint]` endpoints are accepted: a plain handler does not compile.
-        pub fn $name<E, S>(endpoint: E) -> SecureMethodRouter<S>
-        where
-            E: SecureEndpoint + EndpointHandler<S>,
-            S: Clone + Send + Sync + 'static,
-        {
-            SecureMethodRouter { pending: Vec::new() }.$name(endpoint)
-        }
-    )*};
-}
-top_level!(get, post, put, patch, delete);
-
 /// A router of secured endpoints.
 ///
 /// ```
@@ -243,14 +245,52 @@ top_level!(get, post, put, patch, delete);
 ///     .route("/health", get(health))
 ///     .into_router();
 /// ```
+///
+/// It composes like `axum::Router`: per-module routers are merged ([`merge`](Self::merge))
+/// or nested under a prefix ([`nest`](Self::nest)), wrapped in layers ([`layer`](Self::layer),
+/// [`route_layer`](Self::route_layer)), and given a [`fallback`](Self::fallback). A module
+/// that has no [`Security`] at hand starts from [`SecureRouter::module`]:
+///
+/// ```
+/// use secure_endpoint::{routing::get, secure_endpoint, Security, SecureRouter};
+///
+/// mod users {
+///     use secure_endpoint::{routing::get, secure_endpoint, SecureRouter};
+///
+///     #[secure_endpoint(auth = "none", rate = "10/s")]
+///     async fn list() -> &'static str {
+///         "[]"
+///     }
+///
+///     pub fn router() -> SecureRouter {
+///         SecureRouter::module().route("/users", get(list))
+///     }
+/// }
+///
+/// #[secure_endpoint(auth = "none", rate = "10/s")]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// let secured = SecureRouter::new(Security::builder().build())
+///     .route("/health", get(health))
+///     .nest("/api", users::router()); // GET /api/users, in the inventory as such
+/// assert_eq!(secured.inventory().endpoints[1].path, "/api/users");
+/// // An application router with a fallback of its own takes the secured routes in.
+/// let app = axum::Router::new()
+///     .route("/", axum::routing::get(|| async { "home" }))
+///     .fallback(|| async { "not here" })
+///     .merge(secured);
+/// ```
 #[must_use]
 pub struct SecureRouter<S = ()> {
-    router: Router<S>,
-    security: Security,
-    inventory: Vec<InventoryEntry>,
+    /// `None` for a [`module`](Self::module) router until it is merged or nested.
+    pub(crate) security: Option<Security>,
+    items: Vec<compose::Item<S>>,
     versions: Vec<(String, Version)>,
     /// [`owner_status`](Self::owner_status): the status for another principal's resource.
     owner_denial: Option<crate::policy::OwnerDenial>,
+    fallback: Option<compose::UserFallback<S>>,
     _state: PhantomData<fn() -> S>,
 }
 
@@ -266,7 +306,7 @@ fn under(path: &str, prefix: &str) -> bool {
 impl<S> std::fmt::Debug for SecureRouter<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecureRouter")
-            .field("endpoints", &self.inventory.len())
+            .field("endpoints", &compose::count(&self.items))
             .finish()
     }
 }
@@ -275,10 +315,29 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// An empty router enforcing with `security`.
     pub fn new(security: Security) -> Self {
         SecureRouter {
-            router: Router::new(),
-            security,
-            inventory: Vec::new(),
+            security: Some(security),
+            items: Vec::new(),
             versions: Vec::new(),
+            fallback: None,
+            owner_denial: None,
+            _state: PhantomData,
+        }
+    }
+
+    /// An empty router for one module's endpoints (`users::router()`), without a
+    /// [`Security`] of its own: it enforces with the [`Security`] of the router it is
+    /// [merged](Self::merge) or [nested](Self::nest) into. The start-up checks that need the
+    /// configuration (an authentication scheme it lacks, a flow without a budget) run then.
+    ///
+    /// # Panics
+    /// [`into_router`](Self::into_router) panics on a module router that was not merged or
+    /// nested into one made with [`new`](Self::new).
+    pub fn module() -> Self {
+        SecureRouter {
+            security: None,
+            items: Vec::new(),
+            versions: Vec::new(),
+            fallback: None,
             owner_denial: None,
             _state: PhantomData,
         }
@@ -292,117 +351,172 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// owner variable to another parameter of this path than `owner` names (axum fills a tuple
     /// by position and a struct by the fields' serde names), the endpoint needs an
     /// authentication scheme this router's [`Security`] does not configure, or it names a
-    /// `flow` the [`Security`] gives no budget.
+    /// `flow` the [`Security`] gives no budget. Under [`nest`](Self::nest) the same checks
+    /// run again on the path with its prefix.
     pub fn route(mut self, path: &str, methods: SecureMethodRouter<S>) -> Self {
-        let engine = &self.security.engine;
-        let mut method_router = MethodRouter::new();
-        for pending in methods.pending {
-            let policy = pending.policy;
-            let owner_param = policy.authorization.owner.map(|owner| {
-                crate::authz::owner_route_param(
-                    policy.handler,
-                    path,
-                    owner,
-                    (pending.owner_field)(),
-                )
-            });
-            if let Authentication::Required(schemes) | Authentication::Optional(schemes) =
-                policy.auth
-            {
-                for scheme in schemes {
-                    let available = match scheme {
-                        AuthScheme::Jwt => engine.jwt.is_some(),
-                        AuthScheme::ApiKey => engine.api_keys.is_some(),
-                        AuthScheme::Hmac => engine.hmac.is_some(),
-                        other => engine.signed.configured(*other).unwrap_or(false),
-                    };
-                    assert!(
-                        available,
-                        "endpoint `{}` requires `{}` authentication, which this router's `Security` does not configure{}",
-                        policy.handler,
-                        scheme.as_str(),
-                        match scheme {
-                            AuthScheme::Jwt => "; call `Security::builder().jwt(...)`",
-                            AuthScheme::ApiKey => "; call `Security::builder().api_keys(...)`",
-                            AuthScheme::Hmac => "; call `Security::builder().hmac(...)`",
-                            AuthScheme::Signature => "; call `Security::builder().signatures(...)`",
-                            AuthScheme::GithubWebhook => "; call `Security::builder().github_webhook(...)`",
-                            AuthScheme::StripeWebhook => "; call `Security::builder().stripe_webhook(...)`",
-                            AuthScheme::StandardWebhook => "; call `Security::builder().standard_webhook(...)`",
-                        },
-                    );
-                }
-            }
-            let limiter = match policy.rate {
-                Some(rate) => Arc::new(engine.limiter(
-                    "endpoint",
-                    &format!("{} {path}", pending.method),
-                    rate,
-                )),
-                None => engine.default_limiter.clone(),
-            };
-            let version = self
-                .versions
-                .iter()
-                .filter(|(prefix, _)| under(path, prefix))
-                .max_by_key(|(prefix, _)| prefix.len())
-                .map(|(prefix, v)| (prefix.as_str(), v));
-            let lifecycle = LifecycleRuntime::new(&policy.lifecycle, version, path, policy.handler);
-            let owner_denial = policy
-                .authorization
-                .owner
-                .and_then(|o| o.denial)
-                .or(self.owner_denial)
-                .unwrap_or_default();
-            let runtime = Arc::new(EndpointRuntime {
-                engine: engine.clone(),
-                policy,
-                limiter,
-                lifecycle,
-                route: Arc::from(path),
-                abuse: engine.abuse.endpoint(policy, path),
-                owner_denial,
-            });
-            method_router = (pending.register)(method_router, runtime);
-            let mut entry = InventoryEntry::new(&pending.method, path, policy);
-            // The route parameter the owner is read from (a struct field's serde name).
-            entry.owner = owner_param.or(entry.owner);
-            if entry.owner.is_some() && owner_denial == crate::policy::OwnerDenial::Forbidden {
-                entry.owner_status = Some(403);
-            }
-            entry.flow_budget = policy.flow.and_then(|f| engine.abuse.budget_text(f));
-            if let Some((prefix, version)) = version {
-                // The router's version fills in what the endpoint does not declare itself.
-                let own = &policy.lifecycle;
-                if own.deprecated.is_none() {
-                    entry.deprecated = version.deprecated_date().map(|d| d.to_string());
-                }
-                if own.sunset.is_none() {
-                    entry.sunset = version.sunset_date().map(|d| d.to_string());
-                }
-                if own.successor.is_none() {
-                    entry.successor = version
-                        .successor_prefix()
-                        .map(|new| format!("{new}{}", &path[prefix.trim_end_matches('/').len()..]));
-                }
-            }
-            self.inventory.push(entry);
+        let engine = self.security.as_ref().map(|s| &*s.engine);
+        for pending in &methods.pending {
+            check_endpoint(engine, path, pending);
         }
-        self.router = self.router.route(path, method_router);
+        self.items.push(compose::Item::Route {
+            denial: self.owner_denial,
+            path: path.to_owned(),
+            methods: methods.pending,
+        });
+        self
+    }
+
+    /// Adds every route of `other`, with its layers, versions and fallback, as axum's
+    /// `Router::merge` does. Both routers enforce with this router's [`Security`] (or
+    /// `other`'s, when this one is a [`module`](Self::module)).
+    ///
+    /// # Panics
+    /// When both routers were made with [`new`](Self::new) from different `Security`
+    /// values (clones of one are the same), or both have a [`fallback`](Self::fallback).
+    pub fn merge(self, other: SecureRouter<S>) -> Self {
+        self.adopt(String::new(), other)
+    }
+
+    /// Adds every route of `other` under `prefix` (`/api`, `/orgs/{org_id}`): `GET /users`
+    /// in `other` is `GET /api/users` here, in the inventory, the OpenAPI document, the
+    /// security events, the rate limits' keys and the path a signed request signs. The
+    /// endpoints see the whole path, prefix included (unlike axum's `Router::nest`, nothing
+    /// is stripped), and the start-up checks run again on it: an `owner` bound by position
+    /// must account for a parameter of the prefix.
+    ///
+    /// # Panics
+    /// As [`merge`](Self::merge); when `prefix` is empty, `/`, does not start with `/` or
+    /// holds a wildcard; when `other` has a [`fallback`](Self::fallback) (give it to the
+    /// outer router instead); and when an endpoint of `other` fails its start-up checks on
+    /// the prefixed path.
+    pub fn nest(self, prefix: &str, other: SecureRouter<S>) -> Self {
+        assert!(
+            prefix.starts_with('/') && prefix != "/" && !prefix.contains('*'),
+            "`SecureRouter::nest({prefix:?}, ...)`: the prefix must start with `/`, not be `/` \
+             (use `merge`) and hold no wildcard"
+        );
+        assert!(
+            other.fallback.is_none(),
+            "`SecureRouter::nest({prefix:?}, ...)`: the nested router has a fallback; give the \
+             fallback to the outer router"
+        );
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        self.adopt(prefix, other)
+    }
+
+    fn adopt(mut self, prefix: String, mut other: SecureRouter<S>) -> Self {
+        self.security = match (self.security.take(), other.security.take()) {
+            (Some(a), Some(b)) => {
+                assert!(
+                    Arc::ptr_eq(&a.engine, &b.engine),
+                    "`SecureRouter::merge`/`nest`: the two routers were built from different \
+                     `Security` values; build module routers with `SecureRouter::module()` or \
+                     from clones of one `Security`"
+                );
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        };
+        if let Some(fallback) = other.fallback.take() {
+            assert!(
+                self.fallback.is_none(),
+                "`SecureRouter::merge`: both routers have a fallback"
+            );
+            self.fallback = Some(fallback);
+        }
+        // The checks, on the paths as they now are, with this router's configuration.
+        let engine = self.security.as_ref().map(|s| &*s.engine);
+        compose::walk(&other.items, &prefix, None, &mut |path, pending, _| {
+            check_endpoint(engine, path, pending);
+        });
+        self.items.push(compose::Item::Group {
+            prefix,
+            router: Box::new(other),
+        });
+        self
+    }
+
+    /// Wraps every route added so far, and the router's 404 and fallback answers, in `layer`
+    /// (a `tower::Layer`, as axum's `Router::layer` takes). It runs outside the security
+    /// pipeline: before the per-IP limit and authentication, after the response is finished.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as tower::Service<Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<Request>>::Future: Send + 'static,
+    {
+        self.items.push(compose::Item::Layer {
+            routes_only: false,
+            apply: Arc::new(move |router: Router<S>| router.layer(layer.clone())),
+        });
+        self
+    }
+
+    /// Wraps every route added so far in `layer`, as axum's `Router::route_layer`: only a
+    /// request that matches a route reaches it (not a 404).
+    pub fn route_layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as tower::Service<Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<Request>>::Future: Send + 'static,
+    {
+        self.items.push(compose::Item::Layer {
+            routes_only: true,
+            apply: Arc::new(move |router: Router<S>| router.route_layer(layer.clone())),
+        });
+        self
+    }
+
+    /// Answers requests to unrouted paths with `handler` (a plain axum handler) instead of
+    /// the 404 problem. The request goes through the perimeter checks and the per-IP limit
+    /// first, and the answer is finished like every other (security headers, request id,
+    /// problem bodies for errors).
+    ///
+    /// Like axum, an `axum::Router` with a fallback cannot be merged into another that has
+    /// one: without this call the secured router's 404 is axum's default fallback (answered
+    /// as a problem), which an application router's own fallback replaces on `merge`.
+    ///
+    /// # Panics
+    /// When the router already has a fallback.
+    pub fn fallback<H, T>(mut self, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, S>,
+        T: 'static,
+    {
+        assert!(
+            self.fallback.is_none(),
+            "`SecureRouter::fallback`: the router already has a fallback"
+        );
+        self.fallback = Some(Box::new(move |router: Router<S>, engine: &Arc<Engine>| {
+            router.fallback(handler.layer(axum::middleware::from_fn_with_state(
+                engine.clone(),
+                guard_fallback,
+            )))
+        }));
         self
     }
 
     /// Deprecates (and optionally sunsets) every endpoint under `prefix` (`/api/v1`): their
     /// responses carry `Deprecation`, `Sunset` and a `Link` to the successor, and after the
-    /// sunset date they answer 410. An endpoint's own dates take precedence.
+    /// sunset date they answer 410. An endpoint's own dates take precedence. Under
+    /// [`nest`](Self::nest), `prefix` gains the nesting prefix.
     ///
     /// # Panics
     /// When endpoints under `prefix` were routed before this call: declare the version first.
     pub fn version(mut self, prefix: &str, version: Version) -> Self {
-        if let Some(entry) = self.inventory.iter().find(|e| under(&e.path, prefix)) {
+        let mut routed = None;
+        compose::walk(&self.items, "", None, &mut |path, _, _| {
+            if routed.is_none() && under(path, prefix) {
+                routed = Some(path.to_owned());
+            }
+        });
+        if let Some(path) = routed {
             panic!(
-                "`SecureRouter::version({prefix:?})` must come before the routes under it; `{}` is already routed",
-                entry.path
+                "`SecureRouter::version({prefix:?})` must come before the routes under it; `{path}` is already routed"
             );
         }
         self.versions.push((prefix.to_owned(), version));
@@ -412,29 +526,48 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// What endpoints routed after this call answer for a resource that is another
     /// principal's, when their contract does not say (`owner_status = 403`): 404 by default
     /// (no existence oracle), [`OwnerDenial::Forbidden`](crate::policy::OwnerDenial) for an
-    /// API whose published contract specifies 403. The inventory shows each endpoint's.
+    /// API whose published contract specifies 403. Routers merged or nested into this one keep
+    /// their own choice, and take this one where they made none. The inventory shows each
+    /// endpoint's.
     ///
     /// # Panics
     /// When endpoints with `owner` were routed before this call: choose the status first.
     pub fn owner_status(mut self, denial: crate::policy::OwnerDenial) -> Self {
-        if let Some(entry) = self.inventory.iter().find(|e| e.owner.is_some()) {
+        let mut routed = None;
+        compose::walk(&self.items, "", None, &mut |path, pending, _| {
+            if routed.is_none() && pending.policy.authorization.owner.is_some() {
+                routed = Some(format!("{} {path}", method::methods_text(&pending.methods)));
+            }
+        });
+        if let Some(routed) = routed {
             panic!(
-                "`SecureRouter::owner_status` must come before the routes it applies to; `{} {}` is already routed",
-                entry.method, entry.path
+                "`SecureRouter::owner_status` must come before the routes it applies to; `{routed}` is already routed"
             );
         }
         self.owner_denial = Some(denial);
         self
     }
 
-    /// The security contract of every endpoint routed so far.
+    /// The security contract of every endpoint routed so far, with full paths (nesting
+    /// prefixes included).
     pub fn inventory(&self) -> Inventory {
-        Inventory::new(self.inventory.clone())
+        let engine = self.security.as_ref().map(|s| &*s.engine);
+        let versions = compose::versions(self);
+        let mut all = Vec::new();
+        compose::walk(&self.items, "", None, &mut |path, pending, denial| {
+            all.extend(entries(engine, path, pending, &versions, denial));
+        });
+        Inventory::new(all)
     }
 
     /// The finished `axum::Router`. Every response of its endpoints, and of its fallbacks
     /// (404 for an unknown route, 405 with `Allow` for an unrouted method), carries the
     /// security headers and the request id, and every error is a problem+json body.
+    ///
+    /// The 404 is axum's *default* fallback, answered by the secure router: an application
+    /// router that has a fallback of its own can `merge` the returned router (its fallback
+    /// then answers unknown paths; axum panics when both routers have an explicit one). The
+    /// 405 stays with each secured path.
     ///
     /// With CORS configured, a preflight is routed like any other request: to a routed path it
     /// is answered after the perimeter checks and the per-IP limit (see [`crate::cors`]); to
@@ -444,27 +577,53 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
     /// would box and clone every route a second time on every request. Routes merged into the
     /// returned router afterwards are plain axum routes: wrap them in
     /// [`SecurityLayer`](crate::response::SecurityLayer) if they need the same treatment.
+    ///
+    /// # Panics
+    /// On a [`module`](Self::module) router never merged into one with a [`Security`].
     pub fn into_router(self) -> Router<S> {
-        let engine = self.security.engine.clone();
-        let not_found = move |req: Request| {
-            let engine = engine.clone();
-            async move { fallback(&engine, req, StatusCode::NOT_FOUND).await }
-        };
-        let engine = self.security.engine.clone();
+        let security = self.security.clone().expect(
+            "`SecureRouter::module()` has no `Security`: merge or nest it into a router made \
+             with `SecureRouter::new(security)`",
+        );
+        let engine = security.engine;
+        let versions = compose::versions(&self);
+        let SecureRouter {
+            items,
+            fallback: user_fallback,
+            ..
+        } = self;
+        // Unknown paths: axum's default fallback, kept a *default* one (see above) by
+        // layering it rather than replacing it; the router's own layers wrap it as well.
+        let mut not_found = Router::new().layer(axum::middleware::from_fn_with_state(
+            engine.clone(),
+            not_found,
+        ));
+        for item in &items {
+            if let compose::Item::Layer {
+                routes_only: false,
+                apply,
+            } = item
+            {
+                not_found = apply(not_found);
+            }
+        }
+        let routes = compose::build(items, "", &engine, &versions, None);
+        let mut router = routes.merge(not_found);
+        if let Some(user_fallback) = user_fallback {
+            router = user_fallback(router, &engine);
+        }
+        let engine_405 = engine.clone();
         let method_not_allowed = move |req: Request| {
-            let engine = engine.clone();
+            let engine = engine_405.clone();
             async move { fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED).await }
         };
-        let cors = self.security.engine.cors.as_ref().map(|c| c.layer());
-        let router = self
-            .router
-            .fallback(not_found)
-            .method_not_allowed_fallback(method_not_allowed);
+        let cors = engine.cors.as_ref().map(|c| c.layer());
+        let router = router.method_not_allowed_fallback(method_not_allowed);
         match cors {
             Some(cors) => router
                 .layer(cors)
                 .layer(axum::middleware::from_fn_with_state(
-                    self.security.engine.clone(),
+                    engine.clone(),
                     crate::cors::guard,
                 )),
             None => router,
@@ -565,64 +724,4 @@ fn policy_summary(policy: &EndpointPolicy) -> String {
         parts.push(format!("owner: {{{}}}", owner.param));
     }
     parts.join("; ")
-}
-
-/// The answer of a fallback (404, or 405 to which axum adds `Allow`), after the perimeter
-/// checks and the per-IP limit, so probing unknown routes and methods is limited like any
-/// other request. With CORS configured, a preflight to a routed path (which reaches the 405
-/// fallback: no endpoint takes `OPTIONS`) is answered here, after the same checks.
-async fn fallback(engine: &Arc<Engine>, req: Request, status: StatusCode) -> Response {
-    let (parts, _) = req.into_parts();
-    let (client, mut refused) = match engine.perimeter.client(&parts) {
-        Ok(client) => (Some(client), engine.perimeter.check(&parts, &client).err()),
-        Err(problem) => (None, Some(problem)),
-    };
-    if let (None, Some(limiter), Some(client)) = (&refused, &engine.ip_limiter, &client) {
-        refused = limiter.check(RateSubject::Network(client.key)).await.err();
-    }
-    // A preflight to a routed path reaches the 405 fallback: no endpoint takes `OPTIONS`.
-    let preflight = engine
-        .cors
-        .as_ref()
-        .filter(|_| status == StatusCode::METHOD_NOT_ALLOWED && crate::cors::is_preflight(&parts));
-    let route = match (
-        preflight,
-        parts.extensions.get::<axum::extract::MatchedPath>(),
-    ) {
-        (Some(_), Some(path)) => path.as_str(),
-        _ => "(unrouted)",
-    };
-    let mut cors_refused = false;
-    let response = match (refused, preflight) {
-        (Some(problem), _) => problem.into_response(),
-        (None, Some(cors)) => {
-            let (response, allowed) = cors.preflight(&parts).await;
-            cors_refused = !allowed;
-            response
-        }
-        (None, None) => match status {
-            StatusCode::NOT_FOUND => Problem::new(status).with_detail("No such route."),
-            _ => Problem::new(status),
-        }
-        .into_response(),
-    };
-    let observed = engine.observing().then(|| {
-        let mut ctx = EventContext::of(&parts.method, &parts.headers, route);
-        ctx.client_ip = client.map(|c| c.ip);
-        Box::new((ctx, engine.clone()))
-    });
-    observe_with(
-        observed,
-        response,
-        &RequestId::from_request(&parts.headers),
-        engine.problem_renderer.as_ref(),
-        |event| {
-            if cors_refused {
-                // Answered (the browser enforces CORS), and recorded as refused.
-                event.kind = EventKind::CorsRejected;
-                event.outcome = "denied".to_owned();
-                event.reason = Some("origin_not_allowed".to_owned());
-            }
-        },
-    )
 }

@@ -43,14 +43,10 @@ fn jwt(credentials: Credentials) -> JwtVerifier {
 
 async fn start(credentials: Credentials) -> SocketAddr {
     serve(
-        SecureRouter::new(
-            common::security()
-                .jwt(jwt(credentials))
-                .build(),
-        )
-        .route("/me", get(me).post(me))
-        .route("/feed", get(feed))
-        .into(),
+        SecureRouter::new(common::security().jwt(jwt(credentials)).build())
+            .route("/me", get(me).post(me))
+            .route("/feed", get(feed))
+            .into(),
     )
     .await
 }
@@ -79,12 +75,20 @@ async fn the_token_scheme_of_realworld() {
     let client = client_from(None);
     let url = format!("http://{addr}/me");
     let token = alice();
-    let (status, body, _) =
-        call(client.get(&url).header("authorization", format!("Token {token}"))).await;
+    let (status, body, _) = call(
+        client
+            .get(&url)
+            .header("authorization", format!("Token {token}")),
+    )
+    .await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, ALICE));
     // The scheme is case-insensitive (RFC 9110 §11.1).
-    let (status, _, _) =
-        call(client.get(&url).header("authorization", format!("token {token}"))).await;
+    let (status, _, _) = call(
+        client
+            .get(&url)
+            .header("authorization", format!("token {token}")),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     // Bearer is not configured: a presented credential that is not accepted is a 401 naming
     // the scheme that is.
@@ -97,11 +101,19 @@ async fn the_token_scheme_of_realworld() {
     // Optional authentication reads the same place: anonymous without, 401 for an invalid one.
     let feed_url = format!("http://{addr}/feed");
     assert_eq!(call(client.get(&feed_url)).await.1, "anonymous");
-    let (status, body, _) =
-        call(client.get(&feed_url).header("authorization", format!("Token {token}"))).await;
+    let (status, body, _) = call(
+        client
+            .get(&feed_url)
+            .header("authorization", format!("Token {token}")),
+    )
+    .await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, ALICE));
-    let (status, _, challenges) =
-        call(client.get(&feed_url).header("authorization", "Token not.a.jwt")).await;
+    let (status, _, challenges) = call(
+        client
+            .get(&feed_url)
+            .header("authorization", "Token not.a.jwt"),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(challenges, ["Token realm=\"api\", error=\"invalid_token\""]);
 }
@@ -118,7 +130,9 @@ async fn two_schemes_or_a_header_of_its_own() {
     let url = format!("http://{addr}/me");
     let token = bob();
     for request in [
-        client.get(&url).header("authorization", format!("Token {token}")),
+        client
+            .get(&url)
+            .header("authorization", format!("Token {token}")),
         client.get(&url).bearer_auth(&token),
         client.get(&url).header("x-auth-token", &token),
     ] {
@@ -167,7 +181,11 @@ async fn a_cookie_with_the_origin_check_on_unsafe_methods() {
         challenges,
         ["Bearer realm=\"api\", cookie=\"__Host-session\""]
     );
-    for origin in ["https://evil.example", "null", "https://app.example.evil.example"] {
+    for origin in [
+        "https://evil.example",
+        "null",
+        "https://app.example.evil.example",
+    ] {
         let (status, _, _) = call(
             client
                 .post(&url)

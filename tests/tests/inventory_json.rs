@@ -15,6 +15,7 @@
 
 use proptest::prelude::*;
 use secure_endpoint::inventory::GraphQlInventory;
+use secure_endpoint::multipart::PartSpec;
 use secure_endpoint::{Inventory, InventoryEntry};
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,8 @@ struct EntryJson {
     raw_body: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     graphql: Option<GraphQlJson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    multipart: Option<Vec<PartJson>>,
     deprecated: Option<String>,
     sunset: Option<String>,
     successor: Option<String>,
@@ -60,6 +63,10 @@ struct EntryJson {
     optional_auth: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     owner_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    form: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    ignored_body: bool,
 }
 
 /// A GraphQL endpoint's limits as read back.
@@ -98,6 +105,33 @@ impl From<&GraphQlInventory> for GraphQlJson {
     }
 }
 
+/// An upload's declared part as read back.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartJson {
+    name: String,
+    types: Vec<String>,
+    max: usize,
+    optional: bool,
+}
+
+impl From<&PartSpec> for PartJson {
+    fn from(p: &PartSpec) -> Self {
+        let PartSpec {
+            name,
+            types,
+            max,
+            optional,
+        } = p;
+        PartJson {
+            name: (*name).to_owned(),
+            types: owned(types),
+            max: *max,
+            optional: *optional,
+        }
+    }
+}
+
 fn owned(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -122,6 +156,7 @@ impl From<&InventoryEntry> for EntryJson {
             body_limit,
             raw_body,
             graphql,
+            multipart,
             deprecated,
             sunset,
             successor,
@@ -131,6 +166,10 @@ impl From<&InventoryEntry> for EntryJson {
             flow_budget,
             optional_auth,
             owner_status,
+            form,
+            ignored_body,
+            // Not serialized: the types' schemas, for the OpenAPI document only.
+            schemas: _,
         } = entry;
         EntryJson {
             method: method.clone(),
@@ -149,6 +188,9 @@ impl From<&InventoryEntry> for EntryJson {
             body_limit: *body_limit,
             raw_body: *raw_body,
             graphql: graphql.as_ref().map(GraphQlJson::from),
+            multipart: multipart
+                .as_ref()
+                .map(|parts| parts.iter().map(PartJson::from).collect()),
             deprecated: deprecated.clone(),
             sunset: sunset.clone(),
             successor: successor.clone(),
@@ -158,6 +200,8 @@ impl From<&InventoryEntry> for EntryJson {
             flow_budget: flow_budget.clone(),
             optional_auth: *optional_auth,
             owner_status: *owner_status,
+            form: *form,
+            ignored_body: *ignored_body,
         }
     }
 }
@@ -205,6 +249,18 @@ fn leaked() -> impl Strategy<Value = &'static str> {
 
 fn leaked_list() -> impl Strategy<Value = Vec<&'static str>> {
     prop::collection::vec(leaked(), 0..4)
+}
+
+fn multipart() -> impl Strategy<Value = Option<Vec<PartSpec>>> {
+    let part = (leaked(), leaked_list(), any::<usize>(), any::<bool>()).prop_map(
+        |(name, types, max, optional)| PartSpec {
+            name,
+            types: Box::leak(types.into_boxed_slice()),
+            max,
+            optional,
+        },
+    );
+    proptest::option::of(prop::collection::vec(part, 0..3))
 }
 
 fn graphql() -> impl Strategy<Value = Option<GraphQlInventory>> {
@@ -264,6 +320,9 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
         proptest::option::of(text()),
         any::<bool>(),
         proptest::option::of(any::<u16>()),
+        any::<bool>(),
+        any::<bool>(),
+        multipart(),
     );
     (who, what, graphql(), flow).prop_map(
         |(
@@ -282,7 +341,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             ),
             (rate, rate_key, fields, body_limit, deprecated, sunset, successor, waivers, reason),
             graphql,
-            (flow, flow_budget, optional_auth, owner_status),
+            (flow, flow_budget, optional_auth, owner_status, form, ignored_body, multipart),
         )| InventoryEntry {
             method,
             path,
@@ -300,6 +359,7 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             body_limit,
             raw_body,
             graphql,
+            multipart,
             deprecated,
             sunset,
             successor,
@@ -309,6 +369,9 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
             flow_budget,
             optional_auth,
             owner_status,
+            form,
+            ignored_body,
+            schemas: None,
         },
     )
 }

@@ -3,8 +3,10 @@
 //! [`app`] builds the routes of DESIGN.md's demo table on a [`SecureRouter`]; `main.rs` serves
 //! them over HTTPS with [`server`]. Tests serve the same app the same way on `127.0.0.1:0`.
 
+pub mod avatars;
 pub mod graphql;
 pub mod hooks;
+pub mod mtls;
 pub mod server;
 
 use std::collections::HashMap;
@@ -21,13 +23,14 @@ use secure_endpoint::abuse::{Enumeration, FlowAttempts, FlowBudget, Stuffing};
 use secure_endpoint::api_key::{ApiKeyRecord, InMemoryApiKeys};
 use secure_endpoint::audit::{AuditConfig, Auditor, FsyncPolicy, JsonLinesSink};
 use secure_endpoint::cors::Cors;
+use secure_endpoint::dpop::DpopVerifier;
 use secure_endpoint::events::SecurityEvent;
 use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::policy::RateSpec;
 use secure_endpoint::rate::{normalize_identifier, FailureLimiter};
 use secure_endpoint::redis::{RedisApiKeys, RedisStore};
-use secure_endpoint::routing::{get, post};
+use secure_endpoint::routing::{get, post, put};
 use secure_endpoint::store::Outage;
 use secure_endpoint::{
     secure_endpoint, ClientIp, Json, List, Owned, OwnedResource, Principal, Problem, Query,
@@ -112,11 +115,15 @@ struct User {
 }
 
 /// A user as the API shows it: no secret fields.
-#[derive(Debug, Clone, Serialize, SafeResponse)]
+#[derive(Debug, Clone, Serialize, SafeResponse, utoipa::ToSchema)]
 pub struct UserView {
+    #[schema(max_length = 64)]
     id: String,
+    #[schema(max_length = 254)]
     email: String,
+    #[schema(max_length = 100)]
     name: String,
+    #[schema(max_length = 32)]
     role: String,
 }
 
@@ -132,24 +139,35 @@ impl From<&User> for UserView {
 }
 
 /// An order, owned by a user.
-#[derive(Debug, Clone, Serialize, SafeResponse)]
+#[derive(Debug, Clone, Serialize, SafeResponse, utoipa::ToSchema)]
 pub struct Order {
+    #[schema(max_length = 64)]
     id: String,
+    #[schema(max_length = 64)]
     user_id: String,
+    #[schema(max_length = 200)]
     item: String,
+    #[schema(maximum = 9_007_199_254_740_991_u64)]
     total_cents: u64,
 }
 
 /// An article.
-#[derive(Debug, Clone, Serialize, SafeResponse)]
+#[derive(Debug, Clone, Serialize, SafeResponse, utoipa::ToSchema)]
 pub struct Article {
+    #[schema(max_length = 64)]
     id: String,
+    #[schema(max_length = 64)]
     author_id: String,
+    #[schema(max_length = 200)]
     title: String,
+    #[schema(max_length = 50_000)]
     body: String,
+    #[schema(value_type = Vec<TagName>, max_items = 10)]
     tags: Vec<String>,
     published: bool,
+    #[schema(maximum = 4_294_967_295_u32)]
     likes: u32,
+    #[schema(maximum = 9_007_199_254_740_991_u64)]
     seq: u64,
 }
 
@@ -171,6 +189,10 @@ pub struct AppState {
     audit: Option<Auditor<SecurityEvent>>,
     /// `POST /api/graphql`'s schema, over the same maps.
     graphql: Arc<graphql::DemoSchema>,
+    /// Checks the DPoP proof a login may carry (its replays remembered in this instance).
+    dpop: DpopVerifier,
+    /// Avatars by user id, and the client imports are fetched with.
+    avatars: avatars::Avatars,
 }
 
 fn hash_password(password: &str) -> String {
@@ -291,6 +313,8 @@ impl AppState {
             openapi: Arc::from(""),
             audit: None,
             dummy_hash: hash_password("not a real password").into(),
+            dpop: DpopVerifier::new(),
+            avatars: avatars::Avatars::new(),
         }
     }
 }
@@ -333,6 +357,7 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
                 .rate_store(redis.clone(), Outage::FailClosed)
                 .api_keys(Arc::new(keys))
                 .hmac(webhooks.nonce_store(redis.clone()))
+                .dpop(DpopVerifier::new().replay_store(redis.clone()))
                 .pipe_signed(&config.signed, Some(redis))
         }
         None => {
@@ -341,12 +366,15 @@ pub fn security(config: &DemoConfig, audit: Option<Auditor<SecurityEvent>>) -> S
             builder
                 .api_keys(Arc::new(keys))
                 .hmac(webhooks)
+                .dpop(DpopVerifier::new())
                 .pipe_signed(&config.signed, None)
         }
     };
     let builder = builder
         .trusted_proxies(&config.trusted_proxies)
         .jwt(verifier)
+        // `GET /api/internal/metrics`: client certificates from the TLS connection.
+        .mtls(mtls::verifier())
         .body_limit(100 * 1024)
         // The abuse detectors (issue 22), counted in the rate store (Redis when configured).
         .enumeration(
@@ -397,6 +425,9 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         .route("/api/login", post(login))
         .route("/api/users/me", get(me))
         .route("/api/users/{user_id}", get(show_user).put(update_user))
+        .route("/api/users/me/avatar", put(avatars::put_avatar))
+        .route("/api/users/me/avatar/import", post(avatars::import_avatar))
+        .route("/api/users/{user_id}/avatar", get(avatars::show_avatar))
         .route("/api/orders", get(list_orders))
         .route("/api/orders/{order_id}", get(show_order))
         .route("/api/articles", get(list_articles).post(create_article))
@@ -412,7 +443,8 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
         .route("/api/v1/users/me", get(me_v1))
         .route("/api/v1/orders", get(list_orders_v1))
         .route("/api/admin/openapi.json", get(openapi_document))
-        .route("/api/graphql", post(graphql_endpoint));
+        .route("/api/graphql", post(graphql_endpoint))
+        .route("/api/internal/metrics", get(mtls::metrics));
     state.openapi = openapi(&router).into();
     (router, state)
 }
@@ -442,8 +474,9 @@ async fn openapi_document(State(state): State<AppState>) -> axum::response::Resp
 
 // ---- handlers -------------------------------------------------------------------------------
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct Health {
+    #[schema(max_length = 16)]
     status: &'static str,
 }
 
@@ -454,21 +487,27 @@ async fn health() -> Json<Health> {
 }
 
 /// Login credentials.
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, utoipa::ToSchema)]
 struct LoginRequest {
     #[garde(length(min = 3, max = 254))]
+    #[schema(min_length = 3, max_length = 254)]
     email: String,
     #[garde(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     password: String,
 }
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct TokenResponse {
     /// The bearer token: handing it to the client is the point of logging in.
     #[safe(expose)]
+    #[schema(max_length = 8192)]
     token: String,
-    /// `"Bearer"`: describes the token, does not hold it (so it does not look secret).
+    /// `"Bearer"`, or `"DPoP"` when the login carried a DPoP proof and the token is bound to
+    /// its key (RFC 9449 §5): describes the token, does not hold it.
+    #[schema(max_length = 16)]
     token_type: &'static str,
+    #[schema(maximum = 86_400_u64)]
     expires_in: u64,
 }
 
@@ -491,6 +530,11 @@ fn invalid_credentials() -> Problem {
 /// The login flow: 100 attempts per client IP an hour and 1000 a minute in all; credential
 /// stuffing (10 emails failing from one client) and spraying (one email failing from 10
 /// clients) refuse the client, or the email, for 15 minutes ([`STUFFING_THRESHOLD`]).
+///
+/// With a DPoP proof (RFC 9449 §5: `DPoP` header, `htm` `POST`, `htu` this URL) the token is
+/// bound to the proof's key (`cnf.jkt`, `token_type: "DPoP"`), and is then accepted only with a
+/// proof of that key on each request; a refused proof is a 400 `invalid_dpop_proof`, before
+/// any password is checked. Without one, a plain bearer token as before.
 #[secure_endpoint(
     auth = "none",
     rate = "20/1m",
@@ -502,10 +546,18 @@ async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     attempts: FlowAttempts,
+    method: axum::http::Method,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    headers: axum::http::HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> Result<Json<TokenResponse>, Problem> {
     // A client or email cooling down after stuffing is refused before any password hash.
     attempts.check(&req.email).await?;
+    let dpop_jkt = state
+        .dpop
+        .token_request(&method, &uri, &headers)
+        .await
+        .map_err(|refusal| state.dpop.token_problem(&refusal))?;
     let email = normalize_identifier(&req.email);
     // The client as the perimeter resolved it (behind trusted proxies too), not the peer.
     // Counted as a failure from here on, unless given back below.
@@ -535,12 +587,14 @@ async fn login(
             attempt.succeeded();
             attempts.succeeded(&email).await;
             tracing::info!(target: "demo::auth", user_id = %user.id, "login succeeded");
-            let token = state
-                .issuer
-                .issue(&user.id, std::slice::from_ref(&user.role), &[]);
+            let roles = std::slice::from_ref(&user.role);
+            let (token, token_type) = match &dpop_jkt {
+                Some(jkt) => (state.issuer.issue_bound(&user.id, roles, &[], jkt), "DPoP"),
+                None => (state.issuer.issue(&user.id, roles, &[]), "Bearer"),
+            };
             Ok(Json(TokenResponse {
                 token,
-                token_type: "Bearer",
+                token_type,
                 expires_in: TOKEN_TTL.as_secs(),
             }))
         }
@@ -554,8 +608,9 @@ async fn login(
     }
 }
 
-/// The caller's own profile.
-#[secure_endpoint(auth = "jwt", allow = "authenticated")]
+/// The caller's own profile: with a plain bearer token, or with a DPoP-bound token and a
+/// proof of its key (which is never accepted as a bearer token).
+#[secure_endpoint(auth = ["jwt", "dpop"], allow = "authenticated")]
 async fn me(
     State(state): State<AppState>,
     principal: Principal,
@@ -611,11 +666,14 @@ async fn show_user(
 }
 
 /// What a user may change about themself: nothing else gets through (no `role`).
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, utoipa::ToSchema)]
 struct UpdateUser {
     #[garde(inner(length(min = 1, max = 100)))]
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
+    /// An address as the handler accepts it (after normalization: no surrounding space).
     #[garde(inner(length(min = 3, max = 254), contains("@")))]
+    #[schema(min_length = 3, max_length = 254, pattern = r"^[^\s@]+@[^\s@]+$")]
     email: Option<String>,
 }
 
@@ -696,19 +754,37 @@ async fn show_order(Owned(order): Owned<Order>) -> Json<Order> {
 }
 
 /// A new article.
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, utoipa::ToSchema)]
 struct NewArticle {
     #[garde(length(chars, min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     title: String,
     #[garde(length(chars, max = 50_000))]
+    #[schema(max_length = 50_000)]
     body: String,
     #[serde(default)]
     #[garde(length(max = 10), inner(length(chars, min = 1, max = 50)))]
+    #[schema(value_type = Vec<TagName>, max_items = 10)]
     tags: Vec<String>,
     #[serde(default)]
     #[garde(skip)]
     published: bool,
 }
+
+/// A tag as [`NewArticle`] takes it: 1 to 50 characters (its schema only).
+struct TagName;
+
+impl utoipa::PartialSchema for TagName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(50))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for TagName {}
 
 /// Publishes an article by the caller.
 #[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "30/1m", fields = ["title", "body", "tags", "published"])]
@@ -763,11 +839,15 @@ fn twenty() -> u32 {
     20
 }
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct ArticlePage {
+    #[schema(max_items = 100)]
     data: Vec<Article>,
+    #[schema(format = Int64, maximum = 100_u64)]
     count: usize,
+    #[schema(maximum = 1000_u32)]
     page: u32,
+    #[schema(maximum = 100_u32)]
     limit: u32,
 }
 
@@ -801,11 +881,15 @@ async fn admin_list_users(State(state): State<AppState>) -> Json<List<UserView>>
     Json(List::new(users))
 }
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct Report {
+    #[schema(max_length = 64)]
     generated_for: String,
+    #[schema(format = Int64, maximum = 9_007_199_254_740_991_u64)]
     users: usize,
+    #[schema(format = Int64, maximum = 9_007_199_254_740_991_u64)]
     orders: usize,
+    #[schema(format = Int64, maximum = 9_007_199_254_740_991_u64)]
     articles: usize,
 }
 
@@ -830,20 +914,25 @@ struct Delivery {
 }
 
 /// A webhook event: its name and an opaque payload.
-#[derive(Deserialize, garde::Validate)]
+#[derive(Deserialize, garde::Validate, utoipa::ToSchema)]
 struct WebhookEvent {
     #[garde(length(min = 1, max = 64), ascii)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[\\x00-\\x7f]*$")]
     event: String,
     #[garde(skip)]
+    #[schema(value_type = Object)]
     #[allow(dead_code)]
     data: serde_json::Value,
 }
 
-#[derive(Serialize, SafeResponse)]
+#[derive(Serialize, SafeResponse, utoipa::ToSchema)]
 struct WebhookReceipt {
     received: bool,
+    #[schema(max_length = 32)]
     source: String,
+    #[schema(max_length = 64)]
     event: String,
+    #[schema(format = Int64, maximum = 1000_u64)]
     deliveries: usize,
 }
 

@@ -24,6 +24,11 @@
 //! (`POST /api/hooks/standard`, a `whsec_<base64>` value) and `DEMO_PARTNER_KEY` (base64, 32
 //! bytes or more: the RFC 9421 `hmac-sha256` key of `POST /api/partner/orders`, key id
 //! `partner-demo`).
+//! Mutual TLS (`GET /api/internal/metrics`): `DEMO_CLIENT_CA` (PEM: the CA of client
+//! certificates; `DEMO_CLIENT_CRL` adds its CRLs, PEM), or, when unset, a CA, a client
+//! certificate and its key generated at start into `DEMO_MTLS_DIR` (default `./demo-mtls`:
+//! `client-ca.pem`, `client.pem`, `client-key.pem`, and `server-ca.pem` when the server
+//! certificate is generated too), with a curl command printed.
 
 use std::net::SocketAddr;
 
@@ -85,6 +90,40 @@ fn signed_senders_from_env() -> SignedSenders {
                     .is_ok_and(|k| k.len() >= 32)
             },
         ),
+    }
+}
+
+/// The client CA of `GET /api/internal/metrics`, and what was generated for it.
+struct ClientCaSetup {
+    ca: secure_endpoint::mtls::ClientCa,
+    dir: std::path::PathBuf,
+    generated: Option<demo::mtls::Generated>,
+}
+
+/// `DEMO_CLIENT_CA` (with `DEMO_CLIENT_CRL`), or a CA and a client certificate generated into
+/// `DEMO_MTLS_DIR` (default `./demo-mtls`).
+fn client_ca_from_env() -> Result<ClientCaSetup, BoxError> {
+    let dir: std::path::PathBuf = std::env::var("DEMO_MTLS_DIR")
+        .unwrap_or_else(|_| "./demo-mtls".into())
+        .into();
+    match std::env::var("DEMO_CLIENT_CA") {
+        Ok(ca) => {
+            let crl = std::env::var("DEMO_CLIENT_CRL").ok();
+            let ca = demo::mtls::load(ca.as_ref(), crl.as_deref().map(std::path::Path::new))?;
+            Ok(ClientCaSetup {
+                ca,
+                dir,
+                generated: None,
+            })
+        }
+        Err(_) => {
+            let (ca, generated) = demo::mtls::generate(&dir)?;
+            Ok(ClientCaSetup {
+                ca,
+                dir,
+                generated: Some(generated),
+            })
+        }
     }
 }
 
@@ -203,13 +242,15 @@ async fn main() -> Result<(), BoxError> {
         .unwrap_or_else(|_| "127.0.0.1:8443".into())
         .parse()?;
     let (router, state) = app(&config);
-    let router = router.with_state(state);
 
     if let Ok(http_addr) = std::env::var("DEMO_HTTP_ADDR") {
         let http_addr: SocketAddr = http_addr.parse()?;
         let listener = tokio::net::TcpListener::bind(http_addr).await?;
         tracing::info!("plain HTTP on http://{http_addr} refuses every request with 403");
-        let router = router.clone();
+        // Every request there is refused before it reaches an endpoint: a router of its own
+        // (a `SecureRouter` is built once, not cloned) serves the same refusals.
+        let (plain, plain_state) = app(&config);
+        let router = plain.with_state(plain_state);
         tokio::spawn(async move {
             if let Err(err) = server::serve_plain(listener, router).await {
                 tracing::error!("plain HTTP listener stopped: {err}");
@@ -229,15 +270,35 @@ async fn main() -> Result<(), BoxError> {
             None
         }
     };
-    let (tls, _ca) = server::tls_config(
+    let client_ca = client_ca_from_env()?;
+    let (tls, server_ca) = server::tls_config_with_client_ca(
         files
             .as_ref()
             .map(|(c, k)| (std::path::Path::new(c), std::path::Path::new(k))),
+        &client_ca.ca,
     )?;
+    if let Some(generated) = &client_ca.generated {
+        // With a generated server certificate, its CA goes beside the client's files.
+        let cacert = match &server_ca {
+            Some(pem) => {
+                let path = client_ca.dir.join("server-ca.pem");
+                std::fs::write(&path, pem)?;
+                format!("--cacert {}", path.display())
+            }
+            None => "--cacert <your server CA>".to_owned(),
+        };
+        // Printed once on purpose: this is how a developer learns how to call the endpoint.
+        println!(
+            "mTLS client for GET /api/internal/metrics written to {} (set DEMO_CLIENT_CA to use your own CA):\n  curl --cert {} --key {} {cacert} https://{addr}/api/internal/metrics",
+            client_ca.dir.display(),
+            generated.cert.display(),
+            generated.key.display(),
+        );
+    }
     tracing::info!("demo API on https://{addr}");
     for (email, _, role) in SEEDED_USERS {
         tracing::info!("seeded user {email} (role {role})");
     }
-    server::serve_https(std::net::TcpListener::bind(addr)?, tls, router).await?;
+    server::serve_https(std::net::TcpListener::bind(addr)?, tls, router, state).await?;
     Ok(())
 }

@@ -1,24 +1,30 @@
-//! Serving the demo: HTTPS with rustls (TLS 1.2 and 1.3, rustls's default suites), and
+//! Serving the demo: HTTPS with rustls (TLS 1.2 and 1.3, rustls's default suites; client
+//! certificates asked for, not required: see [`crate::mtls`]), and
 //! optionally a plain-HTTP listener on which the secure router's perimeter refuses every
 //! request with 403 (no redirect, no `Location`, no HSTS).
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 
-use axum_server::tls_rustls::RustlsConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use secure_endpoint::mtls::{ClientCa, ClientCertificates, ServerTls, TlsListener};
+use secure_endpoint::SecureRouter;
+
+use crate::AppState;
 
 /// Any error of setting up a listener.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The TLS configuration: the certificate chain and key from PEM files, or, without files, a
 /// certificate for `localhost` and `127.0.0.1` issued by a CA generated on the spot. The CA's
-/// certificate (PEM) is returned in that case, for clients that should trust it.
-pub fn tls_config(
+/// certificate (PEM) is returned in that case, for clients that should trust it. The listener
+/// asks for (without requiring) a client certificate of `client_ca`, for
+/// `GET /api/internal/metrics`.
+pub fn tls_config_with_client_ca(
     files: Option<(&Path, &Path)>,
-) -> Result<(rustls::ServerConfig, Option<String>), BoxError> {
+    client_ca: &ClientCa,
+) -> Result<(ServerTls, Option<String>), BoxError> {
     let (certs, key, ca) = match files {
         Some((cert, key)) => {
             let certs = CertificateDer::pem_file_iter(cert)?.collect::<Result<Vec<_>, _>>()?;
@@ -43,27 +49,36 @@ pub fn tls_config(
             )
         }
     };
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_no_client_auth()
-    .with_single_cert(certs, key)?;
-    Ok((config, ca))
+    let tls =
+        ServerTls::with_client_certificates(certs, key, client_ca, ClientCertificates::Optional)?;
+    Ok((tls, ca))
 }
 
-/// Serves `router` over TLS on `listener`; every request is marked as received over HTTPS.
+/// [`tls_config_with_client_ca`] with a client CA generated on the spot whose key is thrown
+/// away: no client holds a certificate of it, so `GET /api/internal/metrics` answers 401 to
+/// everyone, and every other route works as usual.
+pub fn tls_config(files: Option<(&Path, &Path)>) -> Result<(ServerTls, Option<String>), BoxError> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = params.self_signed(&key)?;
+    tls_config_with_client_ca(files, &ClientCa::builder([ca.der().clone()]).build()?)
+}
+
+/// Serves `router` over TLS on `listener` with `secure_endpoint::mtls::TlsListener`: every
+/// request is marked as received over HTTPS and carries the connection's client certificate,
+/// when one was presented. Refuses to start (an error) if the router's `mtls` endpoints would
+/// be served by a listener that does not ask for client certificates.
 pub async fn serve_https(
     listener: std::net::TcpListener,
-    tls: rustls::ServerConfig,
-    router: axum::Router,
-) -> std::io::Result<()> {
+    tls: ServerTls,
+    router: SecureRouter<AppState>,
+    state: AppState,
+) -> Result<(), BoxError> {
     listener.set_nonblocking(true)?;
-    let service =
-        secure_endpoint::mark_https(router).into_make_service_with_connect_info::<SocketAddr>();
-    axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(tls)))
-        .serve(service)
-        .await
+    let listener = TlsListener::new(tokio::net::TcpListener::from_std(listener)?, tls)?;
+    listener.serve(router, state)?.await?;
+    Ok(())
 }
 
 /// Serves `router` on plain HTTP: its perimeter answers every request with 403.

@@ -37,11 +37,7 @@ async fn the_audit_trail_counts_every_refused_request_once_and_holds_no_secret()
     let (tls, ca) = demo::server::tls_config(None).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("https://{}", listener.local_addr().unwrap());
-    tokio::spawn(demo::server::serve_https(
-        listener,
-        tls,
-        router.with_state(state),
-    ));
+    tokio::spawn(demo::server::serve_https(listener, tls, router, state));
     let client = Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap())
         .user_agent("attack-script/1.0")

@@ -36,14 +36,15 @@ fn config() -> DemoConfig {
 /// same app on a plain-HTTP listener.
 async fn start() -> Demo {
     let (router, state) = app(&config());
-    let router = router.with_state(state);
     let (tls, ca) = demo::server::tls_config(None).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let plain_addr = plain.local_addr().unwrap();
-    tokio::spawn(demo::server::serve_https(listener, tls, router.clone()));
-    tokio::spawn(demo::server::serve_plain(plain, router));
+    let (plain_router, plain_state) = app(&config());
+    let plain_router = plain_router.with_state(plain_state);
+    tokio::spawn(demo::server::serve_https(listener, tls, router, state));
+    tokio::spawn(demo::server::serve_plain(plain, plain_router));
     let ca = reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap();
     let client = Client::builder()
         .add_root_certificate(ca)
@@ -392,7 +393,7 @@ async fn inventory_lists_every_route_with_its_contract() {
         .iter()
         .map(|e| (e.method.clone(), e.path.clone()))
         .collect();
-    assert_eq!(rows.len(), 20, "{rows:?}");
+    assert_eq!(rows.len(), 24, "{rows:?}");
     let update = inventory
         .endpoints
         .iter()

@@ -47,7 +47,8 @@ async fn start(audit_file: Option<std::path::PathBuf>) -> Demo {
     tokio::spawn(demo::server::serve_https(
         listener,
         tls,
-        router.with_state(state.clone()),
+        router,
+        state.clone(),
     ));
     let ca = reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap();
     let client = Client::builder()

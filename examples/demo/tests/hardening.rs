@@ -44,11 +44,7 @@ async fn start() -> Demo {
     let ca_pem = ca.unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(demo::server::serve_https(
-        listener,
-        tls,
-        router.with_state(state),
-    ));
+    tokio::spawn(demo::server::serve_https(listener, tls, router, state));
     let client = Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap())
         .no_proxy()

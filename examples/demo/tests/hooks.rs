@@ -45,11 +45,7 @@ async fn signed_senders_are_verified_and_refusals_are_audited_without_secrets() 
     let (tls, ca) = demo::server::tls_config(None).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("https://{}", listener.local_addr().unwrap());
-    tokio::spawn(demo::server::serve_https(
-        listener,
-        tls,
-        router.with_state(state),
-    ));
+    tokio::spawn(demo::server::serve_https(listener, tls, router, state));
     let client = Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap())
         .no_proxy()

@@ -27,8 +27,12 @@ mod emit;
 mod expand;
 #[path = "../../src/exposure.rs"]
 mod exposure;
+#[path = "../../src/fields.rs"]
+mod fields;
 #[path = "../../src/model.rs"]
 mod model;
+#[path = "../../src/multipart.rs"]
+mod multipart;
 // `load` and the file cache: the policy file comes from this crate instead.
 #[allow(dead_code)]
 #[path = "../../src/policy_file.rs"]
@@ -463,6 +467,8 @@ fn contract(ep: &Endpoint, rules: Option<&Rules>) {
                 Scheme::GithubWebhook => "github_webhook",
                 Scheme::StripeWebhook => "stripe_webhook",
                 Scheme::StandardWebhook => "standard_webhook",
+                Scheme::Dpop => "dpop",
+                Scheme::Mtls => "mtls",
             };
             assert!(
                 waived("allowed_schemes") || allowed.iter().any(|a| a == scheme),

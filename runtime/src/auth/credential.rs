@@ -139,14 +139,23 @@ impl CookieCredential {
     }
 }
 
-/// A credential found in the request, and where.
-#[derive(Debug, Clone, Copy)]
+/// A credential found in the request, and where. Its `Debug` never shows the credential.
+#[derive(Clone, Copy)]
 pub struct Presented<'a> {
     /// The credential itself (the token, the key). Never log it.
     pub credential: &'a str,
     /// The `Authorization` scheme it came with, as configured (`Bearer`, `Token`); `None` for
     /// a header or a cookie. A verifier that binds tokens to a proof (DPoP) reads it here.
     pub scheme: Option<&'a str>,
+}
+
+impl std::fmt::Debug for Presented<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presented")
+            .field("credential", &"[redacted]")
+            .field("scheme", &self.scheme)
+            .finish()
+    }
 }
 
 /// Longest credential read from any location, in bytes (verifiers apply their own, smaller,
@@ -521,6 +530,17 @@ mod tests {
         assert_eq!(
             token(&c, &parts("GET", &[("cookie", "x__Host-s=a")])),
             Err(AuthFailure::Missing)
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_credential() {
+        let c = Credentials::default();
+        let p = parts("GET", &[("authorization", "Bearer s3cr3t-token")]);
+        let shown = format!("{:?}", c.extract(&p).unwrap());
+        assert!(
+            !shown.contains("s3cr3t") && shown.contains("Bearer"),
+            "{shown}"
         );
     }
 

@@ -10,9 +10,14 @@
 //!   come from a JWKS), a token's `kid` must name one of them: a `kid` that names no key is
 //!   refused, never verified with an unnamed key instead. When no key carries an id, a token's
 //!   `kid` is only a hint and the unnamed key for its `alg` verifies it.
-//! - **Where**: only `Authorization: Bearer`. A token in the query string (`access_token`,
+//! - **Where**: `Authorization: Bearer` by default, or where
+//!   [`JwtVerifierBuilder::credentials`] says (another scheme such as `Token`, a header, a
+//!   cookie; see [`credential`](super::credential)). A token in the query string (`access_token`,
 //!   RFC 6750 §2.3, however its name is spelled or encoded) refuses the request with 401, even
-//!   with a valid header: URLs end up in logs.
+//!   with a valid header: URLs end up in logs. A token bound to a DPoP key (`cnf.jkt`, RFC 9449
+//!   §6.1) is refused as `Bearer`: it is accepted only with its proof, on `auth = "dpop"`
+//!   endpoints ([`dpop`](crate::dpop)). A `cnf` that is not an object, or a `jkt` that is not
+//!   a SHA-256 thumbprint, refuses the token.
 //! - **Header**: an unknown `crit` (any `crit`: no extension is understood), `b64`, `zip`,
 //!   `enc`, a nested JWT (`cty: JWT`), a `typ` other than the configured ones (default: absent
 //!   or `JWT`), and the key-carrying headers `jku`, `x5u`, `jwk`, `x5c` are refused. Nothing in
@@ -258,17 +263,27 @@ impl JwtVerifier {
 
     /// Verifies `Authorization: Bearer <token>` from the request, with the keys at hand (no
     /// JWKS fetch; see [`authenticate_with_refresh`](Self::authenticate_with_refresh)). A
-    /// token in the query string (`access_token`) refuses the request.
+    /// token in the query string (`access_token`) refuses the request, and so does a token
+    /// bound to a DPoP key (`cnf.jkt`): it is only accepted with its proof (`auth = "dpop"`).
     pub fn authenticate(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
         let token = self.header_token(parts)?;
-        self.verify(token)
+        let principal = self.verify_any(token).and_then(not_dpop_bound)?;
+        super::mtls::check_connection_binding(parts, principal)
     }
 
     /// Like [`authenticate`](Self::authenticate), refreshing the JWKS (rate-limited) when the
     /// token names a key the verifier does not have.
     pub async fn authenticate_with_refresh(&self, parts: &Parts) -> Result<Principal, AuthFailure> {
         let token = self.header_token(parts)?;
-        self.verify_with_refresh(token).await
+        let principal = match self.check(token) {
+            Checked::UnknownKey => {
+                self.refresh_unknown_key().await;
+                self.verify_any(token)
+            }
+            checked => checked.into_result(),
+        }
+        .and_then(not_dpop_bound)?;
+        super::mtls::check_connection_binding(parts, principal)
     }
 
     /// The token the request presents where this verifier reads it
@@ -285,20 +300,24 @@ impl JwtVerifier {
         &self.inner.credentials
     }
 
-    /// Verifies a compact JWS with the keys at hand and returns its principal.
+    /// Verifies a compact JWS with the keys at hand and returns its principal. A token bound
+    /// to a client certificate (`cnf.x5t#S256`) is refused: without the request, the binding
+    /// cannot be checked (use [`authenticate`](Self::authenticate)).
     pub fn verify(&self, token: &str) -> Result<Principal, AuthFailure> {
-        match self.check(token) {
-            Checked::Verified(p) => Ok(p),
-            Checked::Failed(f) => Err(f),
-            Checked::UnknownKey => Err(AuthFailure::Invalid),
-        }
+        refuse_bound(self.verify_any(token))
+    }
+
+    /// [`verify`](Self::verify), bound tokens included (the caller checks the binding).
+    pub(crate) fn verify_any(&self, token: &str) -> Result<Principal, AuthFailure> {
+        self.check(token).into_result()
     }
 
     /// Verifies a compact JWS; an unknown key triggers a JWKS refresh (at most one per
-    /// [`JwksSource::min_refresh_interval`]) and one more attempt.
+    /// [`JwksSource::min_refresh_interval`]) and one more attempt. A certificate-bound token
+    /// is refused, as by [`verify`](Self::verify).
     pub async fn verify_with_refresh(&self, token: &str) -> Result<Principal, AuthFailure> {
         match self.check(token) {
-            Checked::Verified(p) => Ok(p),
+            Checked::Verified(p) => refuse_bound(Ok(p)),
             Checked::Failed(f) => Err(f),
             Checked::UnknownKey => {
                 self.refresh_unknown_key().await;
@@ -538,7 +557,61 @@ impl JwtVerifier {
                 Some(value) => scopes.extend(string_array(value)?),
             }
         }
-        Some((Principal::new(subject, roles, scopes, AuthScheme::Jwt), exp))
+        let dpop_jkt = dpop_jkt(claims)?;
+        let certificate = super::mtls::confirmation_x5t(claims)?;
+        let principal =
+            Principal::bound_to_certificate(subject, roles, scopes, AuthScheme::Jwt, certificate)
+                .with_dpop_jkt(dpop_jkt);
+        Some((principal, exp))
+    }
+}
+
+/// RFC 9449 §6.1: the `jkt` member of `cnf`, the thumbprint of the DPoP key the token is bound
+/// to (43 base64url characters: a SHA-256). `Some(None)` for an unbound token; `None` (refused)
+/// when `cnf` is not an object or `jkt` not a thumbprint.
+fn dpop_jkt(claims: &Map<String, Value>) -> Option<Option<Box<str>>> {
+    let Some(cnf) = claims.get("cnf") else {
+        return Some(None);
+    };
+    match cnf.as_object()?.get("jkt") {
+        None => Some(None),
+        Some(Value::String(jkt))
+            if jkt.len() == 43
+                && jkt
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Some(Some(jkt.as_str().into()))
+        }
+        Some(_) => None,
+    }
+}
+
+/// A token bound to a DPoP key presented as `Bearer` is refused (RFC 9449 §7.2): whoever
+/// holds it must also prove the key.
+pub(crate) fn not_dpop_bound(principal: Principal) -> Result<Principal, AuthFailure> {
+    match principal.dpop_jkt() {
+        Some(_) => Err(AuthFailure::Invalid),
+        None => Ok(principal),
+    }
+}
+
+/// `Invalid` for a principal whose token is bound to a certificate (RFC 8705): where no
+/// request is at hand, the binding cannot be checked.
+fn refuse_bound(outcome: Result<Principal, AuthFailure>) -> Result<Principal, AuthFailure> {
+    match outcome {
+        Ok(p) if p.certificate_thumbprint().is_some() => Err(AuthFailure::Invalid),
+        other => other,
+    }
+}
+
+impl Checked {
+    fn into_result(self) -> Result<Principal, AuthFailure> {
+        match self {
+            Checked::Verified(p) => Ok(p),
+            Checked::Failed(f) => Err(f),
+            Checked::UnknownKey => Err(AuthFailure::Invalid),
+        }
     }
 }
 
@@ -813,6 +886,15 @@ struct IssuedClaims<'a> {
     roles: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
+}
+
+/// RFC 7800 `cnf`: the key a token is bound to.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    /// RFC 9449 §6.1: the DPoP key's JWK SHA-256 thumbprint.
+    jkt: &'a str,
 }
 
 impl JwtIssuer {
@@ -839,6 +921,16 @@ impl JwtIssuer {
 
     /// A signed token for `subject` with `roles` and `scopes`.
     pub fn issue(&self, subject: &str, roles: &[String], scopes: &[String]) -> String {
+        self.issue_with(subject, roles, scopes, None)
+    }
+
+    fn issue_with(
+        &self,
+        subject: &str,
+        roles: &[String],
+        scopes: &[String],
+        jkt: Option<&str>,
+    ) -> String {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = IssuedClaims {
             sub: subject,
@@ -849,9 +941,23 @@ impl JwtIssuer {
             exp: now + self.ttl.as_secs(),
             roles,
             scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
+            cnf: jkt.map(|jkt| Confirmation { jkt }),
         };
         jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.key)
             .expect("HS256 signing of serializable claims cannot fail")
+    }
+
+    /// A token bound to the DPoP key with thumbprint `jkt` (`cnf.jkt`, RFC 9449 §6.1), e.g.
+    /// from [`DpopVerifier::token_request`](crate::dpop::DpopVerifier::token_request): it is
+    /// accepted only with a proof signed by that key, never as `Bearer`.
+    pub fn issue_bound(
+        &self,
+        subject: &str,
+        roles: &[String],
+        scopes: &[String],
+        jkt: &str,
+    ) -> String {
+        self.issue_with(subject, roles, scopes, Some(jkt))
     }
 }
 

@@ -3,9 +3,11 @@
 pub mod api_key;
 mod cache;
 pub mod credential;
+pub mod dpop;
 pub mod hmac;
 mod jwks;
 pub mod jwt;
+pub mod mtls;
 pub mod signature;
 pub mod signature_base;
 mod strict_json;
@@ -26,7 +28,7 @@ use crate::problem::Problem;
 #[derive(Clone, Debug)]
 pub struct Principal(Arc<PrincipalInner>);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct PrincipalInner {
     subject: String,
     roles: Vec<String>,
@@ -35,6 +37,10 @@ struct PrincipalInner {
     /// A keyed hash of the subject, for rate limiting: computed once per principal (and so
     /// once per cached token), not once per request.
     rate_key: u64,
+    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`, RFC 9449 §6.1).
+    dpop_jkt: Option<Box<str>>,
+    /// RFC 8705: the SHA-256 of the client certificate a JWT is bound to (`cnf.x5t#S256`).
+    certificate_thumbprint: Option<[u8; 32]>,
 }
 
 /// SipHash with a per-process random key: a caller who picks a subject cannot aim for
@@ -50,6 +56,18 @@ impl Principal {
         scopes: Vec<String>,
         scheme: AuthScheme,
     ) -> Self {
+        Self::bound_to_certificate(subject, roles, scopes, scheme, None)
+    }
+
+    /// A principal whose credential is bound to the client certificate with this SHA-256
+    /// thumbprint (RFC 8705), when `Some`.
+    pub(crate) fn bound_to_certificate(
+        subject: impl Into<String>,
+        roles: Vec<String>,
+        scopes: Vec<String>,
+        scheme: AuthScheme,
+        certificate_thumbprint: Option<[u8; 32]>,
+    ) -> Self {
         let subject = subject.into();
         let rate_key = std::hash::BuildHasher::hash_one(&*SUBJECT_HASHER, subject.as_str());
         Principal(Arc::new(PrincipalInner {
@@ -58,7 +76,30 @@ impl Principal {
             scopes,
             scheme,
             rate_key,
+            certificate_thumbprint,
+            dpop_jkt: None,
         }))
+    }
+
+    /// The principal of a token bound to the DPoP key with thumbprint `jkt` (`cnf.jkt`).
+    pub(crate) fn with_dpop_jkt(self, jkt: Option<Box<str>>) -> Self {
+        if jkt.is_none() {
+            return self;
+        }
+        let mut inner = Arc::unwrap_or_clone(self.0);
+        inner.dpop_jkt = jkt;
+        Principal(Arc::new(inner))
+    }
+
+    /// The RFC 7638 thumbprint of the DPoP key the caller's token is bound to (its `cnf.jkt`),
+    /// if it is: with `auth = "dpop"`, the key that signed this request's proof.
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.0.dpop_jkt.as_deref()
+    }
+
+    /// The certificate thumbprint the credential is bound to (RFC 8705), if any.
+    pub(crate) fn certificate_thumbprint(&self) -> Option<[u8; 32]> {
+        self.0.certificate_thumbprint
     }
 
     /// The subject (`sub` claim, key owner, client id).
@@ -171,6 +212,11 @@ impl AuthFailure {
                 (AuthScheme::GithubWebhook, _) => "X-Hub-Signature-256 realm=\"api\"",
                 (AuthScheme::StripeWebhook, _) => "Stripe-Signature realm=\"api\"",
                 (AuthScheme::StandardWebhook, _) => "Webhook-Signature realm=\"api\"",
+                // Without an error: a request that used DPoP gets its error from the verifier.
+                (AuthScheme::Dpop, _) => dpop::CHALLENGE,
+                // No HTTP authentication scheme exists for a TLS client certificate; the
+                // challenge names what is missing (RFC 9110 allows any token).
+                (AuthScheme::Mtls, _) => "ClientCertificate realm=\"api\"",
             };
             problem = problem.with_header(
                 http::header::WWW_AUTHENTICATE,
@@ -191,14 +237,15 @@ pub(crate) fn credential_in_query(parts: &Parts, schemes: &[AuthScheme]) -> bool
     };
     let names = |scheme: &AuthScheme| -> &'static [&'static str] {
         match scheme {
-            AuthScheme::Jwt => &jwt::QUERY_TOKEN_NAMES,
+            AuthScheme::Jwt | AuthScheme::Dpop => &jwt::QUERY_TOKEN_NAMES,
             AuthScheme::ApiKey => &api_key::QUERY_KEY_NAMES,
             // Signed requests carry no bearer credential: the signature is over the target.
             AuthScheme::Hmac
             | AuthScheme::Signature
             | AuthScheme::GithubWebhook
             | AuthScheme::StripeWebhook
-            | AuthScheme::StandardWebhook => &[],
+            | AuthScheme::StandardWebhook
+            | AuthScheme::Mtls => &[],
         }
     };
     if schemes.iter().all(|s| names(s).is_empty()) {

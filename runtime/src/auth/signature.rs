@@ -38,7 +38,7 @@ use sha2::{Sha256, Sha512};
 use super::hmac::{InMemoryNonces, NonceOutcome, NonceStore, DEFAULT_NONCE_CAPACITY};
 use super::jwt::ConfigError;
 use super::signature_base::{
-    component_names, content_digest_matches, content_digest_sha256, serialize_params,
+    component_keys, content_digest_matches, content_digest_sha256, serialize_params,
     signature_base, MessageView,
 };
 use super::{AuthFailure, Principal};
@@ -324,7 +324,9 @@ impl SignatureVerifier {
     }
 
     /// The components every signature must cover (replacing the default). `@target-uri` or
-    /// `@request-target` do not stand in for `@path`: name what you require.
+    /// `@request-target` do not stand in for `@path`: name what you require. A query
+    /// parameter is named by its serialized identifier, `"@query-param";name="Pet"` (the
+    /// name as RFC 9421 §2.2.8 encodes it); covering it does not stand in for `@query`.
     #[must_use]
     pub fn required_components(
         mut self,
@@ -445,9 +447,8 @@ impl SignatureVerifier {
         {
             return Err(Refusal::invalid("signature_alg"));
         }
-        let names =
-            component_names(covered).map_err(|_| Refusal::invalid("signature_malformed"))?;
-        if !self.required.iter().all(|r| names.contains(&r.as_str())) {
+        let names = component_keys(covered).map_err(|_| Refusal::invalid("signature_malformed"))?;
+        if !self.required.iter().all(|r| names.iter().any(|n| n == r)) {
             return Err(Refusal::invalid("signature_components"));
         }
         let base =
@@ -455,7 +456,7 @@ impl SignatureVerifier {
         if !key.verify(base.as_bytes(), signature) {
             return Err(Refusal::invalid("signature_mismatch"));
         }
-        let digest = if names.contains(&"content-digest") {
+        let digest = if names.iter().any(|n| n == "content-digest") {
             Some(
                 parts
                     .headers
@@ -632,7 +633,10 @@ impl SignatureSigner {
         Ok(Self::with(key_id, SignKey::P256(Box::new(key))))
     }
 
-    /// The components to cover (default [`DEFAULT_REQUIRED`]).
+    /// The components to cover (default [`DEFAULT_REQUIRED`]). A name (`@method`,
+    /// `content-digest`), or a serialized component identifier starting with `"` for a
+    /// component with parameters: `"@query-param";name="Pet"` covers the query parameter
+    /// `Pet` (RFC 9421 §2.2.8).
     #[must_use]
     pub fn components(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.components = names.into_iter().map(Into::into).collect();
@@ -671,9 +675,11 @@ impl SignatureSigner {
         }
         let mut items = Vec::with_capacity(self.components.len());
         for name in &self.components {
-            items.push(Item::new(
-                sfv::String::from_string(name.clone()).map_err(|(e, _)| bad(e))?,
-            ));
+            items.push(if name.starts_with('"') {
+                sfv::Parser::new(name).parse::<Item>().map_err(bad)?
+            } else {
+                Item::new(sfv::String::from_string(name.clone()).map_err(|(e, _)| bad(e))?)
+            });
         }
         let mut covered = InnerList::new(items);
         let key = |k: &str| sfv::Key::from_string(k.to_owned()).map_err(|(e, _)| bad(e));

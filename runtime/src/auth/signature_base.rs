@@ -5,12 +5,32 @@
 //! itself is written here: the maintained Rust implementation (`httpsig`, 0.0.x) brings a
 //! second generation of the RustCrypto crates and its own key types, and the base is a short
 //! function once the fields are parsed. Only what a server-to-server signature needs is
-//! supported; anything else (component parameters such as `sf`, `key`, `bs`, `req`, `tr`,
-//! `@query-param`, trailers) is refused rather than approximated.
+//! supported; anything else is refused rather than approximated.
+//!
+//! Supported components: the derived components `@method`, `@target-uri`, `@authority`,
+//! `@scheme`, `@request-target`, `@path`, `@query`, `@status` and `@query-param` (§2.2.8,
+//! with its required `name` parameter), and header fields by lowercase name, without
+//! parameters. Refused: every other component parameter (`sf`, `key`, `bs`, `req`, `tr`,
+//! `name` on anything but `@query-param`), `@signature-params` as a covered component, a
+//! repeated component identifier, and trailers.
+//!
+//! `@query-param` follows §2.2.8 exactly: the query is parsed as
+//! `application/x-www-form-urlencoded` (WHATWG URL §5.1, the `form_urlencoded` crate: `+` is
+//! a space, percent-encoded octets are decoded, invalid UTF-8 becomes U+FFFD); each name and
+//! value is re-encoded with the "percent-encode after encoding" process and the
+//! `application/x-www-form-urlencoded` percent-encode set (everything but ASCII alphanumerics
+//! and `*-._` as `%XX`, upper-case hex, a space as `%20` as in the RFC's own examples); a
+//! parameter whose encoded name equals the `name` parameter is covered, and a name that occurs
+//! several times gives one base line per occurrence, in the order of the query. A named
+//! parameter that does not occur is [`BaseError::Absent`]; `@query-param` without a `name`
+//! string is [`BaseError::Unsupported`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use base64::Engine as _;
 use http::HeaderMap;
-use sfv::{BareItem, InnerList, ItemSerializer, ListEntry, ListSerializer};
+use sfv::{BareItem, InnerList, Item, ItemSerializer, ListEntry, ListSerializer};
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
@@ -18,11 +38,12 @@ use subtle::ConstantTimeEq;
 /// or the signature asks for something this implementation refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BaseError {
-    /// A component identifier is not a string, is repeated, has parameters, or is a derived
-    /// component this implementation does not support.
+    /// A component identifier is not a string, is repeated, has parameters other than
+    /// `@query-param`'s `name`, or is a derived component this implementation does not
+    /// support (`@query-param` without a `name` string included).
     Unsupported,
     /// The message lacks a covered component (a header field that is absent, `@authority`
-    /// with no host, `@status` on a request).
+    /// with no host, `@status` on a request, a `@query-param` whose name is not in the query).
     Absent,
 }
 
@@ -126,19 +147,90 @@ fn component_value(name: &str, message: &MessageView<'_>) -> Result<String, Base
     })
 }
 
-/// The names of the covered components, in order: strings without parameters, no repeats.
-pub(crate) fn component_names(covered: &InnerList) -> Result<Vec<&str>, BaseError> {
-    let mut names: Vec<&str> = Vec::with_capacity(covered.items.len());
-    for item in &covered.items {
-        let BareItem::String(name) = &item.bare_item else {
-            return Err(BaseError::Unsupported);
+/// The query parameters of a request (RFC 9421 §2.2.8): each name, encoded, with its values,
+/// encoded, in the order of the query. Built once per signature base, so that a signature
+/// naming many parameters costs one pass over the query.
+type QueryParams = HashMap<String, Vec<String>>;
+
+fn query_params(query: &str) -> QueryParams {
+    let mut params = QueryParams::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        params
+            .entry(form_encode(&name))
+            .or_default()
+            .push(form_encode(&value));
+    }
+    params
+}
+
+/// The "percent-encode after encoding" process of WHATWG URL with UTF-8 and the
+/// `application/x-www-form-urlencoded` percent-encode set, a space as `%20` (RFC 9421
+/// §2.2.8 and its examples). `byte_serialize` writes a space as `+` and a `+` as `%2B`, so
+/// every `+` it writes is a space.
+fn form_encode(decoded: &str) -> String {
+    form_urlencoded::byte_serialize(decoded.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A covered component: its name and, for `@query-param`, the `name` parameter.
+struct Component<'a> {
+    name: &'a str,
+    query_param: Option<&'a str>,
+}
+
+/// Reads one component identifier: a string, with no parameters except `@query-param`'s
+/// (required, string) `name`.
+fn component(item: &Item) -> Result<Component<'_>, BaseError> {
+    let BareItem::String(name) = &item.bare_item else {
+        return Err(BaseError::Unsupported);
+    };
+    let name = name.as_str();
+    if name == "@query-param" {
+        let mut params = item.params.iter();
+        return match (params.next(), params.next()) {
+            (Some((key, BareItem::String(value))), None) if key.as_str() == "name" => {
+                Ok(Component {
+                    name,
+                    query_param: Some(value.as_str()),
+                })
+            }
+            _ => Err(BaseError::Unsupported),
         };
-        if !item.params.is_empty() || names.contains(&name.as_str()) {
+    }
+    if !item.params.is_empty() {
+        return Err(BaseError::Unsupported);
+    }
+    Ok(Component {
+        name,
+        query_param: None,
+    })
+}
+
+/// The covered components, in order, each as the key a verifier's required components are
+/// matched against: the name (`@method`, `content-digest`) for a component without
+/// parameters, the serialized identifier (`"@query-param";name="Pet"`) for a
+/// `@query-param`. Refuses what [`signature_base`] refuses about identifiers: a component
+/// that is not a string, has parameters it should not have, or is repeated.
+pub(crate) fn component_keys(covered: &InnerList) -> Result<Vec<Cow<'_, str>>, BaseError> {
+    let mut keys: Vec<Cow<'_, str>> = Vec::with_capacity(covered.items.len());
+    for item in &covered.items {
+        let component = component(item)?;
+        let key = match component.query_param {
+            None => Cow::Borrowed(component.name),
+            Some(_) => Cow::Owned(
+                ItemSerializer::new()
+                    .bare_item(&item.bare_item)
+                    .parameters(&item.params)
+                    .finish(),
+            ),
+        };
+        if keys.contains(&key) {
             return Err(BaseError::Unsupported);
         }
-        names.push(name.as_str());
+        keys.push(key);
     }
-    Ok(names)
+    Ok(keys)
 }
 
 /// The serialized inner list with its parameters: the value of `@signature-params`, and of
@@ -152,20 +244,36 @@ pub fn serialize_params(covered: &InnerList) -> String {
 /// The signature base (RFC 9421 §2.5) of `message` for the covered components and
 /// parameters in `covered` (a parsed `Signature-Input` member). No trailing newline.
 pub fn signature_base(message: &MessageView<'_>, covered: &InnerList) -> Result<String, BaseError> {
+    component_keys(covered)?;
     let mut base = String::new();
-    for (item, name) in covered.items.iter().zip(component_names(covered)?) {
-        if name == "@signature-params" {
+    let mut query: Option<QueryParams> = None;
+    for item in &covered.items {
+        let component = component(item)?;
+        if component.name == "@signature-params" {
             return Err(BaseError::Unsupported);
         }
-        let value = component_value(name, message)?;
-        if value.contains(['\n', '\r']) {
-            return Err(BaseError::Unsupported);
+        let values = match component.query_param {
+            // A request target is needed; no query is an empty one, where no name occurs.
+            Some(name) => {
+                message.path.ok_or(BaseError::Absent)?;
+                let params = query.get_or_insert_with(|| query_params(message.query.unwrap_or("")));
+                params.get(name).ok_or(BaseError::Absent)?.clone()
+            }
+            None => vec![component_value(component.name, message)?],
+        };
+        let id = ItemSerializer::new()
+            .bare_item(&item.bare_item)
+            .parameters(&item.params)
+            .finish();
+        for value in values {
+            if value.contains(['\n', '\r']) {
+                return Err(BaseError::Unsupported);
+            }
+            base.push_str(&id);
+            base.push_str(": ");
+            base.push_str(&value);
+            base.push('\n');
         }
-        let id = ItemSerializer::new().bare_item(&item.bare_item).finish();
-        base.push_str(&id);
-        base.push_str(": ");
-        base.push_str(&value);
-        base.push('\n');
     }
     base.push_str("\"@signature-params\": ");
     base.push_str(&serialize_params(covered));
@@ -218,169 +326,5 @@ pub fn content_digest_matches(field_values: &[&str], body: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// The test-request of RFC 9421 Appendix B.2.
-    pub(crate) fn test_request() -> http::request::Parts {
-        http::Request::builder()
-            .method("POST")
-            .uri("/foo?param=Value&Pet=dog")
-            .header("host", "example.com")
-            .header("date", "Tue, 20 Apr 2021 02:07:55 GMT")
-            .header("content-type", "application/json")
-            .header(
-                "content-digest",
-                "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyea\
-                 ldVLvRwEmTHWXvJwew==:",
-            )
-            .header("content-length", "18")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0
-    }
-
-    pub(crate) fn inner(signature_input_member: &str) -> InnerList {
-        let list: sfv::List = sfv::Parser::new(signature_input_member).parse().unwrap();
-        match list.into_iter().next().unwrap() {
-            ListEntry::InnerList(l) => l,
-            ListEntry::Item(_) => panic!("not an inner list"),
-        }
-    }
-
-    /// RFC 9530 §2 and RFC 9421 B.2: the digests of `{"hello": "world"}`.
-    #[test]
-    fn rfc9530_content_digest_examples() {
-        let body = br#"{"hello": "world"}"#;
-        assert_eq!(
-            content_digest_sha256(body),
-            "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:"
-        );
-        assert_eq!(
-            content_digest_sha512(body),
-            "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLv\
-             RwEmTHWXvJwew==:"
-        );
-        let both = format!(
-            "{}, {}",
-            content_digest_sha256(body),
-            content_digest_sha512(body)
-        );
-        assert!(content_digest_matches(&[&both], body));
-        assert!(content_digest_matches(
-            &[&content_digest_sha256(body), "md5=:AAAA:"],
-            body
-        ));
-        // A body changed by one byte, a digest of another algorithm only, garbage.
-        assert!(!content_digest_matches(&[&both], br#"{"hello": "World"}"#));
-        assert!(!content_digest_matches(&["md5=:AAAA:"], body));
-        assert!(!content_digest_matches(&["sha-256=abc"], body));
-        assert!(!content_digest_matches(&["not a dictionary ("], body));
-        assert!(!content_digest_matches(&[], body));
-        // One good and one bad digest: refused.
-        let mixed = format!("{}, sha-512=:AAAA:", content_digest_sha256(body));
-        assert!(!content_digest_matches(&[&mixed], body));
-    }
-
-    /// RFC 9421 §2.5's example base (test-request, rsa-pss key) byte for byte.
-    #[test]
-    fn rfc9421_section_2_5_base() {
-        let parts = test_request();
-        let view = MessageView::request(&parts.method, &parts.uri, &parts.headers, None);
-        let covered = inner(
-            "(\"@method\" \"@authority\" \"@path\" \"content-digest\" \"content-length\" \
-             \"content-type\");created=1618884473;keyid=\"test-key-rsa-pss\"",
-        );
-        assert_eq!(
-            signature_base(&view, &covered).unwrap(),
-            "\"@method\": POST\n\
-             \"@authority\": example.com\n\
-             \"@path\": /foo\n\
-             \"content-digest\": sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:\n\
-             \"content-length\": 18\n\
-             \"content-type\": application/json\n\
-             \"@signature-params\": (\"@method\" \"@authority\" \"@path\" \"content-digest\" \"content-length\" \"content-type\");created=1618884473;keyid=\"test-key-rsa-pss\""
-        );
-    }
-
-    /// RFC 9421 B.2.1 (no components, a nonce) and B.2.3 (full coverage) bases.
-    #[test]
-    fn rfc9421_b21_b23_bases() {
-        let parts = test_request();
-        let view = MessageView::request(&parts.method, &parts.uri, &parts.headers, None);
-        let b21 = inner(
-            "();created=1618884473;keyid=\"test-key-rsa-pss\";nonce=\"b3k2pp5k7z-50gnwp.yemd\"",
-        );
-        assert_eq!(
-            signature_base(&view, &b21).unwrap(),
-            "\"@signature-params\": ();created=1618884473;keyid=\"test-key-rsa-pss\";nonce=\"b3k2pp5k7z-50gnwp.yemd\""
-        );
-        let b23 = inner(
-            "(\"date\" \"@method\" \"@path\" \"@query\" \"@authority\" \"content-type\" \
-             \"content-digest\" \"content-length\");created=1618884473;keyid=\"test-key-rsa-pss\"",
-        );
-        assert_eq!(
-            signature_base(&view, &b23).unwrap(),
-            "\"date\": Tue, 20 Apr 2021 02:07:55 GMT\n\
-             \"@method\": POST\n\
-             \"@path\": /foo\n\
-             \"@query\": ?param=Value&Pet=dog\n\
-             \"@authority\": example.com\n\
-             \"content-type\": application/json\n\
-             \"content-digest\": sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:\n\
-             \"content-length\": 18\n\
-             \"@signature-params\": (\"date\" \"@method\" \"@path\" \"@query\" \"@authority\" \"content-type\" \"content-digest\" \"content-length\");created=1618884473;keyid=\"test-key-rsa-pss\""
-        );
-    }
-
-    #[test]
-    fn derived_components_and_refusals() {
-        let parts = http::Request::builder()
-            .method("GET")
-            .uri("https://Example.COM:8443/a%20b?x=1&y")
-            .header("x-two", "a ")
-            .header("x-two", " b")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0;
-        let view = MessageView::request(&parts.method, &parts.uri, &parts.headers, None);
-        let value = |name| component_value(name, &view);
-        assert_eq!(
-            value("@target-uri").unwrap(),
-            "https://example.com:8443/a%20b?x=1&y"
-        );
-        assert_eq!(value("@request-target").unwrap(), "/a%20b?x=1&y");
-        assert_eq!(value("@scheme").unwrap(), "https");
-        assert_eq!(value("@query").unwrap(), "?x=1&y");
-        assert_eq!(value("x-two").unwrap(), "a, b");
-        assert_eq!(value("x-none").unwrap_err(), BaseError::Absent);
-        assert_eq!(value("@status").unwrap_err(), BaseError::Absent);
-        assert_eq!(value("@query-param").unwrap_err(), BaseError::Unsupported);
-        assert_eq!(value("X-Two").unwrap_err(), BaseError::Unsupported);
-        // A request without a query has the query `?` (RFC 9421 §2.2.7).
-        let plain = http::Request::get("/p").body(()).unwrap().into_parts().0;
-        let view = MessageView::request(&plain.method, &plain.uri, &plain.headers, None);
-        assert_eq!(component_value("@query", &view).unwrap(), "?");
-        assert_eq!(
-            component_value("@authority", &view).unwrap_err(),
-            BaseError::Absent
-        );
-        // Repeated components, parameters on a component, a token: refused.
-        for input in [
-            "(\"@method\" \"@method\")",
-            "(\"x-two\";sf)",
-            "(\"x-two\";bs)",
-            "(\"@query-param\";name=\"x\")",
-            "(method)",
-            "(\"@signature-params\")",
-        ] {
-            assert_eq!(
-                signature_base(&view, &inner(input)).unwrap_err(),
-                BaseError::Unsupported,
-                "{input}"
-            );
-        }
-    }
-}
+#[path = "signature_base_tests.rs"]
+pub(crate) mod tests;

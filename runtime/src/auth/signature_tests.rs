@@ -225,6 +225,253 @@ fn rfc9421_b21_b23_rsa_pss_sha512() {
     }
 }
 
+/// B.2.2: selective covered components, `@query-param` among them. The base byte for byte;
+/// the published (randomized) RSA-PSS signature verifies over it, and through the verifier
+/// on the RFC's request as published. Another `Pet` is a mismatch, none is a missing
+/// component.
+#[test]
+fn rfc9421_b22_rsa_pss_sha512_query_param() {
+    const INPUT: &str = r#"("@authority" "content-digest" "@query-param";name="Pet");created=1618884473;keyid="test-key-rsa-pss";tag="header-example""#;
+    const SIGNATURE: &str = "LjbtqUbfmvjj5C5kr1Ugj4PmLYvx9wVjZvD9GsTT4F7GrcQEdJzgI9qHxICagShLRiLMlAJjtq6N4CDfKtjvuJyE5qH7KT8UCMkSowOB4+ECxCmT8rtAmj/0PIXxi0A0nxKyB09RNrCQibbUjsLS/2YyFYXEu4TRJQzRw1rLEuEfY17SARYhpTlaqwZVtR8NV7+4UKkjqpcAoFqWFQh62s7Cl+H2fjBSpqfZUJcsIk4N6wiKYd4je2U/lankenQ99PZfB4jY3I5rSV2DSBVkSFsURIjYErOs0tFTQosMTAoxk//0RoKUqiYY8Bh0aaUEb0rQl3/XaVe4bXTugEjHSw==";
+    let parts = test_request();
+    let base = signature_base(&request_view(&parts), &inner(INPUT)).unwrap();
+    assert_eq!(
+        base,
+        "\"@authority\": example.com\n\
+         \"content-digest\": sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:\n\
+         \"@query-param\";name=\"Pet\": dog\n\
+         \"@signature-params\": (\"@authority\" \"content-digest\" \"@query-param\";name=\"Pet\");created=1618884473;keyid=\"test-key-rsa-pss\";tag=\"header-example\""
+    );
+    let key = SignatureKey::rsa_pss_sha512_pem("partner", RSA_PSS_PUBLIC_PEM).unwrap();
+    assert!(key.verify(base.as_bytes(), &b64(SIGNATURE)));
+    assert!(!key.verify(base.replace("dog", "cat").as_bytes(), &b64(SIGNATURE)));
+
+    let verifier = SignatureVerifier::new()
+        .key("test-key-rsa-pss", key)
+        .required_components(["content-digest", r#""@query-param";name="Pet""#])
+        .require_nonce(false);
+    let signed = |target: &str| {
+        let mut parts = test_request();
+        parts.uri = target.parse().unwrap();
+        parts.headers.insert(
+            "signature-input",
+            HeaderValue::from_str(&format!("sig-b22={INPUT}")).unwrap(),
+        );
+        parts.headers.insert(
+            "signature",
+            HeaderValue::from_str(&format!("sig-b22=:{SIGNATURE}:")).unwrap(),
+        );
+        parts
+    };
+    let pending = verifier
+        .begin(&signed("/foo?param=Value&Pet=dog"), CREATED + 10)
+        .unwrap();
+    assert_eq!(finish_now(pending, BODY).unwrap().subject(), "partner");
+    // Only `Pet` is covered: the path and the other parameter may change, `Pet` may not.
+    assert!(verifier
+        .begin(&signed("/bar?param=Other&Pet=dog"), CREATED)
+        .is_ok());
+    let refused = |target: &str| verifier.begin(&signed(target), CREATED).unwrap_err().reason;
+    assert_eq!(refused("/foo?param=Value&Pet=cat"), "signature_mismatch");
+    assert_eq!(
+        refused("/foo?param=Value&Pet=dog&Pet=cat"),
+        "signature_mismatch"
+    );
+    assert_eq!(refused("/foo?param=Value"), "signature_components");
+    assert_eq!(refused("/foo?param=Value&pet=dog"), "signature_components");
+    // A verifier that requires another parameter refuses the RFC's signature.
+    let other = SignatureVerifier::new()
+        .key(
+            "test-key-rsa-pss",
+            SignatureKey::rsa_pss_sha512_pem("partner", RSA_PSS_PUBLIC_PEM).unwrap(),
+        )
+        .required_components([r#""@query-param";name="param""#])
+        .require_nonce(false);
+    assert_eq!(
+        other
+            .begin(&signed("/foo?param=Value&Pet=dog"), CREATED)
+            .unwrap_err()
+            .reason,
+        "signature_components"
+    );
+}
+
+/// B.3: a TLS-terminating proxy's signature (randomized ECDSA) over the client certificate
+/// it forwards, with `@path`, `@query`, `@method` and `@authority`: the published one
+/// verifies over the base, and through the verifier on the RFC's request.
+#[test]
+fn rfc9421_b3_tls_terminating_proxy() {
+    const CLIENT_CERT: &str = ":MIIBqDCCAU6gAwIBAgIBBzAKBggqhkjOPQQDAjA6MRswGQYDVQQKDBJMZXQncyBBdXRoZW50aWNhdGUxGzAZBgNVBAMMEkxBIEludGVybWVkaWF0ZSBDQTAeFw0yMDAxMTQyMjU1MzNaFw0yMTAxMjMyMjU1MzNaMA0xCzAJBgNVBAMMAkJDMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE8YnXXfaUgmnMtOXU/IncWalRhebrXmckC8vdgJ1p5Be5F/3YC8OthxM4+k1M6aEAEFcGzkJiNy6J84y7uzo9M6NyMHAwCQYDVR0TBAIwADAfBgNVHSMEGDAWgBRm3WjLa38lbEYCuiCPct0ZaSED2DAOBgNVHQ8BAf8EBAMCBsAwEwYDVR0lBAwwCgYIKwYBBQUHAwIwHQYDVR0RAQH/BBMwEYEPYmRjQGV4YW1wbGUuY29tMAoGCCqGSM49BAMCA0gAMEUCIBHda/r1vaL6G3VliL4/Di6YK0Q6bMjeSkC3dFCOOB8TAiEAx/kHSB4urmiZ0NX5r5XarmPk0wmuydBVoU4hBVZ1yhk=:";
+    const INPUT: &str = r#"("@path" "@query" "@method" "@authority" "client-cert");created=1618884473;keyid="test-key-ecc-p256""#;
+    const SIGNATURE: &str =
+        "xVMHVpawaAC/0SbHrKRs9i8I3eOs5RtTMGCWXm/9nvZzoHsIg6Mce9315T6xoklyy0yzhD9ah4JHRwMLOgmizw==";
+    let mut parts = http::Request::post("/foo?param=Value&Pet=dog")
+        .header("host", "service.internal.example")
+        .header("date", "Tue, 20 Apr 2021 02:07:55 GMT")
+        .header("content-type", "application/json")
+        .header("content-length", "18")
+        .header("client-cert", CLIENT_CERT)
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    let base = signature_base(&request_view(&parts), &inner(INPUT)).unwrap();
+    assert_eq!(
+        base,
+        format!(
+            "\"@path\": /foo\n\
+             \"@query\": ?param=Value&Pet=dog\n\
+             \"@method\": POST\n\
+             \"@authority\": service.internal.example\n\
+             \"client-cert\": {CLIENT_CERT}\n\
+             \"@signature-params\": {INPUT}"
+        )
+    );
+    let key = SignatureKey::ecdsa_p256_pem("proxy", ECC_P256_PUBLIC_PEM).unwrap();
+    assert!(key.verify(base.as_bytes(), &b64(SIGNATURE)));
+    parts.headers.insert(
+        "signature-input",
+        HeaderValue::from_str(&format!("ttrp={INPUT}")).unwrap(),
+    );
+    parts.headers.insert(
+        "signature",
+        HeaderValue::from_str(&format!("ttrp=:{SIGNATURE}:")).unwrap(),
+    );
+    let verifier = SignatureVerifier::new()
+        .key("test-key-ecc-p256", key)
+        .required_components(["@method", "@path", "@query", "client-cert"])
+        .require_nonce(false);
+    assert!(verifier.begin(&parts, CREATED).is_ok());
+    let mut other = parts.clone();
+    other
+        .headers
+        .insert("client-cert", HeaderValue::from_static(":AAAA:"));
+    assert_eq!(
+        verifier.begin(&other, CREATED).unwrap_err().reason,
+        "signature_mismatch"
+    );
+}
+
+/// B.4: the ed25519 signature (deterministic: reproduced byte for byte) survives the
+/// transformations the RFC lists as harmless (a parameter and a header added, `Date`
+/// dropped, `Accept` lines combined, fields reordered) and not the others (another method
+/// and authority, `Accept` values reordered).
+#[test]
+fn rfc9421_b4_transformations() {
+    const INPUT: &str =
+        r#"("@method" "@path" "@authority" "accept");created=1618884473;keyid="test-key-ed25519""#;
+    const SIGNATURE: &str =
+        "ZT1kooQsEHpZ0I1IjCqtQppOmIqlJPeo7DHR3SoMn0s5JZ1eRGS0A+vyYP9t/LXlh5QMFFQ6cpLt2m0pmj3NDA==";
+    let request = |method: &str, target: &str, headers: &[(&str, &str)]| {
+        let mut builder = http::Request::builder().method(method).uri(target);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder = builder
+            .header("signature-input", format!("transform={INPUT}"))
+            .header("signature", format!("transform=:{SIGNATURE}:"));
+        builder.body(()).unwrap().into_parts().0
+    };
+    let original = request(
+        "GET",
+        "/demo?name1=Value1&Name2=value2",
+        &[
+            ("host", "example.org"),
+            ("date", "Fri, 15 Jul 2022 14:24:55 GMT"),
+            ("accept", "application/json"),
+            ("accept", "*/*"),
+        ],
+    );
+    let base = signature_base(&request_view(&original), &inner(INPUT)).unwrap();
+    assert_eq!(
+        base,
+        "\"@method\": GET\n\
+         \"@path\": /demo\n\
+         \"@authority\": example.org\n\
+         \"accept\": application/json, */*\n\
+         \"@signature-params\": (\"@method\" \"@path\" \"@authority\" \"accept\");created=1618884473;keyid=\"test-key-ed25519\""
+    );
+    let signature =
+        SignatureSigner::ed25519("test-key-ed25519", &ed25519_seed()).raw_sign(base.as_bytes());
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD.encode(&signature),
+        SIGNATURE
+    );
+    let verifier = SignatureVerifier::new()
+        .key(
+            "test-key-ed25519",
+            SignatureKey::ed25519("client", &ed25519_public()).unwrap(),
+        )
+        .required_components(["@method", "@path", "@authority", "accept"])
+        .require_nonce(false);
+    let verifies = |parts: &Parts| verifier.begin(parts, CREATED).map(|_| ());
+    assert_eq!(verifies(&original), Ok(()));
+    let harmless = [
+        request(
+            "GET",
+            "/demo?name1=Value1&Name2=value2&param=added",
+            &[
+                ("host", "example.org"),
+                ("date", "Fri, 15 Jul 2022 14:24:55 GMT"),
+                ("accept", "application/json"),
+                ("accept", "*/*"),
+                ("accept-language", "en-US,en;q=0.5"),
+            ],
+        ),
+        request(
+            "GET",
+            "/demo?name1=Value1&Name2=value2",
+            &[
+                ("host", "example.org"),
+                ("referer", "https://developer.example.org/demo"),
+                ("accept", "application/json, */*"),
+            ],
+        ),
+        request(
+            "GET",
+            "/demo?name1=Value1&Name2=value2",
+            &[
+                ("accept", "application/json"),
+                ("accept", "*/*"),
+                ("date", "Fri, 15 Jul 2022 14:24:55 GMT"),
+                ("host", "example.org"),
+            ],
+        ),
+    ];
+    for parts in &harmless {
+        assert_eq!(verifies(parts), Ok(()), "{parts:?}");
+    }
+    let harmful = [
+        request(
+            "POST",
+            "/demo?name1=Value1&Name2=value2",
+            &[
+                ("host", "example.com"),
+                ("date", "Fri, 15 Jul 2022 14:24:55 GMT"),
+                ("accept", "application/json"),
+                ("accept", "*/*"),
+            ],
+        ),
+        request(
+            "GET",
+            "/demo?name1=Value1&Name2=value2",
+            &[
+                ("host", "example.org"),
+                ("date", "Fri, 15 Jul 2022 14:24:55 GMT"),
+                ("accept", "*/*"),
+                ("accept", "application/json"),
+            ],
+        ),
+    ];
+    for parts in &harmful {
+        assert_eq!(
+            verifies(parts).unwrap_err().reason,
+            "signature_mismatch",
+            "{parts:?}"
+        );
+    }
+}
+
 const KEY_ID: &str = "partner-demo";
 const NOW: u64 = 1_764_000_000;
 
@@ -318,6 +565,55 @@ fn signer_and_verifier_round_trip_every_algorithm() {
             .insert("signature-input", HeaderValue::from_str(&input).unwrap());
         assert!(check(&v, &swapped, b"x", unix_now()).is_err());
     }
+}
+
+/// The signer covers a query parameter named by its serialized identifier; the verifier
+/// requires it the same way. A signer asked to cover a parameter the request lacks fails.
+#[test]
+fn signer_covers_a_query_param() {
+    let components = [
+        "@method",
+        "@path",
+        r#""@query-param";name="qty""#,
+        "content-digest",
+    ];
+    let signer = SignatureSigner::hmac_sha256(KEY_ID, &shared_secret()).components(components);
+    let v = verifier().required_components(components);
+    let mut parts = http::Request::post("/orders?qty=2&note=a+b")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    signer.sign_at(&mut parts, BODY, NOW, Some("q-1")).unwrap();
+    assert_eq!(
+        parts.headers["signature-input"],
+        r#"sig1=("@method" "@path" "@query-param";name="qty" "content-digest");created=1764000000;keyid="partner-demo";nonce="q-1";alg="hmac-sha256""#
+    );
+    let mut other = parts.clone();
+    other.uri = "/orders?qty=2&note=changed".parse().unwrap();
+    assert!(check(&v, &other, BODY, NOW).is_ok());
+    let mut other = parts.clone();
+    other.uri = "/orders?qty=20&note=a+b".parse().unwrap();
+    assert_eq!(
+        check(&v, &other, BODY, NOW).unwrap_err(),
+        "signature_mismatch"
+    );
+    // The default verifier requires @query, which this signature does not cover.
+    assert_eq!(
+        check(&verifier(), &parts, BODY, NOW).unwrap_err(),
+        "signature_components"
+    );
+    let mut lacking = http::Request::post("/orders?note=x")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    assert!(signer
+        .sign_at(&mut lacking, BODY, NOW, Some("q-2"))
+        .is_err());
+    let malformed = SignatureSigner::hmac_sha256(KEY_ID, &shared_secret())
+        .components([r#""@query-param";name="#]);
+    assert!(malformed.sign_at(&mut lacking, BODY, NOW, None).is_err());
 }
 
 #[test]
