@@ -82,7 +82,7 @@ pub(super) async fn get_article(
 }
 
 /// Publishes an article by the caller (201).
-#[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "30/1h", fields = ["article"])]
+#[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "30/1h", fields = ["article.title", "article.description", "article.body", "article.tagList"])]
 pub(super) async fn create_article(
     State(state): State<AppState>,
     principal: Principal,
@@ -98,7 +98,7 @@ pub(super) async fn create_article(
 }
 
 /// Changes the caller's own article (title, description, body).
-#[secure_endpoint(auth = "jwt", owner = "slug", loader = ArticleAuthor, owner_status = 403, fields = ["article"])]
+#[secure_endpoint(auth = "jwt", owner = "slug", loader = ArticleAuthor, owner_status = 403, fields = ["article.title", "article.description", "article.body"])]
 pub(super) async fn update_article(
     State(state): State<AppState>,
     Owned(article): Owned<ArticleAuthor>,

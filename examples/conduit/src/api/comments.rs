@@ -58,7 +58,7 @@ pub(super) async fn list_comments(
 }
 
 /// Comments on an article as the caller.
-#[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "60/1h", fields = ["comment"])]
+#[secure_endpoint(auth = "jwt", allow = "authenticated", rate = "60/1h", fields = ["comment.body"])]
 pub(super) async fn add_comment(
     State(state): State<AppState>,
     principal: Principal,

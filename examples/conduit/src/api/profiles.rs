@@ -23,8 +23,9 @@ pub(super) async fn get_profile(
         .ok_or_else(Problem::not_found)
 }
 
-/// Follows a user.
-#[secure_endpoint(auth = "jwt", allow = "authenticated")]
+/// Follows a user. Some clients (the official suite among them) send a body with it, which
+/// means nothing here: read and discarded under the body limit.
+#[secure_endpoint(auth = "jwt", allow = "authenticated", body = "ignored")]
 pub(super) async fn follow(
     State(state): State<AppState>,
     principal: Principal,

@@ -14,7 +14,7 @@ use crate::model::{LoginRequest, NewUserRequest, UpdateUserRequest, User, UserEn
     auth = "none",
     reason = "registration is open (RealWorld: POST /api/users)",
     rate = "10/1h",
-    fields = ["user"]
+    fields = ["user.username", "user.email", "user.password"]
 )]
 pub(super) async fn register(
     State(state): State<AppState>,
@@ -32,7 +32,7 @@ pub(super) async fn register(
     auth = "none",
     reason = "exchanges credentials for a token",
     rate = "20/1m",
-    fields = ["user"]
+    fields = ["user.email", "user.password"]
 )]
 pub(super) async fn login(
     State(state): State<AppState>,
@@ -82,7 +82,11 @@ pub(super) async fn current_user(
 }
 
 /// Updates the authenticated user (any of email, password, username, bio, image).
-#[secure_endpoint(auth = "jwt", allow = "authenticated", fields = ["user"])]
+#[secure_endpoint(
+    auth = "jwt",
+    allow = "authenticated",
+    fields = ["user.email", "user.password", "user.username", "user.bio", "user.image"]
+)]
 pub(super) async fn update_user(
     State(state): State<AppState>,
     principal: Principal,
