@@ -7,6 +7,10 @@
 //!   the binary). The file is created on first start and the migrations are applied.
 //! - `CONDUIT_TLS_CERT` / `CONDUIT_TLS_KEY`: PEM files (default: a certificate for
 //!   `localhost` and `127.0.0.1` from a CA generated at start).
+//! - `CONDUIT_JWT_SECRET`: the HS256 key of the tokens, at least 32 bytes (default: 32 random
+//!   bytes generated at start, so tokens do not outlive the process).
+//! - `CONDUIT_CORS_ORIGINS`: comma-separated origins of browser front ends allowed by CORS
+//!   (default: none).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +39,38 @@ pub struct Config {
     pub database: Database,
     /// PEM certificate chain and key files, or `None` for a generated certificate.
     pub tls_files: Option<(PathBuf, PathBuf)>,
+    /// The key tokens are signed with.
+    pub jwt_secret: JwtSecret,
+    /// The origins allowed by CORS.
+    pub cors_origins: Vec<String>,
+}
+
+/// The HS256 key of Conduit's tokens; its `Debug` does not show it.
+#[derive(Clone)]
+pub struct JwtSecret(Vec<u8>);
+
+impl JwtSecret {
+    /// The shortest key accepted.
+    pub const MIN_LEN: usize = 32;
+
+    /// 32 random bytes.
+    pub fn generate() -> Self {
+        use rand::RngCore;
+        let mut key = vec![0; Self::MIN_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        JwtSecret(key)
+    }
+
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwtSecret(<redacted>)")
+    }
 }
 
 /// A configuration error: which variable, and what is wrong with it.
@@ -75,10 +111,32 @@ impl Config {
                 ))
             }
         };
+        let jwt_secret = match var("CONDUIT_JWT_SECRET").filter(|s| !s.is_empty()) {
+            Some(secret) if secret.len() >= JwtSecret::MIN_LEN => JwtSecret(secret.into_bytes()),
+            Some(_) => {
+                return Err(ConfigError(format!(
+                    "CONDUIT_JWT_SECRET: must be at least {} bytes",
+                    JwtSecret::MIN_LEN
+                )))
+            }
+            None => JwtSecret::generate(),
+        };
+        let cors_origins = var("CONDUIT_CORS_ORIGINS")
+            .map(|origins| {
+                origins
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
         Ok(Config {
             addr,
             database,
             tls_files,
+            jwt_secret,
+            cors_origins,
         })
     }
 
@@ -136,5 +194,31 @@ mod tests {
         assert!(Config::from_vars(vars(&[("CONDUIT_ADDR", "nope")])).is_err());
         assert!(Config::from_vars(vars(&[("CONDUIT_DATABASE_URL", "postgres://x")])).is_err());
         assert!(Config::from_vars(vars(&[("CONDUIT_TLS_CERT", "c.pem")])).is_err());
+        assert!(Config::from_vars(vars(&[("CONDUIT_JWT_SECRET", "short")])).is_err());
+    }
+
+    #[test]
+    fn secret_and_origins() {
+        let secret = "s".repeat(32);
+        let config = Config::from_vars(vars(&[
+            ("CONDUIT_JWT_SECRET", &secret),
+            (
+                "CONDUIT_CORS_ORIGINS",
+                "https://app.example.com, http://localhost:5173",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(config.jwt_secret.as_bytes(), secret.as_bytes());
+        assert_eq!(
+            config.cors_origins,
+            ["https://app.example.com", "http://localhost:5173"]
+        );
+        // Never shown.
+        assert!(!format!("{config:?}").contains(&secret));
+        // Generated when unset: 32 bytes, different each time.
+        let a = Config::from_vars(vars(&[])).unwrap().jwt_secret;
+        let b = Config::from_vars(vars(&[])).unwrap().jwt_secret;
+        assert_eq!(a.as_bytes().len(), 32);
+        assert_ne!(a.as_bytes(), b.as_bytes());
     }
 }

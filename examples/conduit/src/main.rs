@@ -5,7 +5,7 @@
 //! ```
 //!
 //! Configuration: see [`conduit::config`] (`CONDUIT_ADDR`, `CONDUIT_DATABASE_URL`,
-//! `CONDUIT_TLS_CERT`/`CONDUIT_TLS_KEY`). Once it listens, the first line on stdout is
+//! `CONDUIT_TLS_CERT`/`CONDUIT_TLS_KEY`, `CONDUIT_JWT_SECRET`, `CONDUIT_CORS_ORIGINS`). Once it listens, the first line on stdout is
 //! `listening on https://HOST:PORT` (the real port when `CONDUIT_ADDR` asks for port 0).
 
 use std::io::Write;
@@ -52,7 +52,7 @@ async fn run() -> Result<(), BoxError> {
     }
     let listener = std::net::TcpListener::bind(config.addr)?;
     let local = listener.local_addr()?;
-    let router = conduit::api::app(db);
+    let router = conduit::api::app_with(db, config.jwt_secret.as_bytes(), &config.cors_origins);
     // One write, and best effort: a reader that stops after the first line (or no stdout at
     // all) must not stop the server.
     let mut stdout = std::io::stdout().lock();

@@ -1,45 +1,13 @@
 //! Conduit over real HTTPS on 127.0.0.1 (the same TLS set-up as `cargo run -p conduit`): the
-//! routes served so far, and a problem for any other.
+//! public routes, and the spec's error shape for a route that does not exist.
 
+mod common;
+
+use common::{spec_error, start};
 use conduit::model::NewArticle;
 use conduit::model::NewUser;
-use conduit::Db;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-struct Server {
-    base: String,
-    client: Client,
-    db: Db,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open_file(&dir.path().join("conduit.sqlite"))
-        .await
-        .unwrap();
-    let (tls, ca) = conduit::server::tls_config(None).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(conduit::server::serve_https(
-        listener,
-        tls,
-        conduit::api::app(db.clone()),
-    ));
-    let ca = reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap();
-    let client = Client::builder()
-        .add_root_certificate(ca)
-        .no_proxy()
-        .build()
-        .unwrap();
-    Server {
-        base: format!("https://{addr}"),
-        client,
-        db,
-        _dir: dir,
-    }
-}
 
 #[tokio::test]
 async fn tags_are_public_and_come_from_the_database() {
@@ -95,9 +63,7 @@ async fn unknown_routes_are_404_problems() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let errors = spec_error(response, StatusCode::NOT_FOUND).await;
+    assert!(errors["body"][0].is_string(), "{errors}");
 }

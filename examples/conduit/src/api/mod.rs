@@ -1,29 +1,140 @@
-//! The HTTP API under `/api`: every route a `#[secure_endpoint]` with its contract.
-//!
-//! Only the routes the library can express as the spec asks are here so far; the others
-//! (optional and `Token`-scheme authentication, nested allowlists, the spec's error shape,
-//! 403 ownership) wait for those capabilities in the library (issue 16). A missing route is a
-//! 404, never a stand-in answer.
+//! The HTTP API under `/api`: the 19 endpoints of the RealWorld spec, every one a
+//! `#[secure_endpoint]` with its contract, one module per resource.
 
+mod articles;
+mod comments;
+mod errors;
+mod profiles;
 mod tags;
+mod tokens;
+mod users;
 
-use secure_endpoint::{FieldError, Problem, SecureRouter, Security};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use axum::http::StatusCode;
+use secure_endpoint::rate::FailureLimiter;
+use secure_endpoint::{FieldError, Problem, SecureRouter, Security, SecurityBuilder};
+
+pub use errors::realworld_errors;
+pub use tokens::{Tokens, AUDIENCE, ISSUER, TOKEN_TTL};
 
 use crate::Db;
 
-/// The secured routes, before the state is given.
-pub fn routes(security: Security) -> SecureRouter<Db> {
-    SecureRouter::new(security).route("/api/tags", secure_endpoint::routing::get(tags::list_tags))
+/// What the handlers share: the database and the token issuer.
+#[derive(Clone)]
+pub struct AppState {
+    /// The data layer.
+    pub db: Db,
+    /// Issues the tokens that login and registration return.
+    pub tokens: Arc<Tokens>,
+    /// Failed logins per client and email.
+    pub login_failures: Arc<FailureLimiter>,
 }
 
-/// The whole application on `db`, with the default security configuration.
-pub fn app(db: Db) -> axum::Router {
-    routes(Security::builder().build()).with_state(db)
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Db {
+        state.db.clone()
+    }
+}
+
+/// The secured routes, before the state is given: one router per resource, merged.
+pub fn routes(security: Security) -> SecureRouter<AppState> {
+    SecureRouter::new(security)
+        .route(
+            "/api/users",
+            secure_endpoint::routing::post(users::register),
+        )
+        .route(
+            "/api/users/login",
+            secure_endpoint::routing::post(users::login),
+        )
+        .route(
+            "/api/user",
+            secure_endpoint::routing::get(users::current_user).put(users::update_user),
+        )
+        .route(
+            "/api/profiles/{username}",
+            secure_endpoint::routing::get(profiles::get_profile),
+        )
+        .route(
+            "/api/profiles/{username}/follow",
+            secure_endpoint::routing::post(profiles::follow).delete(profiles::unfollow),
+        )
+        .route(
+            "/api/articles",
+            secure_endpoint::routing::get(articles::list_articles).post(articles::create_article),
+        )
+        .route(
+            "/api/articles/feed",
+            secure_endpoint::routing::get(articles::feed),
+        )
+        .route(
+            "/api/articles/{slug}",
+            secure_endpoint::routing::get(articles::get_article)
+                .put(articles::update_article)
+                .delete(articles::delete_article),
+        )
+        .route(
+            "/api/articles/{slug}/favorite",
+            secure_endpoint::routing::post(articles::favorite).delete(articles::unfavorite),
+        )
+        .route(
+            "/api/articles/{slug}/comments",
+            secure_endpoint::routing::get(comments::list_comments).post(comments::add_comment),
+        )
+        .route(
+            "/api/articles/{slug}/comments/{id}",
+            secure_endpoint::routing::delete(comments::delete_comment),
+        )
+        .route("/api/tags", secure_endpoint::routing::get(tags::list_tags))
+}
+
+/// The security configuration: `Authorization: Token <jwt>` verified with `secret`, the spec's
+/// error shape, and CORS for a browser front end at `cors_origins`.
+pub fn security(secret: &[u8], cors_origins: &[String]) -> Security {
+    security_builder(secret, cors_origins).build()
+}
+
+/// [`security`] before it is built, for a caller that changes more (limits, events).
+pub fn security_builder(secret: &[u8], cors_origins: &[String]) -> SecurityBuilder {
+    let builder = Security::builder()
+        .jwt(tokens::verifier(secret))
+        .problem_renderer(realworld_errors);
+    if cors_origins.is_empty() {
+        builder
+    } else {
+        builder.cors(tokens::cors(cors_origins))
+    }
+}
+
+/// The handlers' state on `db`, tokens signed with `secret` (at least 32 bytes).
+pub fn state(db: Db, secret: &[u8]) -> AppState {
+    AppState {
+        db,
+        tokens: Arc::new(Tokens::new(secret)),
+        login_failures: Arc::new(FailureLimiter::new(
+            "login",
+            5,
+            Duration::from_secs(15 * 60),
+        )),
+    }
+}
+
+/// The whole application on `db`, tokens signed with `secret` (at least 32 bytes).
+pub fn app(db: Db, secret: &[u8]) -> axum::Router {
+    app_with(db, secret, &[])
+}
+
+/// [`app`] with CORS for the browser front ends at `cors_origins`.
+pub fn app_with(db: Db, secret: &[u8], cors_origins: &[String]) -> axum::Router {
+    routes(security(secret, cors_origins)).with_state(state(db, secret))
 }
 
 /// A data-layer failure as the client sees it. A taken username or email, or a request the
 /// data rules refuse, is a 422 naming the field (`username`, `email`) with the spec's message
-/// ("has already been taken"), which an error renderer can put in the spec's shape
+/// ("has already been taken"), which the error renderer puts in the spec's shape
 /// `{"errors": {"username": ["has already been taken"]}}`. Anything else is a 500 with nothing
 /// internal; the cause is logged (SQL errors carry no bound values).
 pub(crate) fn problem(err: crate::Error) -> Problem {
@@ -36,7 +147,7 @@ pub(crate) fn problem(err: crate::Error) -> Problem {
             return Problem::internal();
         }
     };
-    Problem::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+    Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
         .with_code("validation_failed")
         .with_detail("The request conflicts with the data.")
         .with_errors(vec![FieldError {
