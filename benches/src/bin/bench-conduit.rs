@@ -118,7 +118,10 @@ fn secured(db: Db) -> axum::Router {
             1_000_000_000,
             std::time::Duration::from_secs(1),
         )))
-        .default_rate(RateSpec::new(1_000_000_000, std::time::Duration::from_secs(1)))
+        .default_rate(RateSpec::new(
+            1_000_000_000,
+            std::time::Duration::from_secs(1),
+        ))
         .build();
     secure_endpoint::mark_https(
         conduit::api::routes(security).with_state(conduit::api::state(db, SECRET)),

@@ -58,7 +58,12 @@ async fn start(senders: &SignedSenders, redis_url: Option<String>) -> Demo {
     let (tls, ca) = demo::server::tls_config(None).unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("https://{}", listener.local_addr().unwrap());
-    tokio::spawn(demo::server::serve_https(listener, tls, router, state.clone()));
+    tokio::spawn(demo::server::serve_https(
+        listener,
+        tls,
+        router,
+        state.clone(),
+    ));
     let client = Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap())
         .no_proxy()

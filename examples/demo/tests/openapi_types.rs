@@ -76,7 +76,8 @@ fn an_application_document_merges_the_secured_paths() {
     assert_eq!(doc["info"]["title"], "my app");
     assert!(doc["paths"]["/status"]["get"].is_object());
     let me = &doc["paths"]["/api/users/me"]["get"];
-    assert_eq!(me["security"], json!([{"bearerJwt": []}]));
+    // A bearer token or a DPoP-bound one (`auth = ["jwt", "dpop"]`).
+    assert_eq!(me["security"], json!([{"bearerJwt": []}, {"dpop": []}]));
     assert!(doc["components"]["securitySchemes"]["bearerJwt"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["responses"]["Unauthorized"].is_object());

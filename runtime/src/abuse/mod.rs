@@ -392,6 +392,19 @@ impl Abuse {
         }
     }
 
+    /// Panics, as [`endpoint`](Self::endpoint) would, when `policy` names a flow without a
+    /// budget: a start-up check that runs when the endpoint is routed.
+    pub(crate) fn check_flow(&self, policy: &EndpointPolicy) {
+        if let Some(name) = policy.flow {
+            assert!(
+                self.flows.contains_key(name),
+                "endpoint `{}` belongs to the flow `{name}`, which this router's `Security` \
+                 gives no budget; call `Security::builder().flow(\"{name}\", FlowBudget::new()...)`",
+                policy.handler
+            );
+        }
+    }
+
     /// The budget text of `flow`, for the inventory.
     pub(crate) fn budget_text(&self, flow: &str) -> Option<String> {
         self.flows.get(flow).map(|f| f.budget().to_string())

@@ -171,6 +171,9 @@ pub(super) fn check_endpoint<S>(
     let owner_param = policy.authorization.owner.map(|owner| {
         crate::authz::owner_route_param(policy.handler, path, owner, (pending.owner_field)())
     });
+    if let Some(engine) = engine {
+        engine.abuse.check_flow(policy);
+    }
     let (Some(engine), Authentication::Required(schemes) | Authentication::Optional(schemes)) =
         (engine, policy.auth)
     else {
@@ -253,7 +256,10 @@ pub(super) fn entries<S>(
 
 /// What the endpoint answers for another principal's resource: its contract's
 /// `owner_status`, else its router's, else 404.
-fn owner_denial(policy: &crate::policy::EndpointPolicy, router: Option<OwnerDenial>) -> OwnerDenial {
+fn owner_denial(
+    policy: &crate::policy::EndpointPolicy,
+    router: Option<OwnerDenial>,
+) -> OwnerDenial {
     policy
         .authorization
         .owner
