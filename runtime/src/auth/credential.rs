@@ -312,10 +312,18 @@ impl Location {
                 let Some(value) = single(parts, &AUTHORIZATION)? else {
                     return Ok(None);
                 };
-                let (scheme, credential) = value.split_once(' ').ok_or(AuthFailure::Invalid)?;
+                // Bytes, not `to_str`: one pass over the credential decides both what
+                // `to_str` would (visible ASCII) and `well_formed` (no whitespace). A scheme
+                // that equals a configured token (ASCII) is visible ASCII itself.
+                let value = value.as_bytes();
+                let space = value
+                    .iter()
+                    .position(|&b| b == b' ')
+                    .ok_or(AuthFailure::Invalid)?;
+                let (scheme, credential) = (&value[..space], &value[space + 1..]);
                 let scheme = schemes
                     .iter()
-                    .find(|s| s.eq_ignore_ascii_case(scheme))
+                    .find(|s| s.as_bytes().eq_ignore_ascii_case(scheme))
                     .ok_or(AuthFailure::Invalid)?;
                 Ok(Some(Presented {
                     credential: well_formed(credential)?,
@@ -325,7 +333,7 @@ impl Location {
             Location::Header(name, _) => match single(parts, name)? {
                 None => Ok(None),
                 Some(value) => Ok(Some(Presented {
-                    credential: well_formed(value)?,
+                    credential: well_formed(value.as_bytes())?,
                     scheme: None,
                 })),
             },
@@ -353,7 +361,7 @@ impl Location {
                     .and_then(|v| v.strip_suffix('"'))
                     .unwrap_or(value);
                 Ok(Some(Presented {
-                    credential: well_formed(value)?,
+                    credential: well_formed(value.as_bytes())?,
                     scheme: None,
                 }))
             }
@@ -395,7 +403,7 @@ pub(crate) fn refusal<'c>(
 }
 
 /// The one value of header `name`: `None` when absent, invalid when repeated or not text.
-fn single<'a>(parts: &'a Parts, name: &HeaderName) -> Result<Option<&'a str>, AuthFailure> {
+fn single<'a>(parts: &'a Parts, name: &HeaderName) -> Result<Option<&'a HeaderValue>, AuthFailure> {
     let mut values = parts.headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -403,19 +411,25 @@ fn single<'a>(parts: &'a Parts, name: &HeaderName) -> Result<Option<&'a str>, Au
     if values.next().is_some() {
         return Err(AuthFailure::Invalid);
     }
-    value.to_str().map(Some).map_err(|_| AuthFailure::Invalid)
+    Ok(Some(value))
 }
 
-/// A credential is non-empty, bounded and has no whitespace; its characters are the
+/// A credential is non-empty, bounded and visible ASCII without whitespace (`0x21..=0x7E`:
+/// what `HeaderValue::to_str` admits, less the whitespace); its characters are the
 /// verifier's to judge.
-fn well_formed(credential: &str) -> Result<&str, AuthFailure> {
-    if credential.is_empty()
-        || credential.len() > MAX_CREDENTIAL_LEN
-        || credential.bytes().any(|b| b.is_ascii_whitespace())
-    {
+fn well_formed(credential: &[u8]) -> Result<&str, AuthFailure> {
+    // A fold without early exit: the compiler vectorizes it, and a credential is read on
+    // every authenticated request.
+    if credential.is_empty() || credential.len() > MAX_CREDENTIAL_LEN {
         return Err(AuthFailure::Invalid);
     }
-    Ok(credential)
+    let visible = credential
+        .iter()
+        .fold(true, |ok, &b| ok & (b.wrapping_sub(0x21) < 0x5E));
+    if !visible {
+        return Err(AuthFailure::Invalid);
+    }
+    std::str::from_utf8(credential).map_err(|_| AuthFailure::Invalid)
 }
 
 /// A `tchar` of RFC 9110 §5.6.2.
@@ -433,6 +447,40 @@ mod tests {
             b = b.header(*k, *v);
         }
         b.body(()).unwrap().into_parts().0
+    }
+
+    /// The byte rule is the one `to_str` and the whitespace check made before: every byte
+    /// value, between two letters, as `Authorization: Bearer` and as a custom header.
+    #[test]
+    fn credential_bytes_are_what_to_str_without_whitespace_admitted() {
+        for b in 0..=255u8 {
+            let raw = [b'a', b, b'a'];
+            let Ok(value) = HeaderValue::from_bytes(&raw) else {
+                continue; // not sendable as a header at all
+            };
+            let before = value
+                .to_str()
+                .ok()
+                .filter(|v| !v.bytes().any(|b| b.is_ascii_whitespace()))
+                .is_some();
+            assert_eq!(well_formed(&raw).is_ok(), before, "byte {b:#04x}");
+            let mut bearer = b"Bearer ".to_vec();
+            bearer.extend_from_slice(&raw);
+            let p = parts_raw(AUTHORIZATION, &bearer);
+            let c = Credentials::default();
+            assert_eq!(token(&c, &p).is_ok(), before, "bearer byte {b:#04x}");
+            let name = HeaderName::from_static("x-api-key");
+            let p = parts_raw(name.clone(), &raw);
+            let c = Credentials::header(name.as_str());
+            assert_eq!(token(&c, &p).is_ok(), before, "header byte {b:#04x}");
+        }
+    }
+
+    fn parts_raw(name: HeaderName, value: &[u8]) -> Parts {
+        let mut p = parts("GET", &[]);
+        p.headers
+            .insert(name, HeaderValue::from_bytes(value).unwrap());
+        p
     }
 
     fn token<'a>(c: &'a Credentials, p: &'a Parts) -> Result<&'a str, AuthFailure> {
