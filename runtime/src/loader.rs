@@ -42,7 +42,7 @@ use http::request::Parts;
 
 use crate::auth::Principal;
 use crate::authz::{OwnedResource, Slot};
-use crate::pipeline::RequestContext;
+use crate::extract::RequestContext;
 use crate::policy::OwnerDenial;
 use crate::problem::Problem;
 

@@ -17,14 +17,14 @@ use http::{Method, StatusCode};
 
 use crate::config::Engine;
 use crate::config::Security;
-use crate::events::{dispatch, EventContext, SecurityEvent};
+use crate::endpoint::EndpointHandler;
+use crate::events::{EventContext, Observer, SecurityEvent};
 use crate::inventory::Inventory;
 use crate::lifecycle::Version;
 use crate::pipeline::{EndpointRuntime, Seen};
 use crate::policy::{Authentication, EndpointPolicy};
 use crate::problem::{Problem, Renderer};
 use crate::response::{finish, RequestId};
-use crate::EndpointHandler;
 
 mod compose;
 mod fallback;
@@ -42,7 +42,8 @@ pub use method::{any, delete, get, head, on, options, patch, post, put};
 type Serve<S> =
     fn(Arc<EndpointRuntime>, RequestId, http::request::Parts, axum::body::Body, S) -> BoxedServe;
 
-type BoxedServe = Pin<Box<dyn Future<Output = Response> + Send>>;
+/// The pipeline's answer, and what it learnt about the request for the security event.
+type BoxedServe = Pin<Box<dyn Future<Output = (Response, Seen)> + Send>>;
 
 /// The pipeline of endpoint `E`, boxed (the one allocation every secured request makes).
 fn serve_endpoint<E: EndpointHandler<S>, S: Clone + Send + Sync + 'static>(
@@ -127,7 +128,8 @@ where
             return Guarded {
                 observed: None,
                 inner: Box::pin(async move {
-                    fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED).await
+                    let response = fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED).await;
+                    (response, Seen::default())
                 }),
                 request_id: Some(request_id),
                 handler,
@@ -137,11 +139,12 @@ where
                 finished: true,
             };
         }
-        let observed = self.runtime.engine.observing().then(|| {
+        let observer = &self.runtime.engine.observer;
+        let observed = observer.observing().then(|| {
             let mut ctx = EventContext::of(&parts.method, &parts.headers, &self.runtime.route);
             ctx.handler = Some(handler);
             ctx.policy = Some(policy_summary(self.runtime.policy));
-            Box::new((ctx, self.runtime.engine.clone()))
+            Box::new((ctx, observer.clone()))
         });
         Guarded {
             observed,
@@ -161,7 +164,7 @@ where
 /// answered and stays usable, and finishes the response. Not generic: compiled once.
 #[doc(hidden)]
 pub struct Guarded {
-    inner: Pin<Box<dyn Future<Output = Response> + Send>>,
+    inner: BoxedServe,
     request_id: Option<RequestId>,
     handler: &'static str,
     timeout: Option<std::time::Duration>,
@@ -169,7 +172,7 @@ pub struct Guarded {
     /// touches the timer.
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,
     /// The security event's context, when anyone listens for events.
-    observed: Option<Box<(EventContext, Arc<Engine>)>>,
+    observed: Option<Box<(EventContext, Observer)>>,
     /// The application's error format, when configured.
     renderer: Option<Renderer>,
     /// `inner` finishes its response itself (a CORS preflight answered by the fallback).
@@ -187,7 +190,7 @@ impl Future for Guarded {
         let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             this.inner.as_mut().poll(cx)
         }));
-        let response = match polled {
+        let (response, seen) = match polled {
             Ok(std::task::Poll::Pending) => {
                 let Some(timeout) = this.timeout else {
                     return std::task::Poll::Pending;
@@ -199,15 +202,16 @@ impl Future for Guarded {
                     return std::task::Poll::Pending;
                 }
                 tracing::warn!(target: "secure_endpoint::timeout", handler = this.handler, "request timed out");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                let response = Problem::new(StatusCode::SERVICE_UNAVAILABLE)
                     .with_code("timeout")
                     .with_detail("The request took too long.")
-                    .into_response()
+                    .into_response();
+                (response, None)
             }
-            Ok(std::task::Poll::Ready(response)) => response,
+            Ok(std::task::Poll::Ready((response, seen))) => (response, Some(seen)),
             Err(_) => {
                 tracing::error!(target: "secure_endpoint::panic", handler = this.handler, "handler panicked");
-                Problem::internal().into_response()
+                (Problem::internal().into_response(), None)
             }
         };
         let request_id = this.request_id.take().expect("polled after completion");
@@ -217,6 +221,7 @@ impl Future for Guarded {
         std::task::Poll::Ready(observe(
             this.observed.take(),
             response,
+            seen,
             &request_id,
             this.renderer.as_ref(),
         ))
@@ -623,7 +628,10 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
             Some(cors) => router
                 .layer(cors)
                 .layer(axum::middleware::from_fn_with_state(
-                    engine.clone(),
+                    Arc::new(crate::cors::CorsGuard::new(
+                        engine.observer.clone(),
+                        engine.perimeter.clone(),
+                    )),
                     crate::cors::guard,
                 )),
             None => router,
@@ -655,19 +663,21 @@ impl From<SecureRouter<()>> for Router {
 /// Finishes `response` and, when anyone listens, emits its security event (which may turn
 /// the answer into a 503 when the audit trail cannot take the event).
 fn observe(
-    observed: Option<Box<(EventContext, Arc<Engine>)>>,
+    observed: Option<Box<(EventContext, Observer)>>,
     response: Response,
+    seen: Option<Seen>,
     request_id: &RequestId,
     renderer: Option<&Renderer>,
 ) -> Response {
-    observe_with(observed, response, request_id, renderer, |_| {})
+    observe_with(observed, response, seen, request_id, renderer, |_| {})
 }
 
 /// [`observe`], with `adjust` applied to the event before it is dispatched.
 #[inline]
 fn observe_with(
-    observed: Option<Box<(EventContext, Arc<Engine>)>>,
-    mut response: Response,
+    observed: Option<Box<(EventContext, Observer)>>,
+    response: Response,
+    seen: Option<Seen>,
     request_id: &RequestId,
     renderer: Option<&Renderer>,
     adjust: impl FnOnce(&mut SecurityEvent),
@@ -675,8 +685,8 @@ fn observe_with(
     let Some(observed) = observed else {
         return finish(response, request_id, renderer);
     };
-    let (mut ctx, engine) = *observed;
-    if let Some(seen) = response.extensions_mut().remove::<Seen>() {
+    let (mut ctx, observer) = *observed;
+    if let Some(seen) = seen {
         ctx.client_ip = seen.client_ip;
         ctx.principal = seen
             .principal
@@ -686,7 +696,7 @@ fn observe_with(
     let response = finish(response, request_id, renderer);
     let mut event = ctx.event(&response, request_id.as_str());
     adjust(&mut event);
-    match dispatch(&engine, event) {
+    match observer.dispatch(event) {
         None => response,
         Some(refused) => finish(refused, request_id, renderer),
     }

@@ -29,7 +29,7 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::jwt::ConfigError;
+use crate::error::ConfigError;
 use crate::outbound::{IpNet, OutboundClient, OutboundError};
 
 /// Largest JWKS document accepted, in bytes.

@@ -38,7 +38,6 @@
 //!
 //! Every failure gives the same 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,23 +72,7 @@ const MAX_KID_LEN: usize = 256;
 /// request.
 pub(crate) const QUERY_TOKEN_NAMES: [&str; 1] = ["access_token"];
 
-/// A configuration mistake, reported when the verifier or issuer is built.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(Cow<'static, str>);
-
-impl ConfigError {
-    pub(crate) const fn new(what: &'static str) -> Self {
-        ConfigError(Cow::Borrowed(what))
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
+pub use crate::error::ConfigError;
 
 /// HS256 needs a key at least as long as the hash (RFC 7518 §3.2).
 const MIN_HMAC_SECRET: usize = 32;

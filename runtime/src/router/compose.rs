@@ -185,7 +185,9 @@ pub(super) fn check_endpoint<S>(
             AuthScheme::ApiKey => engine.api_keys.is_some(),
             AuthScheme::Hmac => engine.hmac.is_some(),
             AuthScheme::Dpop => engine.jwt.is_some() && engine.dpop.is_some(),
-            AuthScheme::Mtls => crate::auth::mtls::configured(engine),
+            AuthScheme::Mtls => {
+                crate::auth::mtls::configured(engine.mtls.as_ref(), &engine.perimeter)
+            }
             other => engine.signed.configured(*other).unwrap_or(false),
         };
         assert!(

@@ -4,7 +4,7 @@ use axum::routing::MethodFilter;
 use http::Method;
 
 use super::{serve_endpoint, Pending, SecureMethodRouter};
-use crate::{EndpointHandler, SecureEndpoint};
+use crate::endpoint::{EndpointHandler, SecureEndpoint};
 
 /// The methods a [`MethodFilter`] holds that the inventory can name, in this order.
 const METHODS: [(Method, MethodFilter); 9] = [
