@@ -120,7 +120,7 @@ impl RequestId {
 }
 
 /// On a route of the secure router, the id the pipeline gave this request; on a route behind
-/// [`SecurityLayer`], the layer's. Elsewhere (no id was given), the caller's well-formed
+/// [`SecurityLayer`](crate::response::SecurityLayer), the layer's. Elsewhere (no id was given), the caller's well-formed
 /// `X-Request-ID` or a fresh id.
 impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     type Rejection = std::convert::Infallible;

@@ -324,7 +324,7 @@ async fn tick(shared: Arc<Shared<SecurityEvent>>) {
 }
 
 impl<E> Auditor<E> {
-    /// The bounds events recorded through the [`EventSink`](crate::events::EventSink) are cut
+    /// The bounds events recorded through the [`EventSink`] are cut
     /// to ([`AuditConfig::limits`](super::AuditConfig::limits)).
     pub fn limits(&self) -> FieldLimits {
         self.handle.shared.limits

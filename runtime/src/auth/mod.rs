@@ -1,11 +1,9 @@
 //! Authentication: who is calling. Each scheme turns request headers into a [`Principal`].
 
 pub mod api_key;
-mod cache;
 pub mod credential;
 pub mod dpop;
 pub mod hmac;
-mod jwks;
 pub mod jwt;
 pub mod mtls;
 pub mod signature;

@@ -10,7 +10,8 @@ use axum::routing::MethodRouter;
 use axum::Router;
 
 use super::method::methods_text;
-use super::{under, Pending, SecureRouter, SecuredRoute};
+use super::secured::SecuredRoute;
+use super::{under, Pending, SecureRouter};
 use crate::config::Engine;
 use crate::inventory::InventoryEntry;
 use crate::lifecycle::{LifecycleRuntime, Version};

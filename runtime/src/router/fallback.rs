@@ -7,7 +7,7 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
-use super::observe_with;
+use super::secured::observe_with;
 use crate::config::Engine;
 use crate::events::{EventContext, EventKind};
 use crate::extract::RequestId;

@@ -3,7 +3,8 @@
 use axum::routing::MethodFilter;
 use http::Method;
 
-use super::{serve_endpoint, Pending, SecureMethodRouter};
+use super::secured::serve_endpoint;
+use super::{Pending, SecureMethodRouter};
 use crate::endpoint::{EndpointHandler, SecureEndpoint};
 
 /// The methods a [`MethodFilter`] holds that the inventory can name, in this order.
