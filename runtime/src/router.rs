@@ -21,6 +21,7 @@ use crate::policy::EndpointPolicy;
 mod compose;
 mod fallback;
 mod method;
+mod observe;
 mod secured;
 
 use compose::{check_endpoint, entries};

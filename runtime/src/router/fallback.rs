@@ -7,7 +7,7 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
-use super::secured::observe_with;
+use super::observe::observe_with;
 use crate::config::Engine;
 use crate::events::{EventContext, EventKind};
 use crate::extract::RequestId;

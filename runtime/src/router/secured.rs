@@ -1,6 +1,6 @@
 //! The route axum holds for one secured endpoint: a handler that is not generic over the
 //! endpoint ([`SecuredRoute`]), its future ([`Guarded`]: panics and timeouts answered, the
-//! response finished), and the request's security event, built from what the pipeline saw.
+//! response finished, the security event sent).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode};
 
 use super::fallback::fallback;
+use super::observe::observe;
 use crate::endpoint::EndpointHandler;
-use crate::events::{EventContext, Observer, SecurityEvent};
+use crate::events::{EventContext, Observer};
 use crate::extract::RequestId;
 use crate::pipeline::{EndpointRuntime, Seen};
 use crate::policy::{Authentication, EndpointPolicy};
 use crate::problem::{Problem, Renderer};
-use crate::response::finish;
 
 /// An endpoint's pipeline, type-erased: [`serve_endpoint::<E, S>`](serve_endpoint). One
 /// function pointer per endpoint is all that depends on the endpoint's type; the route axum
@@ -188,48 +188,6 @@ impl std::fmt::Debug for Guarded {
         f.debug_struct("Guarded")
             .field("handler", &self.handler)
             .finish_non_exhaustive()
-    }
-}
-
-/// Finishes `response` and, when anyone listens, emits its security event (which may turn
-/// the answer into a 503 when the audit trail cannot take the event).
-fn observe(
-    observed: Option<Box<(EventContext, Observer)>>,
-    response: Response,
-    seen: Option<Seen>,
-    request_id: &RequestId,
-    renderer: Option<&Renderer>,
-) -> Response {
-    observe_with(observed, response, seen, request_id, renderer, |_| {})
-}
-
-/// [`observe`], with `adjust` applied to the event before it is dispatched.
-#[inline]
-pub(super) fn observe_with(
-    observed: Option<Box<(EventContext, Observer)>>,
-    response: Response,
-    seen: Option<Seen>,
-    request_id: &RequestId,
-    renderer: Option<&Renderer>,
-    adjust: impl FnOnce(&mut SecurityEvent),
-) -> Response {
-    let Some(observed) = observed else {
-        return finish(response, request_id, renderer);
-    };
-    let (mut ctx, observer) = *observed;
-    if let Some(seen) = seen {
-        ctx.client_ip = seen.client_ip;
-        ctx.principal = seen
-            .principal
-            .map(|p| (p.subject().to_owned(), p.scheme().as_str()));
-        ctx.rate_fallback = seen.rate_fallback;
-    }
-    let response = finish(response, request_id, renderer);
-    let mut event = ctx.event(&response, request_id.as_str());
-    adjust(&mut event);
-    match observer.dispatch(event) {
-        None => response,
-        Some(refused) => finish(refused, request_id, renderer),
     }
 }
 
