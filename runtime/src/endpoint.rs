@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::request::Parts;
 
-use crate::auth::Principal;
+use crate::extract::Principal;
 use crate::pipeline::stages::Stage;
 use crate::policy::EndpointPolicy;
 

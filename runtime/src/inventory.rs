@@ -44,7 +44,7 @@ pub struct InventoryEntry {
     pub graphql: Option<GraphQlInventory>,
     /// An upload endpoint's declared parts (`multipart = [...]`); omitted for other endpoints.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub multipart: Option<Vec<crate::multipart::PartSpec>>,
+    pub multipart: Option<Vec<crate::policy::part::PartSpec>>,
     /// Deprecated from this date on (`YYYY-MM-DD`).
     pub deprecated: Option<String>,
     /// Removed on this date (`YYYY-MM-DD`).

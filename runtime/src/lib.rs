@@ -124,8 +124,8 @@ pub mod __private {
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
     pub use crate::loader::{load_owned, LoadOwned};
-    pub use crate::multipart::PartSpec;
     pub use crate::pipeline::stages::Stage;
+    pub use crate::policy::part::PartSpec;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
         OwnerBinding, OwnerDenial, RateSpec,

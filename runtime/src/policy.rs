@@ -5,10 +5,13 @@ use std::fmt;
 use serde::Serialize;
 
 mod body;
+pub(crate) mod part;
 
 #[cfg(feature = "openapi")]
 pub use body::probe;
 pub use body::{BodySpec, SchemaFn, Schemas, TypeSchemas};
+// Public as `multipart::PartSpec`.
+use part::PartSpec;
 
 /// An authentication scheme named in `auth = ...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -230,7 +233,7 @@ pub struct EndpointPolicy {
     pub graphql: Option<&'static GraphQlLimits>,
     /// `multipart = [part(...), ...]`: the body is a multipart form of these parts (see
     /// [`multipart`](crate::multipart)); its total limit is `body_limit`.
-    pub multipart: Option<&'static [crate::multipart::PartSpec]>,
+    pub multipart: Option<&'static [PartSpec]>,
     /// `deprecated`, `sunset` and `successor`.
     pub lifecycle: Lifecycle,
     /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)

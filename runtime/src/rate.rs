@@ -30,7 +30,7 @@ use governor::Quota;
 use http::{HeaderName, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Principal;
+use crate::extract::Principal;
 use crate::perimeter::IpNet;
 use crate::policy::RateSpec;
 use crate::problem::Problem;
