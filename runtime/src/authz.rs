@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-use crate::auth::Principal;
+use crate::extract::Principal;
 use crate::policy::{Authorization, Owner, OwnerBinding};
 use crate::problem::Problem;
 

@@ -576,7 +576,7 @@ where
         // The limit the pipeline read an allowlisted body under, so the same applies here.
         let limit = parts
             .extensions
-            .get::<crate::pipeline::RequestContext>()
+            .get::<crate::extract::RequestContext>()
             .and_then(|c| c.body_limit)
             .unwrap_or(DEFAULT_BODY_LIMIT);
         if !is_json(&parts) {

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::abuse::{Enumeration, FlowBudget};
 use crate::auth::api_key::ApiKeyStore;
 use crate::auth::hmac::HmacVerifier;
 use crate::auth::jwt::JwtVerifier;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::cors::Cors;
-use crate::events::EventSink;
+use crate::events::{EventSink, Observer};
 use crate::perimeter::{IpNet, Perimeter, ProxyHeaders};
 use crate::policy::RateSpec;
 use crate::problem::{ProblemRenderer, Renderer};
@@ -39,10 +40,8 @@ pub(crate) struct Engine {
     pub(crate) request_timeout: Option<Duration>,
     /// Longest time reading a request body may take (408 after).
     pub(crate) body_timeout: Duration,
-    /// Where security events go besides `tracing`.
-    pub(crate) events: Option<Arc<dyn EventSink>>,
-    /// Record allowed requests too, not only refusals.
-    pub(crate) record_allowed: bool,
+    /// Where security events go: `tracing`, and the sink when one is configured.
+    pub(crate) observer: Observer,
     /// Where rate limits are counted when not in this instance's memory.
     pub(crate) rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     /// Keys each in-memory limiter holds at most.
@@ -50,7 +49,7 @@ pub(crate) struct Engine {
     /// Writes rejections in the application's error format instead of RFC 9457.
     pub(crate) problem_renderer: Option<Renderer>,
     /// Flow budgets and abuse detectors.
-    pub(crate) abuse: crate::abuse::Abuse,
+    pub(crate) abuse: Arc<crate::abuse::Abuse>,
     /// Where API keys are read; `None`: `X-API-Key`.
     pub(crate) api_key_credentials: Option<crate::auth::credential::Credentials>,
     /// DPoP proofs (`auth = "dpop"`), with the tokens verified by `jwt`.
@@ -63,13 +62,6 @@ impl Engine {
     /// The limiter for one limit: in memory, or in the shared store under `id`.
     pub(crate) fn limiter(&self, name: &'static str, id: &str, spec: RateSpec) -> RateLimiter {
         shared_limiter(&self.rate_store, self.rate_max_keys, name, id, spec)
-    }
-
-    /// `true` when a security event would go anywhere: an event sink, or a `tracing`
-    /// subscriber for [`events::TARGET`](crate::events::TARGET).
-    #[inline]
-    pub(crate) fn observing(&self) -> bool {
-        self.events.is_some() || crate::events::tracing_wants(false)
     }
 }
 
@@ -95,7 +87,7 @@ pub struct SecurityBuilder {
     rate_store: Option<(Arc<dyn RateStore>, Outage)>,
     rate_max_keys: usize,
     problem_renderer: Option<Renderer>,
-    pub(crate) abuse: crate::abuse::AbuseConfig,
+    abuse: crate::abuse::AbuseConfig,
     api_key_credentials: Option<crate::auth::credential::Credentials>,
     dpop: Option<crate::auth::dpop::DpopVerifier>,
     mtls: Option<crate::auth::mtls::MtlsVerifier>,
@@ -342,7 +334,14 @@ impl SecurityBuilder {
         let ip_limiter = self
             .ip_rate
             .map(|r| shared_limiter(&self.rate_store, self.rate_max_keys, "ip", "ip", r));
-        let abuse = crate::abuse::Abuse::build(self.abuse, &self.rate_store, self.rate_max_keys);
+        let observer = Observer::new(self.events, self.record_allowed);
+        let abuse = crate::abuse::Abuse::build(
+            self.abuse,
+            &self.rate_store,
+            self.rate_max_keys,
+            observer.clone(),
+            self.perimeter.ipv6_prefix,
+        );
         Security {
             engine: Arc::new(Engine {
                 jwt: self.jwt,
@@ -356,12 +355,11 @@ impl SecurityBuilder {
                 cors: self.cors,
                 request_timeout: self.request_timeout,
                 body_timeout: self.body_timeout,
-                events: self.events,
-                record_allowed: self.record_allowed,
+                observer,
                 rate_store: self.rate_store,
                 rate_max_keys: self.rate_max_keys,
                 problem_renderer: self.problem_renderer,
-                abuse,
+                abuse: Arc::new(abuse),
                 api_key_credentials: self.api_key_credentials,
                 dpop: self.dpop,
                 mtls: self.mtls,
@@ -433,6 +431,25 @@ impl SecurityBuilder {
     /// certificate-bound JWTs (`cnf.x5t#S256`, RFC 8705). See [`crate::mtls`].
     pub fn mtls(mut self, verifier: crate::auth::mtls::MtlsVerifier) -> Self {
         self.mtls = Some(verifier);
+        self
+    }
+}
+
+impl SecurityBuilder {
+    /// The budgets of the business flow `name` (endpoints with `flow = "name"`); see
+    /// [`abuse`](crate::abuse). Every flow an endpoint names needs one.
+    ///
+    /// # Panics
+    /// When `name` is not an identifier (ASCII letters, digits, `_`), or is configured twice.
+    pub fn flow(mut self, name: &str, budget: FlowBudget) -> Self {
+        self.abuse.add_flow(name, budget);
+        self
+    }
+
+    /// Detects object enumeration (see [`abuse`](crate::abuse)): callers whose answers on
+    /// routes with path parameters are too often "not found" are refused for a cool-down.
+    pub fn enumeration(mut self, enumeration: Enumeration) -> Self {
+        self.abuse.set_enumeration(enumeration);
         self
     }
 }

@@ -26,6 +26,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::AllowOrigin;
 
+use crate::events::{EventContext, EventKind, Observer};
+use crate::perimeter::Perimeter;
+
 /// The CORS policy of a [`SecureRouter`](crate::SecureRouter), set with
 /// [`SecurityBuilder::cors`](crate::SecurityBuilder::cors).
 #[derive(Debug, Clone)]
@@ -253,25 +256,38 @@ where
     }
 }
 
+/// What the CORS [`guard`] needs of the router's configuration: where its events go, and the
+/// perimeter that names the client in them.
+#[derive(Debug)]
+pub(crate) struct CorsGuard {
+    observer: Observer,
+    perimeter: Perimeter,
+}
+
+impl CorsGuard {
+    pub(crate) fn new(observer: Observer, perimeter: Perimeter) -> Self {
+        CorsGuard {
+            observer,
+            perimeter,
+        }
+    }
+}
+
 /// tower-http sends some `Access-Control-*` headers (credentials, preflight methods and
 /// headers) whatever the origin; without `Access-Control-Allow-Origin` the response was not
 /// for an allowed origin, and all of them go. A request that carried an `Origin` and got no
 /// `Access-Control-Allow-Origin` is a refused cross-origin request: a `cors_rejected` security
 /// event (for an `OPTIONS`, the fallback that answered it records the event).
 pub(crate) async fn guard(
-    axum::extract::State(engine): axum::extract::State<std::sync::Arc<crate::config::Engine>>,
+    axum::extract::State(guard): axum::extract::State<std::sync::Arc<CorsGuard>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let origin =
         request.headers().contains_key(http::header::ORIGIN) && request.method() != Method::OPTIONS;
-    let context = (origin && engine.observing()).then(|| {
-        let mut ctx = crate::events::EventContext::of(
-            request.method(),
-            request.headers(),
-            request.uri().path(),
-        );
-        ctx.client_ip = engine.perimeter.client_of(&request).ok().map(|c| c.ip);
+    let context = (origin && guard.observer.observing()).then(|| {
+        let mut ctx = EventContext::of(request.method(), request.headers(), request.uri().path());
+        ctx.client_ip = guard.perimeter.client_of(&request).ok().map(|c| c.ip);
         ctx
     });
     let mut response = next.run(request).await;
@@ -284,11 +300,11 @@ pub(crate) async fn guard(
                 .unwrap_or("")
                 .to_owned();
             let mut event = ctx.event(&response, &request_id);
-            event.kind = crate::events::EventKind::CorsRejected;
+            event.kind = EventKind::CorsRejected;
             event.outcome = "denied".to_owned();
             event.reason = Some("origin_not_allowed".to_owned());
             // The answer itself stands (the browser enforces CORS); the event is recorded.
-            let _ = crate::events::dispatch(&engine, event);
+            let _ = guard.observer.dispatch(event);
         }
     }
     response

@@ -6,8 +6,8 @@ use axum::body::Body;
 use axum::response::Response;
 use http::request::Parts;
 
-use crate::auth::Principal;
-use crate::pipeline::Stage;
+use crate::extract::Principal;
+use crate::pipeline::stages::Stage;
 use crate::policy::EndpointPolicy;
 
 /// A handler annotated with `#[secure_endpoint(...)]`: it carries its security contract.

@@ -15,6 +15,7 @@ mod bound;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -229,44 +230,53 @@ impl std::fmt::Display for SinkFull {
 
 impl std::error::Error for SinkFull {}
 
-/// Cuts `event` to the sink's [`FieldLimits`], emits it to `tracing` and, when it is kept, to
-/// the engine's sink. Returns the 503 to send instead when the sink refuses it.
-pub(crate) fn dispatch(
-    engine: &crate::config::Engine,
-    mut event: SecurityEvent,
-) -> Option<axum::response::Response> {
-    let limits = engine
-        .events
-        .as_ref()
-        .map_or_else(FieldLimits::default, |sink| sink.field_limits());
-    event.bound(&limits);
-    event.emit();
-    let sink = engine.events.as_ref()?;
-    if !event.is_rejection() && !engine.record_allowed && !event.is_degraded() {
-        return None;
-    }
-    match sink.record(event) {
-        Ok(()) => None,
-        Err(SinkFull) => Some(axum::response::IntoResponse::into_response(
-            crate::problem::Problem::new(StatusCode::SERVICE_UNAVAILABLE)
-                .with_code("audit_unavailable")
-                .with_detail("The request cannot be recorded now; try again later."),
-        )),
-    }
+/// Where a concern's security events go: `tracing` always, and the configured sink (the
+/// audit trail) for the events it keeps. What the concerns that emit events are handed,
+/// rather than the whole configuration. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Observer {
+    /// Where security events go besides `tracing`.
+    sink: Option<Arc<dyn EventSink>>,
+    /// Record allowed requests too, not only refusals.
+    record_allowed: bool,
 }
 
-/// The audit trail as the router's sink: each event is cut to
-/// [`AuditConfig::limits`](crate::audit::AuditConfig::limits) and repeated refusals are
-/// aggregated as [`AuditConfig::aggregation`](crate::audit::AuditConfig::aggregation) says
-/// (allowed events are recorded one by one). [`Auditor::record`](crate::audit::Auditor::record)
-/// called directly writes exactly what it is given.
-impl EventSink for crate::audit::Auditor<SecurityEvent> {
-    fn record(&self, event: SecurityEvent) -> Result<(), SinkFull> {
-        self.record_event(event).map_err(|_| SinkFull)
+impl Observer {
+    pub(crate) fn new(sink: Option<Arc<dyn EventSink>>, record_allowed: bool) -> Self {
+        Observer {
+            sink,
+            record_allowed,
+        }
     }
 
-    fn field_limits(&self) -> FieldLimits {
-        self.limits()
+    /// `true` when a security event would go anywhere: an event sink, or a `tracing`
+    /// subscriber for [`TARGET`].
+    #[inline]
+    pub(crate) fn observing(&self) -> bool {
+        self.sink.is_some() || tracing_wants(false)
+    }
+
+    /// Cuts `event` to the sink's [`FieldLimits`], emits it to `tracing` and, when it is
+    /// kept, to the sink. Returns the 503 to send instead when the sink refuses it.
+    pub(crate) fn dispatch(&self, mut event: SecurityEvent) -> Option<axum::response::Response> {
+        let limits = self
+            .sink
+            .as_ref()
+            .map_or_else(FieldLimits::default, |sink| sink.field_limits());
+        event.bound(&limits);
+        event.emit();
+        let sink = self.sink.as_ref()?;
+        if !event.is_rejection() && !self.record_allowed && !event.is_degraded() {
+            return None;
+        }
+        match sink.record(event) {
+            Ok(()) => None,
+            Err(SinkFull) => Some(axum::response::IntoResponse::into_response(
+                crate::problem::Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                    .with_code("audit_unavailable")
+                    .with_detail("The request cannot be recorded now; try again later."),
+            )),
+        }
     }
 }
 

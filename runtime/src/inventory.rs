@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::policy::{Authentication, EndpointPolicy};
+use crate::policy::{byte_size, Authentication, EndpointPolicy};
 
 /// One endpoint of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,7 +44,7 @@ pub struct InventoryEntry {
     pub graphql: Option<GraphQlInventory>,
     /// An upload endpoint's declared parts (`multipart = [...]`); omitted for other endpoints.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub multipart: Option<Vec<crate::multipart::PartSpec>>,
+    pub multipart: Option<Vec<crate::policy::part::PartSpec>>,
     /// Deprecated from this date on (`YYYY-MM-DD`).
     pub deprecated: Option<String>,
     /// Removed on this date (`YYYY-MM-DD`).
@@ -411,20 +411,6 @@ impl GraphQlInventory {
             text.push_str(&format!(" (≤ {})", byte_size(limit)));
         }
         text
-    }
-}
-
-/// `102400` → `100 KiB`: the largest binary unit that divides the size.
-pub(crate) fn byte_size(bytes: usize) -> String {
-    const KIB: usize = 1024;
-    const MIB: usize = 1024 * 1024;
-    const GIB: usize = 1024 * 1024 * 1024;
-    match bytes {
-        0 => "0 B".to_owned(),
-        b if b.is_multiple_of(GIB) => format!("{} GiB", b / GIB),
-        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
-        b if b.is_multiple_of(KIB) => format!("{} KiB", b / KIB),
-        b => format!("{b} B"),
     }
 }
 

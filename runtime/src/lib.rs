@@ -62,8 +62,10 @@ pub mod body;
 pub mod config;
 pub mod cors;
 mod endpoint;
+mod error;
 pub mod events;
 pub mod exposure;
+mod extract;
 pub mod inventory;
 pub mod lifecycle;
 pub mod loader;
@@ -84,7 +86,6 @@ pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use auth::Principal;
 pub use auth::{api_key, dpop, hmac, jwt, mtls};
 pub use auth::{signature, signature_base, webhook};
 pub use authz::{Owned, OwnedResource};
@@ -95,13 +96,12 @@ pub use config::{Security, SecurityBuilder};
 pub use endpoint::EndpointHandler;
 pub use endpoint::SecureEndpoint;
 pub use exposure::{List, SafeResponse};
+pub use extract::{ClientIp, Principal, RequestId};
 pub use inventory::{Inventory, InventoryEntry};
 pub use loader::{LoadContext, LoadOwned};
 pub use multipart::MultipartForm;
 pub use perimeter::{mark_https, Https};
-pub use pipeline::ClientIp;
 pub use problem::{FieldError, Problem};
-pub use response::RequestId;
 pub use router::{SecureMethodRouter, SecureRouter};
 
 /// Routing functions that accept only `#[secure_endpoint]` endpoints.
@@ -124,8 +124,8 @@ pub mod __private {
     pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
     pub use crate::loader::{load_owned, LoadOwned};
-    pub use crate::multipart::PartSpec;
-    pub use crate::pipeline::Stage;
+    pub use crate::pipeline::stages::Stage;
+    pub use crate::policy::part::PartSpec;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
         OwnerBinding, OwnerDenial, RateSpec,

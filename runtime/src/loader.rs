@@ -40,9 +40,9 @@ use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::auth::Principal;
 use crate::authz::{OwnedResource, Slot};
-use crate::pipeline::RequestContext;
+use crate::extract::Principal;
+use crate::extract::RequestContext;
 use crate::policy::OwnerDenial;
 use crate::problem::Problem;
 

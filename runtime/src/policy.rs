@@ -5,10 +5,13 @@ use std::fmt;
 use serde::Serialize;
 
 mod body;
+pub(crate) mod part;
 
 #[cfg(feature = "openapi")]
 pub use body::probe;
 pub use body::{BodySpec, SchemaFn, Schemas, TypeSchemas};
+// Public as `multipart::PartSpec`.
+use part::PartSpec;
 
 /// An authentication scheme named in `auth = ...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -230,7 +233,7 @@ pub struct EndpointPolicy {
     pub graphql: Option<&'static GraphQlLimits>,
     /// `multipart = [part(...), ...]`: the body is a multipart form of these parts (see
     /// [`multipart`](crate::multipart)); its total limit is `body_limit`.
-    pub multipart: Option<&'static [crate::multipart::PartSpec]>,
+    pub multipart: Option<&'static [PartSpec]>,
     /// `deprecated`, `sunset` and `successor`.
     pub lifecycle: Lifecycle,
     /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)
@@ -362,6 +365,20 @@ impl Lifecycle {
     /// `true` when the endpoint is neither deprecated nor sunset.
     pub fn is_none(&self) -> bool {
         self.deprecated.is_none() && self.sunset.is_none()
+    }
+}
+
+/// `102400` → `100 KiB`: the largest binary unit that divides the size.
+pub(crate) fn byte_size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    const GIB: usize = 1024 * 1024 * 1024;
+    match bytes {
+        0 => "0 B".to_owned(),
+        b if b.is_multiple_of(GIB) => format!("{} GiB", b / GIB),
+        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
+        b if b.is_multiple_of(KIB) => format!("{} KiB", b / KIB),
+        b => format!("{b} B"),
     }
 }
 

@@ -30,7 +30,7 @@ use governor::Quota;
 use http::{HeaderName, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Principal;
+use crate::extract::Principal;
 use crate::perimeter::IpNet;
 use crate::policy::RateSpec;
 use crate::problem::Problem;
@@ -182,7 +182,7 @@ pub trait RateStore: Send + Sync + fmt::Debug + 'static {
         window: Duration,
         threshold: u32,
         cool_down: Duration,
-    ) -> StoreFuture<'a, Result<crate::abuse::Distinct, StoreError>> {
+    ) -> StoreFuture<'a, Result<crate::store::distinct::Distinct, StoreError>> {
         let _ = (key, member, window, threshold, cool_down);
         StoreFuture::ready(Err(StoreError::new(crate::store::StoreErrorKind::Protocol)))
     }
@@ -224,7 +224,7 @@ pub struct MemoryRateStore<C: Clock = DefaultClock> {
     clock: C,
     limiters: Mutex<HashMap<Limit, Arc<Counted<C>>>>,
     /// The abuse detectors' distinct counts and cool-downs.
-    distinct: crate::abuse::DistinctTable,
+    distinct: crate::store::distinct::DistinctTable,
 }
 
 impl<C: Clock> fmt::Debug for MemoryRateStore<C> {
@@ -255,7 +255,7 @@ impl<C: Clock + Clone> MemoryRateStore<C> {
         MemoryRateStore {
             clock,
             limiters: Mutex::new(HashMap::new()),
-            distinct: crate::abuse::DistinctTable::default(),
+            distinct: crate::store::distinct::DistinctTable::default(),
         }
     }
 
@@ -313,7 +313,7 @@ where
         window: Duration,
         threshold: u32,
         cool_down: Duration,
-    ) -> StoreFuture<'a, Result<crate::abuse::Distinct, StoreError>> {
+    ) -> StoreFuture<'a, Result<crate::store::distinct::Distinct, StoreError>> {
         StoreFuture::ready(Ok(self.distinct.observe(
             key,
             member,

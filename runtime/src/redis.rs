@@ -42,9 +42,9 @@ use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{AsyncCommands, RedisError, Script};
 
-use crate::api_key::{ApiKeyRecord, ApiKeyStore, InMemoryApiKeys};
-use crate::auth::jwt::ConfigError;
-use crate::hmac::{NonceOutcome, NonceStore};
+use crate::auth::api_key::{ApiKeyRecord, ApiKeyStore, InMemoryApiKeys};
+use crate::auth::hmac::{NonceOutcome, NonceStore};
+use crate::error::ConfigError;
 use crate::rate::{Decision, Limit, RateStore};
 use crate::store::{StoreError, StoreErrorKind, StoreFuture};
 
@@ -497,7 +497,7 @@ impl RateStore for RedisStore {
         window: Duration,
         threshold: u32,
         cool_down: Duration,
-    ) -> StoreFuture<'a, Result<crate::abuse::Distinct, StoreError>> {
+    ) -> StoreFuture<'a, Result<crate::store::distinct::Distinct, StoreError>> {
         StoreFuture::pending(async move {
             let (set, cool) = self.detector_keys(key);
             let mut invocation = self.distinct.key(set);
@@ -513,7 +513,7 @@ impl RateStore for RedisStore {
                     invocation.invoke_async(&mut connection).await
                 })
                 .await?;
-            Ok(crate::abuse::Distinct {
+            Ok(crate::store::distinct::Distinct {
                 count: u32::try_from(count).unwrap_or(0),
                 cooling: (cooling_ms > 0)
                     .then(|| Duration::from_millis(u64::try_from(cooling_ms).unwrap_or(0))),

@@ -6,101 +6,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::Request;
 use axum::response::Response;
 use http::header::{self, HeaderName};
-use http::request::Parts;
 use http::{HeaderMap, HeaderValue};
 use tower::{Layer, Service};
 
 use crate::problem::{new_error_id, Problem, RenderedProblem, Renderer, PROBLEM_JSON};
 
-/// `X-Request-ID`.
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The request id: the caller's `X-Request-ID` when well-formed (1–64 characters from
-/// `[A-Za-z0-9._:-]`), otherwise a fresh `<16 hex>-<16 hex>` id (random per process, then a
-/// counter). Handlers take it as an extractor. Held inline: copying it allocates nothing.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RequestId {
-    len: u8,
-    bytes: [u8; 64],
-}
-
-impl std::fmt::Debug for RequestId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("RequestId").field(&self.as_str()).finish()
-    }
-}
-
-impl RequestId {
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        // Only ever built from the ASCII characters above.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
-    }
-
-    /// From 1–64 bytes of `[A-Za-z0-9._:-]`, else `None`.
-    fn from_bytes(b: &[u8]) -> Option<Self> {
-        if !(1..=64).contains(&b.len())
-            || !b
-                .iter()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b':'))
-        {
-            return None;
-        }
-        let mut bytes = [0; 64];
-        bytes[..b.len()].copy_from_slice(b);
-        Some(RequestId {
-            len: b.len() as u8,
-            bytes,
-        })
-    }
-
-    pub(crate) fn from_request(headers: &HeaderMap) -> Self {
-        headers
-            .get(&X_REQUEST_ID)
-            .and_then(|v| Self::from_bytes(v.as_bytes()))
-            .unwrap_or_else(Self::generate)
-    }
-
-    /// The id as the `X-Request-ID` header's value.
-    fn header_value(&self) -> HeaderValue {
-        HeaderValue::from_str(self.as_str()).unwrap_or(HeaderValue::from_static("-"))
-    }
-
-    /// `<16 hex: random per process>-<16 hex: counter>`: unique, cheap (no RNG per request),
-    /// and not secret (error ids, which are, stay UUID v4).
-    fn generate() -> Self {
-        static PREFIX: std::sync::LazyLock<u64> =
-            std::sync::LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut bytes = [0; 64];
-        bytes[16] = b'-';
-        for i in 0..16 {
-            bytes[i] = HEX[((*PREFIX >> (60 - 4 * i)) & 0xf) as usize];
-            bytes[17 + i] = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
-        }
-        RequestId { len: 33, bytes }
-    }
-}
-
-/// On a route of the secure router, the id the pipeline gave this request; on a route behind
-/// [`SecurityLayer`], the layer's. Elsewhere (no id was given), the caller's well-formed
-/// `X-Request-ID` or a fresh id.
-impl<S: Send + Sync> FromRequestParts<S> for RequestId {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let given = match parts.extensions.get::<crate::pipeline::RequestContext>() {
-            Some(context) => Some(context.request_id.clone()),
-            None => parts.extensions.get::<RequestId>().cloned(),
-        };
-        Ok(given.unwrap_or_else(|| RequestId::from_request(&parts.headers)))
-    }
-}
+pub use crate::extract::{RequestId, X_REQUEST_ID};
 
 /// The headers set on every response. Built once; inserting them copies no bytes.
 const SECURITY_HEADERS: [(HeaderName, HeaderValue); 6] = [

@@ -1,59 +1,35 @@
 //! The secure router: it accepts only `#[secure_endpoint]` endpoints, collects their policies
 //! into the inventory, and converts into a plain `axum::Router` wrapped in the security layer.
 
-use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::extract::Request;
-use axum::handler::Handler;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::MethodFilter;
 use axum::Router;
 use http::{Method, StatusCode};
 
 use crate::config::Engine;
 use crate::config::Security;
-use crate::events::{dispatch, EventContext, SecurityEvent};
 use crate::inventory::Inventory;
 use crate::lifecycle::Version;
-use crate::pipeline::{EndpointRuntime, Seen};
-use crate::policy::{Authentication, EndpointPolicy};
-use crate::problem::{Problem, Renderer};
-use crate::response::{finish, RequestId};
-use crate::EndpointHandler;
+use crate::policy::EndpointPolicy;
 
 mod compose;
 mod fallback;
 mod method;
+mod observe;
+mod secured;
 
 use compose::{check_endpoint, entries};
 use fallback::{fallback, guard_fallback, not_found};
 use method::methods_text;
 pub use method::{any, delete, get, head, on, options, patch, post, put};
-
-/// An endpoint's pipeline, type-erased: [`serve_endpoint::<E, S>`](serve_endpoint). One
-/// function pointer per endpoint is all that depends on the endpoint's type; the route axum
-/// holds ([`SecuredRoute`]) does not, so axum's handler machinery is instantiated once per
-/// state type rather than once per endpoint (compile time).
-type Serve<S> =
-    fn(Arc<EndpointRuntime>, RequestId, http::request::Parts, axum::body::Body, S) -> BoxedServe;
-
-type BoxedServe = Pin<Box<dyn Future<Output = Response> + Send>>;
-
-/// The pipeline of endpoint `E`, boxed (the one allocation every secured request makes).
-fn serve_endpoint<E: EndpointHandler<S>, S: Clone + Send + Sync + 'static>(
-    runtime: Arc<EndpointRuntime>,
-    request_id: RequestId,
-    parts: http::request::Parts,
-    body: axum::body::Body,
-    state: S,
-) -> BoxedServe {
-    Box::pin(runtime.serve::<E, S>(request_id, parts, body, state))
-}
+use secured::Serve;
+pub use secured::{Guarded, SecuredRouteMarker};
 
 struct Pending<S> {
     /// The methods it answers, one inventory entry each.
@@ -84,153 +60,6 @@ impl<S> std::fmt::Debug for SecureMethodRouter<S> {
             .finish()
     }
 }
-
-/// Routes an endpoint's requests into its enforcing pipeline.
-struct SecuredRoute<S> {
-    runtime: Arc<EndpointRuntime>,
-    serve: Serve<S>,
-}
-
-impl<S> Clone for SecuredRoute<S> {
-    fn clone(&self) -> Self {
-        SecuredRoute {
-            runtime: self.runtime.clone(),
-            serve: self.serve,
-        }
-    }
-}
-
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy)]
-pub struct SecuredRouteMarker;
-
-impl<S> Handler<SecuredRouteMarker, S> for SecuredRoute<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    type Future = Guarded;
-
-    fn call(self, req: Request, state: S) -> Guarded {
-        let request_id = RequestId::from_request(req.headers());
-        let handler = self.runtime.policy.handler;
-        let timeout = self.runtime.engine.request_timeout;
-        let renderer = self.runtime.engine.problem_renderer.clone();
-        let (parts, body) = req.into_parts();
-        if parts.method == Method::OPTIONS
-            && self.runtime.engine.cors.is_some()
-            && crate::cors::is_preflight(&parts)
-        {
-            // An `OPTIONS` endpoint: a CORS preflight is still the CORS policy's to answer,
-            // after the same checks as on a path without one (see `fallback`).
-            let engine = self.runtime.engine.clone();
-            let req = Request::from_parts(parts, body);
-            return Guarded {
-                observed: None,
-                inner: Box::pin(async move {
-                    fallback(&engine, req, StatusCode::METHOD_NOT_ALLOWED).await
-                }),
-                request_id: Some(request_id),
-                handler,
-                timeout,
-                deadline: None,
-                renderer,
-                finished: true,
-            };
-        }
-        let observed = self.runtime.engine.observing().then(|| {
-            let mut ctx = EventContext::of(&parts.method, &parts.headers, &self.runtime.route);
-            ctx.handler = Some(handler);
-            ctx.policy = Some(policy_summary(self.runtime.policy));
-            Box::new((ctx, self.runtime.engine.clone()))
-        });
-        Guarded {
-            observed,
-            inner: (self.serve)(self.runtime, request_id.clone(), parts, body, state),
-            request_id: Some(request_id),
-            handler,
-            timeout,
-            deadline: None,
-            renderer,
-            finished: false,
-        }
-    }
-}
-
-/// The future of every secured route: polls the endpoint's pipeline, turns a panic anywhere
-/// in it (a loader, an extractor, the handler) into a 500 problem so the connection is
-/// answered and stays usable, and finishes the response. Not generic: compiled once.
-#[doc(hidden)]
-pub struct Guarded {
-    inner: Pin<Box<dyn Future<Output = Response> + Send>>,
-    request_id: Option<RequestId>,
-    handler: &'static str,
-    timeout: Option<std::time::Duration>,
-    /// Armed only when the pipeline first has to wait: a request answered in one poll never
-    /// touches the timer.
-    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// The security event's context, when anyone listens for events.
-    observed: Option<Box<(EventContext, Arc<Engine>)>>,
-    /// The application's error format, when configured.
-    renderer: Option<Renderer>,
-    /// `inner` finishes its response itself (a CORS preflight answered by the fallback).
-    finished: bool,
-}
-
-impl Future for Guarded {
-    type Output = Response;
-
-    fn poll(
-        mut self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Response> {
-        let this = &mut *self;
-        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            this.inner.as_mut().poll(cx)
-        }));
-        let response = match polled {
-            Ok(std::task::Poll::Pending) => {
-                let Some(timeout) = this.timeout else {
-                    return std::task::Poll::Pending;
-                };
-                let deadline = this
-                    .deadline
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                if deadline.as_mut().poll(cx).is_pending() {
-                    return std::task::Poll::Pending;
-                }
-                tracing::warn!(target: "secure_endpoint::timeout", handler = this.handler, "request timed out");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE)
-                    .with_code("timeout")
-                    .with_detail("The request took too long.")
-                    .into_response()
-            }
-            Ok(std::task::Poll::Ready(response)) => response,
-            Err(_) => {
-                tracing::error!(target: "secure_endpoint::panic", handler = this.handler, "handler panicked");
-                Problem::internal().into_response()
-            }
-        };
-        let request_id = this.request_id.take().expect("polled after completion");
-        if this.finished {
-            return std::task::Poll::Ready(response);
-        }
-        std::task::Poll::Ready(observe(
-            this.observed.take(),
-            response,
-            &request_id,
-            this.renderer.as_ref(),
-        ))
-    }
-}
-
-impl std::fmt::Debug for Guarded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Guarded")
-            .field("handler", &self.handler)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A router of secured endpoints.
 ///
 /// ```
@@ -623,7 +452,10 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
             Some(cors) => router
                 .layer(cors)
                 .layer(axum::middleware::from_fn_with_state(
-                    engine.clone(),
+                    Arc::new(crate::cors::CorsGuard::new(
+                        engine.observer.clone(),
+                        engine.perimeter.clone(),
+                    )),
                     crate::cors::guard,
                 )),
             None => router,
@@ -650,78 +482,4 @@ impl From<SecureRouter<()>> for Router {
     fn from(router: SecureRouter<()>) -> Router {
         router.into_router()
     }
-}
-
-/// Finishes `response` and, when anyone listens, emits its security event (which may turn
-/// the answer into a 503 when the audit trail cannot take the event).
-fn observe(
-    observed: Option<Box<(EventContext, Arc<Engine>)>>,
-    response: Response,
-    request_id: &RequestId,
-    renderer: Option<&Renderer>,
-) -> Response {
-    observe_with(observed, response, request_id, renderer, |_| {})
-}
-
-/// [`observe`], with `adjust` applied to the event before it is dispatched.
-#[inline]
-fn observe_with(
-    observed: Option<Box<(EventContext, Arc<Engine>)>>,
-    mut response: Response,
-    request_id: &RequestId,
-    renderer: Option<&Renderer>,
-    adjust: impl FnOnce(&mut SecurityEvent),
-) -> Response {
-    let Some(observed) = observed else {
-        return finish(response, request_id, renderer);
-    };
-    let (mut ctx, engine) = *observed;
-    if let Some(seen) = response.extensions_mut().remove::<Seen>() {
-        ctx.client_ip = seen.client_ip;
-        ctx.principal = seen
-            .principal
-            .map(|p| (p.subject().to_owned(), p.scheme().as_str()));
-        ctx.rate_fallback = seen.rate_fallback;
-    }
-    let response = finish(response, request_id, renderer);
-    let mut event = ctx.event(&response, request_id.as_str());
-    adjust(&mut event);
-    match dispatch(&engine, event) {
-        None => response,
-        Some(refused) => finish(refused, request_id, renderer),
-    }
-}
-
-/// `jwt | api_key; roles: admin; scopes: a + b; owner: {user_id}` or `public`.
-fn policy_summary(policy: &EndpointPolicy) -> String {
-    let mut parts = Vec::new();
-    match policy.auth {
-        Authentication::Public => parts.push("public".to_owned()),
-        Authentication::Optional(schemes) => parts.push(format!(
-            "optional {}",
-            schemes
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" | ")
-        )),
-        Authentication::Required(schemes) => parts.push(
-            schemes
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" | "),
-        ),
-    }
-    let authz = &policy.authorization;
-    if !authz.roles.is_empty() {
-        parts.push(format!("roles: {}", authz.roles.join(" | ")));
-    }
-    if !authz.scopes.is_empty() {
-        parts.push(format!("scopes: {}", authz.scopes.join(" + ")));
-    }
-    if let Some(owner) = authz.owner {
-        parts.push(format!("owner: {{{}}}", owner.param));
-    }
-    parts.join("; ")
 }

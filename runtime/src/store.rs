@@ -5,6 +5,12 @@
 //! [`InMemoryApiKeys`](crate::auth::api_key::InMemoryApiKeys)) answer at once, without
 //! allocating: a [`StoreFuture::ready`]. A shared store (Redis, with the `redis` feature)
 //! answers with a boxed future.
+//!
+//! `distinct` holds the in-memory table of distinct counts and cool-downs that the embedded
+//! rate store answers the abuse detectors with (public as
+//! [`abuse::DistinctTable`](crate::abuse::DistinctTable)).
+
+pub(crate) mod distinct;
 
 use std::fmt;
 use std::future::Future;

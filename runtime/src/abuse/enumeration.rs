@@ -4,14 +4,13 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::config::Engine;
-use crate::events::{dispatch, rfc3339_now, EventKind, SecurityEvent};
+use crate::events::{rfc3339_now, EventKind, Observer, SecurityEvent};
+use crate::extract::Principal;
 use crate::perimeter::IpNet;
 use crate::problem::Problem;
 use crate::rate::RateSubject;
-use crate::Principal;
 
-use super::{hash64, local_key, refusal};
+use super::{hash64, local_key, refusal, Abuse};
 
 /// The 429 a caller cooling down after enumeration gets.
 pub(super) fn problem(wait: Duration) -> Problem {
@@ -36,7 +35,7 @@ pub(super) struct Where<'a> {
 /// One critical security event for a detector that tripped: the principal (or client), the
 /// endpoint, the distinct count.
 pub(super) fn alert(
-    engine: &Engine,
+    observer: &Observer,
     kind: EventKind,
     code: &'static str,
     reason: &'static str,
@@ -69,25 +68,24 @@ pub(super) fn alert(
     };
     // An audit trail that cannot take the alert refuses requests on its own account; the
     // caller is refused here either way.
-    let _ = dispatch(engine, event);
+    let _ = observer.dispatch(event);
 }
 
 /// After a 404 on a watched route: counts the request path (hashed) in the caller's set and
 /// answers the 429 to send instead when the caller now cools down.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn not_found(
-    engine: &Engine,
+    abuse: &Abuse,
     path: &str,
     principal: Option<&Principal>,
     client_ip: IpAddr,
-    request_id: &crate::RequestId,
+    request_id: &crate::extract::RequestId,
     method: &http::Method,
     route: &str,
     handler: &'static str,
 ) -> Option<Problem> {
-    let abuse = &engine.abuse;
     let config = abuse.enumeration?;
-    let client = IpNet::of(client_ip, engine.perimeter.ipv6_prefix);
+    let client = IpNet::of(client_ip, abuse.ipv6_prefix);
     let subject = match principal {
         Some(p) => RateSubject::Principal(p),
         None => RateSubject::Network(client),
@@ -107,7 +105,7 @@ pub(crate) async fn not_found(
     abuse.blocked.insert(local_key(principal, client), wait);
     if seen.tripped {
         alert(
-            engine,
+            &abuse.observer,
             EventKind::EnumerationSuspected,
             "enumeration_suspected",
             "distinct_objects_not_found",

@@ -74,7 +74,7 @@ impl FlowRuntime {
     /// budget: 429 `flow_limited` (with the limiter's `Retry-After` and `RateLimit` fields).
     pub(crate) async fn check(
         &self,
-        principal: Option<&crate::Principal>,
+        principal: Option<&crate::extract::Principal>,
         client: IpNet,
         fell_back: &mut bool,
     ) -> Result<(), Problem> {

@@ -38,7 +38,6 @@
 mod enumeration;
 mod flow;
 mod stuffing;
-mod table;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -49,16 +48,17 @@ use std::time::{Duration, Instant};
 use http::{HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
+use crate::events::Observer;
 use crate::policy::{EndpointPolicy, RateSpec};
 use crate::problem::Problem;
 use crate::rate::{MemoryRateStore, RateKey, RateStore};
 use crate::store::{Health, Outage};
 
+pub use crate::store::distinct::{Distinct, DistinctTable, DEFAULT_DETECTOR_KEYS};
 pub(crate) use enumeration::not_found;
 pub(crate) use flow::FlowRuntime;
 pub(crate) use stuffing::AttemptContext;
 pub use stuffing::FlowAttempts;
-pub use table::{Distinct, DistinctTable, DEFAULT_DETECTOR_KEYS};
 
 /// The most distinct members a detector's threshold may ask for (a set holds at most this
 /// many hashes per key).
@@ -292,13 +292,12 @@ pub(crate) struct AbuseConfig {
     enumeration: Option<Enumeration>,
 }
 
-impl crate::SecurityBuilder {
-    /// The budgets of the business flow `name` (endpoints with `flow = "name"`); see
-    /// [`abuse`](crate::abuse). Every flow an endpoint names needs one.
+impl AbuseConfig {
+    /// [`SecurityBuilder::flow`](crate::SecurityBuilder::flow): the budgets of the flow `name`.
     ///
     /// # Panics
     /// When `name` is not an identifier (ASCII letters, digits, `_`), or is configured twice.
-    pub fn flow(mut self, name: &str, budget: FlowBudget) -> Self {
+    pub(crate) fn add_flow(&mut self, name: &str, budget: FlowBudget) {
         assert!(
             !name.is_empty()
                 && !name.starts_with(|c: char| c.is_ascii_digit())
@@ -306,18 +305,15 @@ impl crate::SecurityBuilder {
             "`Security::flow`: {name:?} is not a flow name (an identifier such as \"login\")"
         );
         assert!(
-            !self.abuse.flows.iter().any(|(n, _)| n == name),
+            !self.flows.iter().any(|(n, _)| n == name),
             "`Security::flow`: the flow {name:?} is configured twice"
         );
-        self.abuse.flows.push((name.to_owned(), budget));
-        self
+        self.flows.push((name.to_owned(), budget));
     }
 
-    /// Detects object enumeration (see [`abuse`](crate::abuse)): callers whose answers on
-    /// routes with path parameters are too often "not found" are refused for a cool-down.
-    pub fn enumeration(mut self, enumeration: Enumeration) -> Self {
-        self.abuse.enumeration = Some(enumeration);
-        self
+    /// [`SecurityBuilder::enumeration`](crate::SecurityBuilder::enumeration).
+    pub(crate) fn set_enumeration(&mut self, enumeration: Enumeration) {
+        self.enumeration = Some(enumeration);
     }
 }
 
@@ -332,6 +328,10 @@ pub(crate) struct Abuse {
     health: Health,
     /// Enumeration cool-downs this instance knows of, by local key.
     blocked: Blocklist,
+    /// Where the detectors' alerts go.
+    observer: Observer,
+    /// How many leading bits of an IPv6 client's address count it (the perimeter's).
+    ipv6_prefix: u8,
 }
 
 impl fmt::Debug for Abuse {
@@ -348,6 +348,8 @@ impl Abuse {
         config: AbuseConfig,
         rate_store: &Option<(Arc<dyn RateStore>, Outage)>,
         max_keys: usize,
+        observer: Observer,
+        ipv6_prefix: u8,
     ) -> Self {
         let (store, local): (Arc<dyn RateStore>, _) = match rate_store {
             Some((store, _)) => (store.clone(), Some(MemoryRateStore::new())),
@@ -368,6 +370,8 @@ impl Abuse {
             local,
             health: Health::default(),
             blocked: Blocklist::new(DEFAULT_DETECTOR_KEYS),
+            observer,
+            ipv6_prefix,
         }
     }
 
@@ -480,14 +484,14 @@ pub(crate) struct EndpointAbuse {
 /// Before the handler, after the endpoint's own limit: the enumeration cool-down (an atomic
 /// load when nobody cools down) and the flow's budgets.
 pub(crate) async fn admit(
-    engine: &crate::config::Engine,
+    abuse: &Abuse,
     endpoint: &EndpointAbuse,
-    principal: Option<&crate::Principal>,
+    principal: Option<&crate::extract::Principal>,
     client: crate::perimeter::IpNet,
     fell_back: &mut bool,
 ) -> Result<(), Problem> {
     if endpoint.guard {
-        engine.abuse.blocked.check(&local_key(principal, client))?;
+        abuse.blocked.check(&local_key(principal, client))?;
     }
     if let Some(flow) = &endpoint.flow {
         flow.check(principal, client, fell_back).await?;
@@ -495,7 +499,10 @@ pub(crate) async fn admit(
     Ok(())
 }
 
-fn local_key(principal: Option<&crate::Principal>, client: crate::perimeter::IpNet) -> RateKey {
+fn local_key(
+    principal: Option<&crate::extract::Principal>,
+    client: crate::perimeter::IpNet,
+) -> RateKey {
     match principal {
         Some(p) => RateKey::Principal(p.rate_key()),
         None => RateKey::Network(client),

@@ -6,19 +6,18 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-use crate::config::Engine;
 use crate::events::EventKind;
 use crate::perimeter::IpNet;
 use crate::problem::Problem;
 use crate::rate::{normalize_identifier, RateSubject};
 
 use super::enumeration::{alert, Where};
-use super::{hash64, refusal, FlowRuntime};
+use super::{hash64, refusal, Abuse, FlowRuntime};
 
 /// What the pipeline hands [`FlowAttempts`] on an endpoint with a flow.
 #[derive(Clone)]
 pub(crate) struct AttemptContext {
-    pub(crate) engine: Arc<Engine>,
+    pub(crate) abuse: Arc<Abuse>,
     pub(crate) flow: Arc<FlowRuntime>,
     pub(crate) client_ip: IpAddr,
     pub(crate) route: Arc<str>,
@@ -55,7 +54,7 @@ pub(crate) struct AttemptContext {
 #[derive(Clone)]
 pub struct FlowAttempts {
     context: AttemptContext,
-    request_id: crate::RequestId,
+    request_id: crate::extract::RequestId,
     method: http::Method,
 }
 
@@ -88,9 +87,9 @@ impl<S: Send + Sync> FromRequestParts<S> for FlowAttempts {
         }
         let request_id = parts
             .extensions
-            .get::<crate::pipeline::RequestContext>()
+            .get::<crate::extract::RequestContext>()
             .map(|c| c.request_id.clone())
-            .unwrap_or_else(|| crate::RequestId::from_request(&parts.headers));
+            .unwrap_or_else(|| crate::extract::RequestId::from_request(&parts.headers));
         Ok(FlowAttempts {
             context,
             request_id,
@@ -111,10 +110,7 @@ fn problem(wait: std::time::Duration) -> Problem {
 
 impl FlowAttempts {
     fn client(&self) -> IpNet {
-        IpNet::of(
-            self.context.client_ip,
-            self.context.engine.perimeter.ipv6_prefix,
-        )
+        IpNet::of(self.context.client_ip, self.context.abuse.ipv6_prefix)
     }
 
     /// `(client key, identifier key, identifier hash, client hash)` in the store.
@@ -136,7 +132,7 @@ impl FlowAttempts {
     /// this identifier cools down.
     pub async fn check(&self, identifier: &str) -> Result<(), Problem> {
         let (client_key, id_key, _, _) = self.keys(identifier);
-        let abuse = &self.context.engine.abuse;
+        let abuse = &self.context.abuse;
         let wait = match abuse.cooling(&client_key).await {
             Some(wait) => Some(wait),
             None => abuse.cooling(&id_key).await,
@@ -155,7 +151,7 @@ impl FlowAttempts {
             return Ok(());
         };
         let (client_key, id_key, id_hash, client_hash) = self.keys(identifier);
-        let abuse = &self.context.engine.abuse;
+        let abuse = &self.context.abuse;
         let by_client = abuse
             .distinct(
                 &client_key,
@@ -180,7 +176,7 @@ impl FlowAttempts {
         ] {
             if seen.tripped {
                 alert(
-                    &self.context.engine,
+                    &self.context.abuse.observer,
                     EventKind::CredentialAbuseSuspected,
                     "credential_abuse_suspected",
                     reason,
@@ -207,7 +203,7 @@ impl FlowAttempts {
     /// threshold). A cool-down already started is not lifted.
     pub async fn succeeded(&self, identifier: &str) {
         let (client_key, id_key, id_hash, client_hash) = self.keys(identifier);
-        let abuse = &self.context.engine.abuse;
+        let abuse = &self.context.abuse;
         abuse.forget(&client_key, id_hash).await;
         abuse.forget(&id_key, client_hash).await;
     }

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::{AuditRejected, Auditor, Shared};
-use crate::events::{EventKind, FieldLimits, SecurityEvent};
+use crate::events::{EventKind, EventSink, FieldLimits, SecurityEvent, SinkFull};
 
 /// How the audit trail aggregates repeated refusals, so that a flood costs the trail a few records
 /// and not its history.
@@ -324,7 +324,7 @@ async fn tick(shared: Arc<Shared<SecurityEvent>>) {
 }
 
 impl<E> Auditor<E> {
-    /// The bounds events recorded through the [`EventSink`](crate::events::EventSink) are cut
+    /// The bounds events recorded through the [`EventSink`] are cut
     /// to ([`AuditConfig::limits`](super::AuditConfig::limits)).
     pub fn limits(&self) -> FieldLimits {
         self.handle.shared.limits
@@ -370,6 +370,21 @@ impl Auditor<SecurityEvent> {
             table.unannounce(&event);
         }
         result
+    }
+}
+
+/// The audit trail as the router's sink: each event is cut to
+/// [`AuditConfig::limits`](crate::audit::AuditConfig::limits) and repeated refusals are
+/// aggregated as [`AuditConfig::aggregation`](crate::audit::AuditConfig::aggregation) says
+/// (allowed events are recorded one by one). [`Auditor::record`]
+/// called directly writes exactly what it is given.
+impl EventSink for Auditor<SecurityEvent> {
+    fn record(&self, event: SecurityEvent) -> Result<(), SinkFull> {
+        self.record_event(event).map_err(|_| SinkFull)
+    }
+
+    fn field_limits(&self) -> FieldLimits {
+        self.limits()
     }
 }
 

@@ -130,9 +130,9 @@ impl ApiKeyRecord {
         owner: impl Into<String>,
         scopes: &[&str],
         key: &str,
-    ) -> Result<Self, super::jwt::ConfigError> {
+    ) -> Result<Self, crate::error::ConfigError> {
         if key.len() < 32 {
-            return Err(super::jwt::ConfigError::new(
+            return Err(crate::error::ConfigError::new(
                 "an API key must be at least 32 bytes",
             ));
         }

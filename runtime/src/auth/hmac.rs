@@ -31,8 +31,8 @@ use ::hmac::{Hmac, Mac};
 use http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use super::jwt::ConfigError;
 use super::{AuthFailure, Principal};
+use crate::error::ConfigError;
 use crate::policy::AuthScheme;
 use crate::store::{StoreError, StoreFuture};
 

@@ -1,11 +1,9 @@
 //! Authentication: who is calling. Each scheme turns request headers into a [`Principal`].
 
 pub mod api_key;
-mod cache;
 pub mod credential;
 pub mod dpop;
 pub mod hmac;
-mod jwks;
 pub mod jwt;
 pub mod mtls;
 pub mod signature;
@@ -13,131 +11,19 @@ pub mod signature_base;
 mod strict_json;
 pub mod webhook;
 
-use std::sync::Arc;
-
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 
+use crate::extract::RequestContext;
 use crate::policy::AuthScheme;
 use crate::problem::Problem;
 
-/// The authenticated caller, available to handlers as an extractor.
-///
-/// Cheap to clone. Its `Debug` shows the subject, roles, scopes and scheme, never a credential.
-#[derive(Clone, Debug)]
-pub struct Principal(Arc<PrincipalInner>);
+pub use crate::extract::Principal;
 
-#[derive(Debug, Clone)]
-struct PrincipalInner {
-    subject: String,
-    roles: Vec<String>,
-    scopes: Vec<String>,
-    scheme: AuthScheme,
-    /// A keyed hash of the subject, for rate limiting: computed once per principal (and so
-    /// once per cached token), not once per request.
-    rate_key: u64,
-    /// The thumbprint of the DPoP key the token is bound to (`cnf.jkt`, RFC 9449 §6.1).
-    dpop_jkt: Option<Box<str>>,
-    /// RFC 8705: the SHA-256 of the client certificate a JWT is bound to (`cnf.x5t#S256`).
-    certificate_thumbprint: Option<[u8; 32]>,
-}
-
-/// SipHash with a per-process random key: a caller who picks a subject cannot aim for
-/// another principal's rate-limit bucket.
-static SUBJECT_HASHER: std::sync::LazyLock<std::collections::hash_map::RandomState> =
-    std::sync::LazyLock::new(std::collections::hash_map::RandomState::new);
-
-impl Principal {
-    /// A principal authenticated by `scheme`.
-    pub fn new(
-        subject: impl Into<String>,
-        roles: Vec<String>,
-        scopes: Vec<String>,
-        scheme: AuthScheme,
-    ) -> Self {
-        Self::bound_to_certificate(subject, roles, scopes, scheme, None)
-    }
-
-    /// A principal whose credential is bound to the client certificate with this SHA-256
-    /// thumbprint (RFC 8705), when `Some`.
-    pub(crate) fn bound_to_certificate(
-        subject: impl Into<String>,
-        roles: Vec<String>,
-        scopes: Vec<String>,
-        scheme: AuthScheme,
-        certificate_thumbprint: Option<[u8; 32]>,
-    ) -> Self {
-        let subject = subject.into();
-        let rate_key = std::hash::BuildHasher::hash_one(&*SUBJECT_HASHER, subject.as_str());
-        Principal(Arc::new(PrincipalInner {
-            subject,
-            roles,
-            scopes,
-            scheme,
-            rate_key,
-            certificate_thumbprint,
-            dpop_jkt: None,
-        }))
-    }
-
-    /// The principal of a token bound to the DPoP key with thumbprint `jkt` (`cnf.jkt`).
-    pub(crate) fn with_dpop_jkt(self, jkt: Option<Box<str>>) -> Self {
-        if jkt.is_none() {
-            return self;
-        }
-        let mut inner = Arc::unwrap_or_clone(self.0);
-        inner.dpop_jkt = jkt;
-        Principal(Arc::new(inner))
-    }
-
-    /// The RFC 7638 thumbprint of the DPoP key the caller's token is bound to (its `cnf.jkt`),
-    /// if it is: with `auth = "dpop"`, the key that signed this request's proof.
-    pub fn dpop_jkt(&self) -> Option<&str> {
-        self.0.dpop_jkt.as_deref()
-    }
-
-    /// The certificate thumbprint the credential is bound to (RFC 8705), if any.
-    pub(crate) fn certificate_thumbprint(&self) -> Option<[u8; 32]> {
-        self.0.certificate_thumbprint
-    }
-
-    /// The subject (`sub` claim, key owner, client id).
-    pub fn subject(&self) -> &str {
-        &self.0.subject
-    }
-
-    /// Roles granted to the principal.
-    pub fn roles(&self) -> &[String] {
-        &self.0.roles
-    }
-
-    /// Scopes granted to the principal.
-    pub fn scopes(&self) -> &[String] {
-        &self.0.scopes
-    }
-
-    /// The keyed hash of the subject that rate limits count by.
-    pub(crate) fn rate_key(&self) -> u64 {
-        self.0.rate_key
-    }
-
-    /// The scheme that authenticated the principal.
-    pub fn scheme(&self) -> AuthScheme {
-        self.0.scheme
-    }
-
-    /// `true` if the principal has `role`.
-    pub fn has_role(&self, role: &str) -> bool {
-        self.0.roles.iter().any(|r| r == role)
-    }
-
-    /// `true` if the principal has `scope`.
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.0.scopes.iter().any(|s| s == scope)
-    }
-}
-
+/// A handler that takes a [`Principal`] runs only for an authenticated caller; without one
+/// (an endpoint whose authentication is optional), the 401 of a missing credential. Here
+/// rather than beside [`Principal`]: the refusal is authentication's.
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = Problem;
 
@@ -156,11 +42,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
 
 /// The principal the pipeline authenticated for this request, if any.
 fn principal(parts: &Parts) -> Option<Principal> {
-    parts
-        .extensions
-        .get::<crate::pipeline::RequestContext>()?
-        .principal
-        .clone()
+    parts.extensions.get::<RequestContext>()?.principal.clone()
 }
 
 /// Why authentication failed; only the class is kept, never the credential.

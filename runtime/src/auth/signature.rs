@@ -36,12 +36,12 @@ use sfv::{BareItem, Dictionary, InnerList, Item, ListEntry};
 use sha2::{Sha256, Sha512};
 
 use super::hmac::{InMemoryNonces, NonceOutcome, NonceStore, DEFAULT_NONCE_CAPACITY};
-use super::jwt::ConfigError;
 use super::signature_base::{
     component_keys, content_digest_matches, content_digest_sha256, serialize_params,
     signature_base, MessageView,
 };
 use super::{AuthFailure, Principal};
+use crate::error::ConfigError;
 use crate::policy::AuthScheme;
 
 type HmacSha256 = Hmac<Sha256>;

@@ -30,9 +30,9 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::hmac::{InMemoryNonces, NonceStore, DEFAULT_NONCE_CAPACITY};
-use super::jwt::ConfigError;
 use super::signature::{remember, Refusal};
 use super::Principal;
+use crate::error::ConfigError;
 use crate::policy::AuthScheme;
 
 type HmacSha256 = Hmac<Sha256>;

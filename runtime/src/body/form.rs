@@ -102,7 +102,7 @@ where
         let (parts, body) = req.into_parts();
         let limit = parts
             .extensions
-            .get::<crate::pipeline::RequestContext>()
+            .get::<crate::extract::RequestContext>()
             .and_then(|c| c.body_limit)
             .unwrap_or(DEFAULT_BODY_LIMIT);
         if !is_form(&parts) {

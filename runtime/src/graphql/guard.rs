@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Error, ErrorExtensions, Guard, ObjectType, Schema, SubscriptionType};
 
-use crate::Principal;
+use crate::extract::Principal;
 
 /// `Not found` (code `NOT_FOUND`): a missing object and another principal's look the same.
 pub fn not_found() -> Error {

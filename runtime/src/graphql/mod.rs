@@ -42,9 +42,9 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue};
 use sha2::{Digest, Sha256};
 
+use crate::extract::Principal;
 pub use crate::policy::GraphQlLimits;
 use crate::problem::Problem;
-use crate::Principal;
 
 /// The re-exported async-graphql, whose derives the schema is written with.
 pub use async_graphql;
@@ -73,7 +73,7 @@ impl<S: Send + Sync> FromRequest<S> for GraphQlRequest {
     async fn from_request(req: Request, _: &S) -> Result<Self, Problem> {
         let principal = req
             .extensions()
-            .get::<crate::pipeline::RequestContext>()
+            .get::<crate::extract::RequestContext>()
             .and_then(|c| c.principal.clone());
         // The router has read the body under the limit and checked its shape already.
         let bytes = axum::body::to_bytes(req.into_body(), usize::MAX)

@@ -1,7 +1,7 @@
 //! An upload contract in words, for the inventory and the OpenAPI document.
 
-use super::PartSpec;
-use crate::inventory::byte_size;
+use crate::policy::byte_size;
+use crate::policy::part::PartSpec;
 
 /// `multipart: `file` (image/png, image/jpeg; ≤ 1 MiB), `caption` (text; ≤ 1 KiB, optional)
 /// (≤ 1028 KiB)`, or `None` for an endpoint without `multipart`.

@@ -9,7 +9,7 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::Required;
 
-use super::PartSpec;
+use crate::policy::part::PartSpec;
 
 /// The request body of an endpoint declaring `parts`: an object with one property per part
 /// (`additionalProperties: false`, the parts not `optional` required), a file part a binary

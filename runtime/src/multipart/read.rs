@@ -10,7 +10,7 @@ use http::{header, StatusCode};
 
 use super::extract::{MultipartForm, Part};
 use super::sniff::{sanitize_file_name, sniff};
-use super::PartSpec;
+use crate::policy::part::PartSpec;
 use crate::problem::{FieldError, Problem};
 
 /// At most this many characters of a part name the client sent are shown in a problem.

@@ -181,7 +181,7 @@ pub(super) fn unique(components: Components) -> BTreeMap<String, RefOr<Schema>> 
 }
 
 /// `List<T>` serializes as `{"data": [...], "count": n}`.
-impl<T: utoipa::ToSchema> utoipa::PartialSchema for crate::List<T> {
+impl<T: utoipa::ToSchema> utoipa::PartialSchema for crate::exposure::List<T> {
     fn schema() -> RefOr<Schema> {
         RefOr::T(Schema::Object(
             ObjectBuilder::new()
@@ -203,7 +203,7 @@ impl<T: utoipa::ToSchema> utoipa::PartialSchema for crate::List<T> {
     }
 }
 
-impl<T: utoipa::ToSchema> utoipa::ToSchema for crate::List<T> {
+impl<T: utoipa::ToSchema> utoipa::ToSchema for crate::exposure::List<T> {
     fn name() -> std::borrow::Cow<'static, str> {
         std::borrow::Cow::Owned(format!("List_{}", T::name()))
     }

@@ -10,7 +10,8 @@ use axum::routing::MethodRouter;
 use axum::Router;
 
 use super::method::methods_text;
-use super::{under, Pending, SecureRouter, SecuredRoute};
+use super::secured::SecuredRoute;
+use super::{under, Pending, SecureRouter};
 use crate::config::Engine;
 use crate::inventory::InventoryEntry;
 use crate::lifecycle::{LifecycleRuntime, Version};
@@ -185,7 +186,9 @@ pub(super) fn check_endpoint<S>(
             AuthScheme::ApiKey => engine.api_keys.is_some(),
             AuthScheme::Hmac => engine.hmac.is_some(),
             AuthScheme::Dpop => engine.jwt.is_some() && engine.dpop.is_some(),
-            AuthScheme::Mtls => crate::auth::mtls::configured(engine),
+            AuthScheme::Mtls => {
+                crate::auth::mtls::configured(engine.mtls.as_ref(), &engine.perimeter)
+            }
             other => engine.signed.configured(*other).unwrap_or(false),
         };
         assert!(

@@ -7,12 +7,12 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
-use super::observe_with;
+use super::observe::observe_with;
 use crate::config::Engine;
 use crate::events::{EventContext, EventKind};
+use crate::extract::RequestId;
 use crate::problem::Problem;
 use crate::rate::RateSubject;
-use crate::response::RequestId;
 
 /// The 404 of an unrouted path: a middleware around axum's default fallback, which it never
 /// calls (see [`SecureRouter::into_router`]).
@@ -69,10 +69,10 @@ async fn answer(
         (Some(_), Some(path)) => path.as_str(),
         _ => "(unrouted)",
     };
-    let observed = engine.observing().then(|| {
+    let observed = engine.observer.observing().then(|| {
         let mut ctx = EventContext::of(&parts.method, &parts.headers, route);
         ctx.client_ip = client.map(|c| c.ip);
-        Box::new((ctx, engine.clone()))
+        Box::new((ctx, engine.observer.clone()))
     });
     let request_id = RequestId::from_request(&parts.headers);
     let mut cors_refused = false;
@@ -93,6 +93,7 @@ async fn answer(
     observe_with(
         observed,
         response,
+        None,
         &request_id,
         engine.problem_renderer.as_ref(),
         |event| {

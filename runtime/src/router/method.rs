@@ -3,8 +3,9 @@
 use axum::routing::MethodFilter;
 use http::Method;
 
-use super::{serve_endpoint, Pending, SecureMethodRouter};
-use crate::{EndpointHandler, SecureEndpoint};
+use super::secured::serve_endpoint;
+use super::{Pending, SecureMethodRouter};
+use crate::endpoint::{EndpointHandler, SecureEndpoint};
 
 /// The methods a [`MethodFilter`] holds that the inventory can name, in this order.
 const METHODS: [(Method, MethodFilter); 9] = [

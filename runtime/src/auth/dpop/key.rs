@@ -11,7 +11,7 @@ use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use super::proof::{access_token_hash, jwk_thumbprint};
-use crate::auth::jwt::ConfigError;
+use crate::error::ConfigError;
 
 enum Signing {
     Es256(p256::ecdsa::SigningKey),

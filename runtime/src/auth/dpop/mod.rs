@@ -48,8 +48,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use subtle::ConstantTimeEq as _;
 
 use super::hmac::{InMemoryNonces, NonceStore, DEFAULT_NONCE_CAPACITY};
-use super::jwt::{Checked, ConfigError, JwtVerifier};
+use super::jwt::{Checked, JwtVerifier};
 use super::{AuthFailure, Principal};
+use crate::error::ConfigError;
 use crate::policy::AuthScheme;
 use crate::problem::Problem;
 

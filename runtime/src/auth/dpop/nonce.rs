@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::Sha256;
 
-use crate::auth::jwt::ConfigError;
+use crate::error::ConfigError;
 
 type HmacSha256 = Hmac<Sha256>;
 

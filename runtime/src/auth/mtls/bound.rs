@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
 use crate::auth::{AuthFailure, Principal};
-use crate::config::Engine;
+use crate::perimeter::Perimeter;
+
+use super::MtlsVerifier;
 
 /// base64url without padding, as RFC 8705 writes thumbprints; trailing bits are allowed,
 /// since RFC 8705 §3.1's own example has some (it decodes to the same 32 bytes as the
@@ -37,15 +39,15 @@ pub(crate) fn confirmation_x5t(claims: &Map<String, Value>) -> Option<Option<[u8
 /// `principal` when its token is not bound to a certificate, or is bound to the certificate
 /// this request presents (compared in constant time); `Invalid` otherwise.
 pub(crate) fn check_binding(
-    engine: &Engine,
+    mtls: Option<&MtlsVerifier>,
+    perimeter: &Perimeter,
     parts: &Parts,
     principal: Principal,
 ) -> Result<Principal, AuthFailure> {
     let Some(bound) = principal.certificate_thumbprint() else {
         return Ok(principal);
     };
-    let presented =
-        super::presented(engine.mtls.as_ref(), engine, parts)?.ok_or(AuthFailure::Invalid)?;
+    let presented = super::presented(mtls, perimeter, parts)?.ok_or(AuthFailure::Invalid)?;
     if bool::from(presented.thumbprint().ct_eq(&bound)) {
         Ok(principal)
     } else {

@@ -24,7 +24,7 @@ use tokio_rustls::TlsAcceptor;
 use super::{ClientCa, ClientCertificate, MtlsConfigError};
 use crate::perimeter::Https;
 use crate::policy::AuthScheme;
-use crate::SecureRouter;
+use crate::router::SecureRouter;
 
 /// The longest a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

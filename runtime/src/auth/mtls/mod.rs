@@ -62,7 +62,7 @@ use rustls::RootCertStore;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{AuthFailure, Principal};
-use crate::config::Engine;
+use crate::perimeter::Perimeter;
 use crate::policy::AuthScheme;
 
 pub(crate) use bound::{check_binding, check_connection_binding, confirmation_x5t};
@@ -339,10 +339,10 @@ impl MtlsVerifier {
     /// that does not verify or has no usable name.
     pub(crate) fn authenticate(
         &self,
-        engine: &Engine,
+        perimeter: &Perimeter,
         parts: &Parts,
     ) -> Result<Principal, AuthFailure> {
-        let certificate = presented(Some(self), engine, parts)?.ok_or(AuthFailure::Missing)?;
+        let certificate = presented(Some(self), perimeter, parts)?.ok_or(AuthFailure::Missing)?;
         let subject =
             identity::name(certificate.der(), self.0.identity).ok_or(AuthFailure::Invalid)?;
         let grant = self.0.grants.get(&subject).cloned().unwrap_or_default();
@@ -355,18 +355,18 @@ impl MtlsVerifier {
     }
 }
 
-/// `true` when `auth = "mtls"` can be enforced with `engine`.
+/// `true` when `auth = "mtls"` can be enforced with `mtls` behind `perimeter`.
 ///
 /// # Panics
 /// When certificates come from a proxy header but no proxy is trusted: every request would
 /// then be refused, which is a configuration error to report at start-up.
-pub(crate) fn configured(engine: &Engine) -> bool {
-    let Some(mtls) = &engine.mtls else {
+pub(crate) fn configured(mtls: Option<&MtlsVerifier>, perimeter: &Perimeter) -> bool {
+    let Some(mtls) = mtls else {
         return false;
     };
     if let Source::ProxyHeader(name, _) = &mtls.0.source {
         assert!(
-            !engine.perimeter.trusted_proxies.is_empty(),
+            !perimeter.trusted_proxies.is_empty(),
             "`MtlsVerifier::proxy_header({name})` reads the client certificate from trusted \
              proxies only, and this router's `Security` trusts none; call \
              `Security::builder().trusted_proxies([...])`"
@@ -380,12 +380,12 @@ pub(crate) fn configured(engine: &Engine) -> bool {
 /// handshake). `Err(Invalid)` for a header that is malformed or does not verify.
 fn presented(
     mtls: Option<&MtlsVerifier>,
-    engine: &Engine,
+    perimeter: &Perimeter,
     parts: &Parts,
 ) -> Result<Option<ClientCertificate>, AuthFailure> {
     match mtls.map(|m| &m.0.source) {
         Some(Source::ProxyHeader(name, ca)) => {
-            if !engine.perimeter.peer_is_trusted_proxy(&parts.extensions) {
+            if !perimeter.peer_is_trusted_proxy(&parts.extensions) {
                 return Ok(None);
             }
             match proxy_header::read(&parts.headers, name)? {

@@ -1,8 +1,13 @@
-//! What runs on each request of a secured endpoint, in DESIGN.md's order:
-//! per-IP limit → authentication → per-principal limit → roles/scopes → ownership → body
-//! allowlist → (the handler's extractors: deserialize, validate) → handler, panics caught.
+//! One routed endpoint's runtime and the stages it runs before its handler: per-IP limit,
+//! authentication, per-principal limit and flow budgets, roles and scopes ([`admit`]); the
+//! body ([`body`]); and the [`Stage`] the endpoint's generated wrapper runs between its
+//! extractors (ownership by path parameter, then the body). None of it depends on the
+//! endpoint's type.
+//!
+//! [`admit`]: EndpointRuntime::admit
+//! [`body`]: EndpointRuntime::body
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -10,15 +15,15 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
 use crate::auth::jwt::{not_dpop_bound, Checked};
-use crate::auth::{AuthFailure, Principal};
+use crate::auth::AuthFailure;
 use crate::authz::{check_roles_and_scopes, displays_as};
 use crate::body::{read_limited, refuse_body};
 use crate::config::Engine;
+use crate::extract::{Principal, RequestContext};
 use crate::lifecycle::LifecycleRuntime;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
 use crate::problem::Problem;
 use crate::rate::{RateLimiter, RateSubject};
-use crate::EndpointHandler;
 
 /// What the pipeline learnt about a request, for its security event.
 #[derive(Debug, Clone, Default)]
@@ -43,41 +48,6 @@ pub(crate) struct EndpointRuntime {
     /// The status for another principal's resource: the endpoint's `owner_status`, else the
     /// router's, else 404.
     pub(crate) owner_denial: crate::policy::OwnerDenial,
-}
-
-/// What the pipeline hands a secured handler's extractors ([`Principal`], [`ClientIp`],
-/// [`RequestId`](crate::RequestId), [`Json`](crate::Json)'s body limit): one request extension
-/// rather than one each, since every insert into `http::Extensions` allocates.
-#[derive(Debug, Clone)]
-pub(crate) struct RequestContext {
-    pub(crate) request_id: crate::RequestId,
-    pub(crate) client_ip: IpAddr,
-    pub(crate) principal: Option<Principal>,
-    /// The body limit an allowlisted body was read under, for `Json` to apply the same.
-    pub(crate) body_limit: Option<usize>,
-    /// The status for another principal's resource, for the loader.
-    pub(crate) owner_denial: crate::policy::OwnerDenial,
-}
-
-/// The client's address as the perimeter resolved it (the connection's peer, or the first
-/// untrusted hop behind trusted proxies), for handlers that count or log by client: e.g. a
-/// login throttle. This is the whole address; per-IP limits count IPv6 clients by network
-/// (see [`SecurityBuilder::ipv6_prefix`](crate::SecurityBuilder::ipv6_prefix)). `0.0.0.0` in
-/// a handler the secure pipeline did not run for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<RequestContext>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.client_ip),
-        ))
-    }
 }
 
 impl EndpointRuntime {
@@ -143,11 +113,14 @@ impl EndpointRuntime {
                         Err(failure) => Err(failure),
                     }
                     // RFC 8705: a certificate-bound token only with its certificate.
-                    .and_then(|p| crate::auth::mtls::check_binding(&self.engine, parts, p)),
+                    .and_then(|p| {
+                        let mtls = self.engine.mtls.as_ref();
+                        crate::auth::mtls::check_binding(mtls, &self.engine.perimeter, parts, p)
+                    }),
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::Mtls => match &self.engine.mtls {
-                    Some(mtls) => mtls.authenticate(&self.engine, parts),
+                    Some(mtls) => mtls.authenticate(&self.engine.perimeter, parts),
                     None => Err(AuthFailure::Invalid),
                 },
                 AuthScheme::ApiKey => match &self.engine.api_keys {
@@ -272,7 +245,7 @@ impl EndpointRuntime {
     /// scopes. Not generic, so it is compiled once, not once per endpoint. Ownership by path
     /// parameter is checked by the endpoint's wrapper on the value its handler binds (see
     /// [`Stage::refuse_owner`]); ownership by loader in [`serve`](Self::serve).
-    async fn admit(
+    pub(super) async fn admit(
         &self,
         parts: &mut Parts,
         body: &mut Body,
@@ -312,7 +285,7 @@ impl EndpointRuntime {
             .check_noting(subject, &mut seen.rate_fallback)
             .await?;
         crate::abuse::admit(
-            &self.engine,
+            &self.engine.abuse,
             &self.abuse,
             principal.as_ref(),
             client.key,
@@ -329,15 +302,15 @@ impl EndpointRuntime {
 
     /// A 404 on a watched route: counted toward enumeration; the 429 to send instead when
     /// the caller now cools down. Not generic.
-    async fn enumeration(
+    pub(super) async fn enumeration(
         &self,
         seen: &Seen,
         uri: &http::Uri,
         method: &http::Method,
-        request_id: &crate::RequestId,
+        request_id: &crate::extract::RequestId,
     ) -> Option<Problem> {
         crate::abuse::not_found(
-            &self.engine,
+            &self.engine.abuse,
             uri.path(),
             seen.principal.as_ref(),
             seen.client_ip?,
@@ -350,7 +323,7 @@ impl EndpointRuntime {
     }
 
     /// The body the handler may read: the allowlisted JSON, or none at all. Not generic.
-    async fn body(&self, parts: &mut Parts, body: Body) -> Result<Body, Problem> {
+    pub(super) async fn body(&self, parts: &mut Parts, body: Body) -> Result<Body, Problem> {
         if let Some(spec) = self.policy.multipart {
             // Validated here; the handler's `MultipartForm` takes the form, not the body.
             let (limit, timeout) = (self.body_limit(), self.engine.body_timeout);
@@ -435,86 +408,6 @@ impl EndpointRuntime {
         }
         Ok(Body::from(bytes))
     }
-
-    /// The pipeline for one request. Only the loader and the handler depend on the endpoint's
-    /// type; everything else is in the non-generic [`admit`](Self::admit) and
-    /// [`body`](Self::body), which keeps the code generated per endpoint small. One `async fn`
-    /// that owns the runtime: every nested future level would hold its own copy of the request,
-    /// and this future is boxed on every request. It takes the request split, for the same
-    /// reason.
-    pub(crate) async fn serve<E, S>(
-        self: Arc<Self>,
-        request_id: crate::RequestId,
-        mut parts: Parts,
-        mut body: Body,
-        state: S,
-    ) -> Response
-    where
-        E: EndpointHandler<S>,
-        S: Send + Sync,
-    {
-        let mut seen = Seen::default();
-        // Only on routes with path parameters, with enumeration detection on: the URI is kept
-        // (a reference count) for a 404 (the ownership check's, a loader's, the handler's),
-        // hashed then and only then.
-        let watched = self
-            .abuse
-            .watch
-            .then(|| (parts.uri.clone(), parts.method.clone(), request_id.clone()));
-        let lifecycle = self.lifecycle.as_ref().map(|l| l.headers(parts.uri.path()));
-        let mut response = 'run: {
-            let principal = match self.admit(&mut parts, &mut body, &mut seen).await {
-                Ok(principal) => principal,
-                Err(problem) => break 'run problem.into_response(),
-            };
-            let loader = self
-                .policy
-                .authorization
-                .owner
-                .is_some_and(|o| o.loader.is_some());
-            parts.extensions.insert(RequestContext {
-                request_id,
-                client_ip: seen.client_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-                principal: principal.clone(),
-                body_limit: None,
-                owner_denial: self.owner_denial,
-            });
-            if let (Some(principal), true) = (&principal, loader) {
-                if let Err(response) = E::load(&mut parts, &state, principal).await {
-                    break 'run response;
-                }
-            }
-            if let Some(flow) = &self.abuse.flow {
-                parts.extensions.insert(crate::abuse::AttemptContext {
-                    engine: self.engine.clone(),
-                    flow: flow.clone(),
-                    client_ip: seen.client_ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-                    route: self.route.clone(),
-                    handler: self.policy.handler,
-                });
-            }
-            let stage = Stage {
-                runtime: &self,
-                principal: principal.as_ref(),
-            };
-            E::call(parts, body, state, stage).await
-        };
-        if let Some((uri, method, request_id)) = watched {
-            if response.status() == http::StatusCode::NOT_FOUND {
-                if let Some(problem) = self.enumeration(&seen, &uri, &method, &request_id).await {
-                    response = problem.into_response();
-                }
-            }
-        }
-        if let Some(headers) = lifecycle {
-            response.headers_mut().extend(headers);
-        }
-        if self.engine.observing() {
-            // For the security event, read where the response is finished.
-            response.extensions_mut().insert(seen);
-        }
-        response
-    }
 }
 
 /// The rest of the pipeline, run by an endpoint's generated wrapper between its extractors:
@@ -522,8 +415,8 @@ impl EndpointRuntime {
 /// then the body. Not public API.
 #[doc(hidden)]
 pub struct Stage<'a> {
-    runtime: &'a EndpointRuntime,
-    principal: Option<&'a Principal>,
+    pub(super) runtime: &'a EndpointRuntime,
+    pub(super) principal: Option<&'a Principal>,
 }
 
 impl std::fmt::Debug for Stage<'_> {

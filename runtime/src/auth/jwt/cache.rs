@@ -17,7 +17,7 @@ use std::sync::RwLock;
 use foldhash::fast::RandomState;
 use subtle::{Choice, ConstantTimeEq};
 
-use super::Principal;
+use crate::extract::Principal;
 
 const SHARDS: usize = 16;
 

@@ -29,7 +29,7 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::jwt::ConfigError;
+use crate::error::ConfigError;
 use crate::outbound::{IpNet, OutboundClient, OutboundError};
 
 /// Largest JWKS document accepted, in bytes.
@@ -83,7 +83,7 @@ impl JwksSource {
     }
 
     /// A JWKS document at an `https://` URL, fetched on first use (or by
-    /// [`JwtVerifier::refresh_keys`](super::jwt::JwtVerifier::refresh_keys)) and on refresh.
+    /// [`JwtVerifier::refresh_keys`](super::JwtVerifier::refresh_keys)) and on refresh.
     /// Plain `http://` is refused: keys fetched in clear text can be replaced on the way.
     pub fn https(url: impl Into<String>) -> Result<Self, ConfigError> {
         let url = url.into();
