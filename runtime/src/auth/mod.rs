@@ -9,6 +9,7 @@ mod jwks;
 pub mod jwt;
 pub mod mtls;
 pub mod signature;
+#[path = "signature/base.rs"]
 pub mod signature_base;
 mod strict_json;
 pub mod webhook;

@@ -734,5 +734,4 @@ impl SignatureSigner {
 }
 
 #[cfg(test)]
-#[path = "signature_tests.rs"]
 mod tests;
