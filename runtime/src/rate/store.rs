@@ -80,8 +80,9 @@ pub enum Decision {
 /// Where rate-limit state is kept, behind one decision per request.
 ///
 /// [`MemoryRateStore`] keeps it in this process; `RedisStore` (feature `redis`) in Redis,
-/// shared by every instance. A store answers for `key` (see [`RateSubject::shared_key`]) under
-/// `limit`, and counts the request when it admits it.
+/// shared by every instance. A store answers for `key` (see
+/// [`RateSubject::shared_key`](super::RateSubject::shared_key)) under `limit`, and counts the
+/// request when it admits it.
 pub trait RateStore: Send + Sync + fmt::Debug + 'static {
     /// One decision, counted if admitted.
     fn decide<'a>(
