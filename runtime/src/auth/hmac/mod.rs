@@ -28,6 +28,7 @@ mod nonce;
 mod sign;
 
 pub use keys::{HmacClient, HmacKeyStore, InMemoryHmacKeys};
+#[cfg(any(feature = "redis", test))]
 pub(crate) use nonce::nonce_key;
 pub use nonce::{InMemoryNonces, NonceOutcome, NonceStore};
 pub use sign::{canonical_request, HmacSigner};
