@@ -7,6 +7,7 @@ pub mod hmac;
 pub mod jwt;
 pub mod mtls;
 pub mod signature;
+#[path = "signature/base.rs"]
 pub mod signature_base;
 mod strict_json;
 pub mod webhook;

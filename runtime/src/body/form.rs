@@ -2,27 +2,12 @@
 //! JSON: the names are checked before anything is deserialized.
 
 use axum::extract::{FromRequest, Request};
-use http::request::Parts;
-use http::{header, StatusCode};
+use http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::{collect_limited, content_length, garde_errors, linger, shown, too_large};
-use super::{Uncollected, DEFAULT_BODY_LIMIT, MAX_LISTED};
+use super::extract::{garde_errors, read_extracted};
+use super::{media, shown, MAX_LISTED};
 use crate::problem::{FieldError, Problem};
-
-/// `true` for `application/x-www-form-urlencoded`, parameters allowed.
-pub(super) fn is_form(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|ct| ct.split(';').next())
-        .is_some_and(|essence| {
-            essence
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
 
 /// Checks that every name of a URL-encoded form `body` is in `fields`, each at most once, as
 /// [`check_fields`](super::check_fields) does for JSON: names are compared decoded (`%XX`
@@ -100,30 +85,7 @@ where
 
     async fn from_request(req: Request, _: &S) -> Result<Self, Problem> {
         let (parts, body) = req.into_parts();
-        let limit = parts
-            .extensions
-            .get::<crate::extract::RequestContext>()
-            .and_then(|c| c.body_limit)
-            .unwrap_or(DEFAULT_BODY_LIMIT);
-        if !is_form(&parts) {
-            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE).with_detail(
-                "The request body must be a form (Content-Type: application/x-www-form-urlencoded).",
-            ));
-        }
-        if content_length(&parts).is_some_and(|len| len > limit as u64) {
-            linger(&parts, body, false);
-            return Err(too_large(&parts));
-        }
-        let bytes = match collect_limited(body, limit).await {
-            Ok(bytes) => bytes,
-            Err(Uncollected::TooLarge(rest)) => {
-                linger(&parts, rest, true);
-                return Err(too_large(&parts));
-            }
-            Err(Uncollected::Unreadable) => {
-                return Err(Problem::bad_request("The request body could not be read."))
-            }
-        };
+        let bytes = read_extracted(&parts, body, media::require_form_type).await?;
         let value: T = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
             Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
                 .with_code("invalid_body")

@@ -1,13 +1,17 @@
 //! Reading a declared body in the pipeline: JSON or a URL-encoded form under the allowlist
-//! (paths allowed), and a body the endpoint does not read (`body = "ignored"`), drained.
+//! (paths allowed), and a body the endpoint does not read (`body = "ignored"`), drained. Each
+//! whole body is read by [`read_limited`], the one limited read with its timeout.
+
+use std::time::Duration;
 
 use axum::body::Body;
 use bytes::Bytes;
+use http::header;
 use http::request::Parts;
-use http::{header, StatusCode};
 use http_body_util::BodyExt;
 
-use super::{check_paths, content_length, linger, too_large};
+use super::limit::{content_length, linger, read_limited, timed_out, too_large};
+use super::{check_fields, check_paths, media};
 use crate::policy::BodySpec;
 use crate::problem::Problem;
 
@@ -20,26 +24,18 @@ pub(crate) async fn read_declared(
     fields: &[&str],
     spec: &BodySpec,
     limit: usize,
-    timeout: std::time::Duration,
+    timeout: Duration,
 ) -> Result<Bytes, Problem> {
     if spec.form {
-        if !super::form::is_form(parts) {
-            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE).with_detail(
-                "The request body must be a form (Content-Type: application/x-www-form-urlencoded).",
-            ));
-        }
-        if !super::is_identity_encoded(parts) {
-            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-                .with_detail("The request body must not be compressed (no Content-Encoding)."));
-        }
-        let bytes = super::read_limited(parts, body, limit, timeout).await?;
+        media::require_form(parts)?;
+        let bytes = read_limited(parts, body, limit, timeout).await?;
         super::check_form_fields(&bytes, fields)?;
         return Ok(bytes);
     }
     if !spec.nested {
-        return super::read_allowlisted(parts, body, fields, limit, timeout).await;
+        return read_allowlisted(parts, body, fields, limit, timeout).await;
     }
-    let bytes = super::read_json(parts, body, limit, timeout).await?;
+    let bytes = read_json(parts, body, limit, timeout).await?;
     check_paths(&bytes, fields)?;
     Ok(bytes)
 }
@@ -51,7 +47,7 @@ pub(crate) async fn drain(
     parts: &Parts,
     body: Body,
     limit: usize,
-    timeout: std::time::Duration,
+    timeout: Duration,
 ) -> Result<(), Problem> {
     if content_length(parts).is_some_and(|len| len > limit as u64) {
         linger(parts, body, false);
@@ -87,8 +83,30 @@ pub(crate) async fn drain(
             Err(too_large(parts))
         }
         Ok(Err(None)) => Err(Problem::bad_request("The request body could not be read.")),
-        Err(_) => Err(Problem::new(StatusCode::REQUEST_TIMEOUT)
-            .with_code("body_timeout")
-            .with_detail("The request body was not received in time.")),
+        Err(_) => Err(timed_out()),
     }
+}
+
+/// Reads a JSON body of at most `limit` bytes and checks its top-level keys against `fields`.
+async fn read_allowlisted(
+    parts: &Parts,
+    body: Body,
+    fields: &[&str],
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, Problem> {
+    let bytes = read_json(parts, body, limit, timeout).await?;
+    check_fields(&bytes, fields)?;
+    Ok(bytes)
+}
+
+/// Reads a JSON body (by media type, not compressed) of at most `limit` bytes, unchecked.
+pub(crate) async fn read_json(
+    parts: &Parts,
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, Problem> {
+    media::require_json(parts)?;
+    read_limited(parts, body, limit, timeout).await
 }

@@ -28,12 +28,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ::hmac::{Hmac, Mac};
-use base64::Engine as _;
+use ::hmac::Hmac;
 use http::request::Parts;
-use http::HeaderValue;
 use sfv::{BareItem, Dictionary, InnerList, Item, ListEntry};
-use sha2::{Sha256, Sha512};
+use sha2::Sha256;
 
 use super::hmac::{InMemoryNonces, NonceOutcome, NonceStore, DEFAULT_NONCE_CAPACITY};
 use super::signature_base::{
@@ -43,6 +41,11 @@ use super::signature_base::{
 use super::{AuthFailure, Principal};
 use crate::error::ConfigError;
 use crate::policy::AuthScheme;
+mod key;
+mod sign;
+
+pub use key::{Algorithm, SignatureKey};
+pub use sign::SignatureSigner;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -109,160 +112,6 @@ pub(crate) fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs()
-}
-
-/// The algorithms of RFC 9421 §3.3 this implementation verifies and signs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
-    /// `hmac-sha256` (§3.3.3).
-    HmacSha256,
-    /// `ed25519` (§3.3.6).
-    Ed25519,
-    /// `ecdsa-p256-sha256` (§3.3.4): the signature is r ‖ s, 64 bytes.
-    EcdsaP256Sha256,
-    /// `rsa-pss-sha512` (§3.3.1): verification only.
-    RsaPssSha512,
-}
-
-impl Algorithm {
-    /// The registered name, as in the `alg` parameter.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::HmacSha256 => "hmac-sha256",
-            Algorithm::Ed25519 => "ed25519",
-            Algorithm::EcdsaP256Sha256 => "ecdsa-p256-sha256",
-            Algorithm::RsaPssSha512 => "rsa-pss-sha512",
-        }
-    }
-}
-
-#[derive(Clone)]
-enum VerifyKey {
-    Hmac(HmacSha256),
-    Ed25519(ed25519_dalek::VerifyingKey),
-    P256(p256::ecdsa::VerifyingKey),
-    RsaPss(Box<rsa::pss::VerifyingKey<Sha512>>),
-}
-
-/// A key that signatures may be made with, and the principal they authenticate as.
-///
-/// `Debug` shows the subject and algorithm, never key material.
-#[derive(Clone)]
-pub struct SignatureKey {
-    key: VerifyKey,
-    subject: String,
-    roles: Vec<String>,
-    scopes: Vec<String>,
-}
-
-impl fmt::Debug for SignatureKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignatureKey")
-            .field("alg", &self.algorithm().as_str())
-            .field("subject", &self.subject)
-            .field("roles", &self.roles)
-            .field("scopes", &self.scopes)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SignatureKey {
-    fn with(key: VerifyKey, subject: impl Into<String>) -> Self {
-        SignatureKey {
-            key,
-            subject: subject.into(),
-            roles: Vec::new(),
-            scopes: Vec::new(),
-        }
-    }
-
-    /// An `hmac-sha256` shared secret of at least 32 bytes.
-    pub fn hmac_sha256(subject: impl Into<String>, secret: &[u8]) -> Result<Self, ConfigError> {
-        if secret.len() < MIN_SECRET_LEN {
-            return Err(ConfigError::new(
-                "an hmac-sha256 signature key must be at least 32 bytes",
-            ));
-        }
-        let mac =
-            HmacSha256::new_from_slice(secret).map_err(|_| ConfigError::new("invalid HMAC key"))?;
-        Ok(Self::with(VerifyKey::Hmac(mac), subject))
-    }
-
-    /// An `ed25519` public key, the 32 raw bytes.
-    pub fn ed25519(subject: impl Into<String>, public_key: &[u8]) -> Result<Self, ConfigError> {
-        let bytes: [u8; 32] = public_key
-            .try_into()
-            .map_err(|_| ConfigError::new("an ed25519 public key is 32 bytes"))?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-            .map_err(|_| ConfigError::new("invalid ed25519 public key"))?;
-        Ok(Self::with(VerifyKey::Ed25519(key), subject))
-    }
-
-    /// An `ecdsa-p256-sha256` public key, as a PEM `PUBLIC KEY` (SPKI).
-    pub fn ecdsa_p256_pem(subject: impl Into<String>, pem: &str) -> Result<Self, ConfigError> {
-        use p256::pkcs8::DecodePublicKey as _;
-        let key = p256::ecdsa::VerifyingKey::from_public_key_pem(pem)
-            .map_err(|_| ConfigError::new("invalid P-256 public key PEM"))?;
-        Ok(Self::with(VerifyKey::P256(key), subject))
-    }
-
-    /// An `rsa-pss-sha512` public key, as a PEM `PUBLIC KEY` (SPKI) of 2048 bits or more.
-    pub fn rsa_pss_sha512_pem(subject: impl Into<String>, pem: &str) -> Result<Self, ConfigError> {
-        use rsa::pkcs8::DecodePublicKey as _;
-        use rsa::traits::PublicKeyParts as _;
-        let key = rsa::RsaPublicKey::from_public_key_pem(pem)
-            .map_err(|_| ConfigError::new("invalid RSA public key PEM"))?;
-        if key.size() < 256 {
-            return Err(ConfigError::new("an RSA key must have at least 2048 bits"));
-        }
-        Ok(Self::with(
-            VerifyKey::RsaPss(Box::new(rsa::pss::VerifyingKey::new(key))),
-            subject,
-        ))
-    }
-
-    /// Roles granted to the principal (replacing any set before).
-    #[must_use]
-    pub fn roles(mut self, roles: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.roles = roles.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Scopes granted to the principal (replacing any set before).
-    #[must_use]
-    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.scopes = scopes.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// The key's algorithm.
-    pub fn algorithm(&self) -> Algorithm {
-        match self.key {
-            VerifyKey::Hmac(_) => Algorithm::HmacSha256,
-            VerifyKey::Ed25519(_) => Algorithm::Ed25519,
-            VerifyKey::P256(_) => Algorithm::EcdsaP256Sha256,
-            VerifyKey::RsaPss(_) => Algorithm::RsaPssSha512,
-        }
-    }
-
-    /// `true` if `signature` is this key's signature of `base`.
-    pub fn verify(&self, base: &[u8], signature: &[u8]) -> bool {
-        use p256::ecdsa::signature::Verifier as _;
-        match &self.key {
-            VerifyKey::Hmac(mac) => {
-                let mut mac = mac.clone();
-                mac.update(base);
-                mac.verify_slice(signature).is_ok()
-            }
-            VerifyKey::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
-                .is_ok_and(|s| key.verify_strict(base, &s).is_ok()),
-            VerifyKey::P256(key) => p256::ecdsa::Signature::from_slice(signature)
-                .is_ok_and(|s| key.verify(base, &s).is_ok()),
-            VerifyKey::RsaPss(key) => {
-                rsa::pss::Signature::try_from(signature).is_ok_and(|s| key.verify(base, &s).is_ok())
-            }
-        }
-    }
 }
 
 /// Verifies RFC 9421 signatures; cheap to clone (the stores are shared). `Debug` shows the
@@ -579,160 +428,5 @@ impl PendingSignature {
     }
 }
 
-#[derive(Clone)]
-enum SignKey {
-    Hmac(HmacSha256),
-    Ed25519(Box<ed25519_dalek::SigningKey>),
-    P256(Box<p256::ecdsa::SigningKey>),
-}
-
-/// Signs requests for a server that verifies RFC 9421 signatures. `Debug` shows the key id.
-#[derive(Clone)]
-pub struct SignatureSigner {
-    key_id: String,
-    key: SignKey,
-    components: Vec<String>,
-    label: String,
-}
-
-impl fmt::Debug for SignatureSigner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignatureSigner")
-            .field("key_id", &self.key_id)
-            .field("components", &self.components)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SignatureSigner {
-    fn with(key_id: impl Into<String>, key: SignKey) -> Self {
-        SignatureSigner {
-            key_id: key_id.into(),
-            key,
-            components: DEFAULT_REQUIRED.iter().map(|s| (*s).to_owned()).collect(),
-            label: "sig1".to_owned(),
-        }
-    }
-
-    /// Signs with `hmac-sha256` and a shared secret.
-    pub fn hmac_sha256(key_id: impl Into<String>, secret: &[u8]) -> Self {
-        let mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts keys of any length");
-        Self::with(key_id, SignKey::Hmac(mac))
-    }
-
-    /// Signs with `ed25519` and the 32-byte secret key (seed).
-    pub fn ed25519(key_id: impl Into<String>, secret_key: &[u8; 32]) -> Self {
-        let key = ed25519_dalek::SigningKey::from_bytes(secret_key);
-        Self::with(key_id, SignKey::Ed25519(Box::new(key)))
-    }
-
-    /// Signs with `ecdsa-p256-sha256` and the 32-byte secret scalar.
-    pub fn ecdsa_p256(key_id: impl Into<String>, secret_key: &[u8]) -> Result<Self, ConfigError> {
-        let key = p256::ecdsa::SigningKey::from_slice(secret_key)
-            .map_err(|_| ConfigError::new("invalid P-256 secret key"))?;
-        Ok(Self::with(key_id, SignKey::P256(Box::new(key))))
-    }
-
-    /// The components to cover (default [`DEFAULT_REQUIRED`]). A name (`@method`,
-    /// `content-digest`), or a serialized component identifier starting with `"` for a
-    /// component with parameters: `"@query-param";name="Pet"` covers the query parameter
-    /// `Pet` (RFC 9421 §2.2.8).
-    #[must_use]
-    pub fn components(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.components = names.into_iter().map(Into::into).collect();
-        self
-    }
-
-    fn algorithm(&self) -> Algorithm {
-        match self.key {
-            SignKey::Hmac(_) => Algorithm::HmacSha256,
-            SignKey::Ed25519(_) => Algorithm::Ed25519,
-            SignKey::P256(_) => Algorithm::EcdsaP256Sha256,
-        }
-    }
-
-    /// Signs `parts` (whose URI is the target as sent) and `body` now, with a random nonce:
-    /// adds `Content-Digest` (SHA-256) when it is covered, `Signature-Input` and `Signature`.
-    pub fn sign(&self, parts: &mut Parts, body: &[u8]) -> Result<(), ConfigError> {
-        let nonce = uuid::Uuid::new_v4().simple().to_string();
-        self.sign_at(parts, body, unix_now(), Some(&nonce))
-    }
-
-    /// [`sign`](Self::sign) with a given `created` time and nonce, for tests.
-    pub fn sign_at(
-        &self,
-        parts: &mut Parts,
-        body: &[u8],
-        created: u64,
-        nonce: Option<&str>,
-    ) -> Result<(), ConfigError> {
-        let bad =
-            |_| ConfigError::new("a component name or parameter is not a valid structured field");
-        if self.components.iter().any(|c| c == "content-digest") {
-            let value = HeaderValue::from_str(&content_digest_sha256(body))
-                .map_err(|_| ConfigError::new("digest"))?;
-            parts.headers.insert("content-digest", value);
-        }
-        let mut items = Vec::with_capacity(self.components.len());
-        for name in &self.components {
-            items.push(if name.starts_with('"') {
-                sfv::Parser::new(name).parse::<Item>().map_err(bad)?
-            } else {
-                Item::new(sfv::String::from_string(name.clone()).map_err(|(e, _)| bad(e))?)
-            });
-        }
-        let mut covered = InnerList::new(items);
-        let key = |k: &str| sfv::Key::from_string(k.to_owned()).map_err(|(e, _)| bad(e));
-        let string = |v: &str| sfv::String::from_string(v.to_owned()).map_err(|(e, _)| bad(e));
-        let created = i64::try_from(created).map_err(|_| ConfigError::new("created"))?;
-        covered.params.insert(
-            key("created")?,
-            BareItem::Integer(sfv::Integer::try_from(created).map_err(bad)?),
-        );
-        covered
-            .params
-            .insert(key("keyid")?, BareItem::String(string(&self.key_id)?));
-        if let Some(nonce) = nonce {
-            covered
-                .params
-                .insert(key("nonce")?, BareItem::String(string(nonce)?));
-        }
-        covered.params.insert(
-            key("alg")?,
-            BareItem::String(string(self.algorithm().as_str())?),
-        );
-        let view = MessageView::request(&parts.method, &parts.uri, &parts.headers, None);
-        let base = signature_base(&view, &covered)
-            .map_err(|_| ConfigError::new("the request lacks a component the signer covers"))?;
-        let signature = self.raw_sign(base.as_bytes());
-        let b64 = base64::engine::general_purpose::STANDARD.encode(signature);
-        let input = format!("{}={}", self.label, serialize_params(&covered));
-        let header = |s: String| HeaderValue::from_str(&s).map_err(|_| ConfigError::new("header"));
-        parts.headers.insert("signature-input", header(input)?);
-        parts
-            .headers
-            .insert("signature", header(format!("{}=:{b64}:", self.label))?);
-        Ok(())
-    }
-
-    /// This signer's signature of a signature base.
-    pub fn raw_sign(&self, base: &[u8]) -> Vec<u8> {
-        use p256::ecdsa::signature::Signer as _;
-        match &self.key {
-            SignKey::Hmac(mac) => {
-                let mut mac = mac.clone();
-                mac.update(base);
-                mac.finalize().into_bytes().to_vec()
-            }
-            SignKey::Ed25519(key) => key.sign(base).to_bytes().to_vec(),
-            SignKey::P256(key) => {
-                let signature: p256::ecdsa::Signature = key.sign(base);
-                signature.to_bytes().to_vec()
-            }
-        }
-    }
-}
-
 #[cfg(test)]
-#[path = "signature_tests.rs"]
 mod tests;

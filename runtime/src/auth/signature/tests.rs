@@ -3,6 +3,9 @@
 
 use std::future::Future as _;
 
+use base64::Engine as _;
+use http::HeaderValue;
+
 use super::*;
 use crate::auth::signature_base::tests::{inner, test_request};
 

@@ -326,5 +326,5 @@ pub fn content_digest_matches(field_values: &[&str], body: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-#[path = "signature_base_tests.rs"]
+#[path = "base_tests.rs"]
 pub(crate) mod tests;
