@@ -121,6 +121,16 @@ impl std::fmt::Display for Date {
     }
 }
 
+/// One checked part.
+pub(crate) struct Part {
+    pub(crate) name: LitStr,
+    /// Empty for a text part.
+    pub(crate) types: Vec<LitStr>,
+    pub(crate) max: usize,
+    pub(crate) max_text: String,
+    pub(crate) optional: bool,
+}
+
 /// Deprecation and sunset; `successor` only when a date is set.
 pub(crate) struct Lifecycle {
     pub(crate) deprecated: Option<Date>,
@@ -146,7 +156,7 @@ pub(crate) struct Endpoint {
     pub(crate) graphql: Option<syn::Path>,
     /// `multipart = [part(...), ...]`: the body is a multipart form of these parts, taken as
     /// `MultipartForm`; `body_limit` is then always set (by default from the parts).
-    pub(crate) multipart: Option<Vec<crate::multipart::Part>>,
+    pub(crate) multipart: Option<Vec<Part>>,
     pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,
