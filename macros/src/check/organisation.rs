@@ -6,9 +6,12 @@ use syn::{Ident, LitStr};
 use super::args::{string_list, value_tokens, Args};
 use super::signature::path_binding_idents;
 use crate::ctxt::Ctxt;
-use crate::model::{Auth, BodyLimit, Rate, RawValue, Scheme};
+use crate::model::{Auth, BodyLimit, Rate, RawArg, RawValue, Scheme};
 use crate::notation::unknown;
-use crate::policy_file::{self, PolicyFile};
+use crate::policy_file::{
+    self, PolicyFile, Rules, ALLOWED_SCHEMES, API_KEY_REQUIRES_SCOPES, MAX_BODY_LIMIT as MAX_BODY,
+    MAX_RATE, PUBLIC, REQUIRE_OWNER_FOR_IDS, REQUIRE_RATE,
+};
 use crate::symbol::*;
 
 /// `waive = [...]` names known rules, once each, with a `reason`; a `reason` explains a waiver
@@ -86,207 +89,278 @@ pub(crate) struct PolicyInput<'a> {
     pub(crate) waivers: &'a [LitStr],
 }
 
-/// The rules of the organisation's policy file; each violation is an error at the offending
-/// token (or the fn name when a key is missing) naming the rule, the file and the fix.
+/// The rules of the organisation's policy file, one function each, in the order the file's
+/// documentation lists them; each violation is an error at the offending token (or the fn name
+/// when a key is missing) naming the rule, the file and the fix.
 pub(crate) fn check_policy(cx: &Ctxt, policy: &PolicyFile, ep: &PolicyInput<'_>) {
-    use policy_file::{
-        ALLOWED_SCHEMES, API_KEY_REQUIRES_SCOPES, MAX_BODY_LIMIT as MAX_BODY, MAX_RATE, PUBLIC,
-        REQUIRE_OWNER_FOR_IDS, REQUIRE_RATE,
+    let review = Review {
+        cx,
+        file: policy.display(),
+        ep,
     };
     let rules = &policy.rules;
-    let file = policy.display();
-    let name = ep.name;
-    let get = |key: &str| ep.args.get(key);
-    let waived = |rule: &str| ep.waivers.iter().any(|w| w.value() == rule);
-    let rule = |rule: &str| format!("the policy rule `{rule}` (in {file})");
-    let waive = |rule: &str| format!("or waive it: `waive = [\"{rule}\"], reason = \"...\"`");
-    let public = matches!(ep.auth, Some(Auth::None));
+    require_rate(&review, rules);
+    public(&review, rules);
+    max_rate(&review, rules);
+    require_owner_for_ids(&review, rules);
+    allowed_schemes(&review, rules);
+    api_key_requires_scopes(&review, rules);
+    max_body_limit(&review, rules);
+}
 
-    if rules.require_rate && get(RATE).is_none() && !waived(REQUIRE_RATE) {
-        cx.error_spanned_by(
+/// One endpoint under one policy file: what every rule needs to report.
+struct Review<'a> {
+    cx: &'a Ctxt,
+    /// The policy file, as shown in messages.
+    file: String,
+    ep: &'a PolicyInput<'a>,
+}
+
+impl Review<'_> {
+    fn get(&self, key: &str) -> Option<&RawArg> {
+        self.ep.args.get(key)
+    }
+
+    /// The endpoint waives `rule`.
+    fn waived(&self, rule: &str) -> bool {
+        self.ep.waivers.iter().any(|w| w.value() == rule)
+    }
+
+    /// "the policy rule `rule` (in <file>)".
+    fn rule(&self, rule: &str) -> String {
+        format!("the policy rule `{rule}` (in {})", self.file)
+    }
+}
+
+/// The last alternative of every fix: waiving the rule.
+fn waive(rule: &str) -> String {
+    format!("or waive it: `waive = [\"{rule}\"], reason = \"...\"`")
+}
+
+/// `require_rate = true`: every endpoint declares a `rate`.
+fn require_rate(r: &Review<'_>, rules: &Rules) {
+    let name = r.ep.name;
+    if rules.require_rate && r.get(RATE).is_none() && !r.waived(REQUIRE_RATE) {
+        r.cx.error_spanned_by(
             name,
             format!(
                 "endpoint `{name}` has no `rate`, which {} requires; add `rate = \"100/1m\"`, {}",
-                rule(REQUIRE_RATE),
+                r.rule(REQUIRE_RATE),
                 waive(REQUIRE_RATE)
             ),
         );
     }
+}
 
-    if let (true, Some(auth_arg), false) = (public, get(AUTH), waived(PUBLIC)) {
-        let at = value_tokens(&auth_arg.value);
-        if let Some(allow) = &rules.public_allow {
-            if !allow.iter().any(|a| name == a) {
-                let listed = if allow.is_empty() {
-                    "no endpoint".to_owned()
-                } else {
-                    format!(
-                        "only {}",
-                        allow
+/// `public = { allow = [...], require_reason = true }`: only the listed handlers are public,
+/// each with a `reason`.
+fn public(r: &Review<'_>, rules: &Rules) {
+    let name = r.ep.name;
+    let public = matches!(r.ep.auth, Some(Auth::None));
+    let (true, Some(auth_arg), false) = (public, r.get(AUTH), r.waived(PUBLIC)) else {
+        return;
+    };
+    let at = value_tokens(&auth_arg.value);
+    if let Some(allow) = &rules.public_allow {
+        if !allow.iter().any(|a| name == a) {
+            let listed = if allow.is_empty() {
+                "no endpoint".to_owned()
+            } else {
+                format!(
+                    "only {}",
+                    allow
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            r.cx.error_spanned_by(
+                at.clone(),
+                format!(
+                    "endpoint `{name}` is public (`auth = \"none\"`), but {} lets {listed} be \
+                     public; require authentication (`auth = \"jwt\"`), add `{name}` to \
+                     `public.allow` in that file, {}",
+                    r.rule(PUBLIC),
+                    waive(PUBLIC)
+                ),
+            );
+        }
+    }
+    if rules.public_require_reason && r.get(REASON).is_none() {
+        r.cx.error_spanned_by(
+            at,
+            format!(
+                "endpoint `{name}` is public (`auth = \"none\"`) without a `reason`, which {} \
+                 requires; add `reason = \"...\"` saying why anyone may call it, or require \
+                 authentication (`auth = \"jwt\"`)",
+                r.rule(PUBLIC)
+            ),
+        );
+    }
+}
+
+/// `max_rate = "1000/1m"`: no endpoint admits more requests per second.
+fn max_rate(r: &Review<'_>, rules: &Rules) {
+    let name = r.ep.name;
+    let (Some((max, max_count, max_period)), Some(rate), false) =
+        (&rules.max_rate, r.ep.rate, r.waived(MAX_RATE))
+    else {
+        return;
+    };
+    // count / period > max_count / max_period, without division.
+    if u128::from(rate.count) * u128::from(*max_period)
+        > u128::from(*max_count) * u128::from(rate.period_secs)
+    {
+        let per_sec = |count: u32, period: u64| f64::from(count) / period as f64;
+        r.cx.error_spanned_by(
+            value_tokens(&r.get(RATE).expect("a rate was checked").value),
+            format!(
+                "rate `{}` of endpoint `{name}` ({:.2} requests/s) is above `{max}` ({:.2}/s), \
+                 the most {} allows; lower it, {}",
+                rate.text,
+                per_sec(rate.count, rate.period_secs),
+                per_sec(*max_count, *max_period),
+                r.rule(MAX_RATE),
+                waive(MAX_RATE)
+            ),
+        );
+    }
+}
+
+/// `require_owner_for_ids = true`: an authenticated endpoint that binds an id-like path
+/// parameter declares an `owner`.
+fn require_owner_for_ids(r: &Review<'_>, rules: &Rules) {
+    let name = r.ep.name;
+    if !(rules.require_owner_for_ids
+        && matches!(r.ep.auth, Some(Auth::Schemes(_)))
+        && r.get(OWNER).is_none()
+        && !r.waived(REQUIRE_OWNER_FOR_IDS))
+    {
+        return;
+    }
+    let ids: Vec<Ident> = path_binding_idents(r.ep.inputs)
+        .into_iter()
+        .filter(|id| {
+            let id = id.to_string();
+            id == "id" || id.ends_with("_id")
+        })
+        .collect();
+    if let Some(first) = ids.first() {
+        r.cx.error_spanned_by(
+            first,
+            format!(
+                "endpoint `{name}` binds the id-like path parameter `{first}` but declares no \
+                 `owner`, which {} requires; add `owner = \"{first}\"` so only its owner gets \
+                 the resource (with `loader = <type>` when the id names a resource, not a \
+                 user), {}",
+                r.rule(REQUIRE_OWNER_FOR_IDS),
+                waive(REQUIRE_OWNER_FOR_IDS)
+            ),
+        );
+    }
+}
+
+/// `allowed_schemes = [...]`: `auth` names only these (inside `optional(...)` too).
+fn allowed_schemes(r: &Review<'_>, rules: &Rules) {
+    let name = r.ep.name;
+    let (Some(allowed), Some(auth_arg), false) = (
+        &rules.allowed_schemes,
+        r.get(AUTH),
+        r.waived(ALLOWED_SCHEMES),
+    ) else {
+        return;
+    };
+    let named: Vec<&LitStr> = match &auth_arg.value {
+        RawValue::Str(s) => vec![s],
+        RawValue::List { items, .. } => items.iter().collect(),
+        RawValue::Other(syn::Expr::Call(call)) => call
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    for scheme in named {
+        let value = scheme.value();
+        if value != "none" && !allowed.contains(&value) {
+            r.cx.error_spanned_by(
+                scheme,
+                format!(
+                    "auth scheme `{value}` of endpoint `{name}` is not allowed by {}, which \
+                     allows {}; use one of those, {}",
+                    r.rule(ALLOWED_SCHEMES),
+                    if allowed.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        allowed
                             .iter()
                             .map(|a| format!("`{a}`"))
                             .collect::<Vec<_>>()
                             .join(", ")
-                    )
-                };
-                cx.error_spanned_by(
-                    at.clone(),
-                    format!(
-                        "endpoint `{name}` is public (`auth = \"none\"`), but {} lets {listed} be \
-                         public; require authentication (`auth = \"jwt\"`), add `{name}` to \
-                         `public.allow` in that file, {}",
-                        rule(PUBLIC),
-                        waive(PUBLIC)
-                    ),
-                );
-            }
-        }
-        if rules.public_require_reason && get(REASON).is_none() {
-            cx.error_spanned_by(
-                at,
-                format!(
-                    "endpoint `{name}` is public (`auth = \"none\"`) without a `reason`, which {} \
-                     requires; add `reason = \"...\"` saying why anyone may call it, or require \
-                     authentication (`auth = \"jwt\"`)",
-                    rule(PUBLIC)
+                    },
+                    waive(ALLOWED_SCHEMES)
                 ),
             );
         }
     }
+}
 
-    if let (Some((max, max_count, max_period)), Some(rate), false) =
-        (&rules.max_rate, ep.rate, waived(MAX_RATE))
-    {
-        // count / period > max_count / max_period, without division.
-        if u128::from(rate.count) * u128::from(*max_period)
-            > u128::from(*max_count) * u128::from(rate.period_secs)
-        {
-            let per_sec = |count: u32, period: u64| f64::from(count) / period as f64;
-            cx.error_spanned_by(
-                value_tokens(&get(RATE).expect("a rate was checked").value),
-                format!(
-                    "rate `{}` of endpoint `{name}` ({:.2} requests/s) is above `{max}` ({:.2}/s), \
-                     the most {} allows; lower it, {}",
-                    rate.text,
-                    per_sec(rate.count, rate.period_secs),
-                    per_sec(*max_count, *max_period),
-                    rule(MAX_RATE),
-                    waive(MAX_RATE)
-                ),
-            );
-        }
-    }
-
-    if rules.require_owner_for_ids
-        && matches!(ep.auth, Some(Auth::Schemes(_)))
-        && get(OWNER).is_none()
-        && !waived(REQUIRE_OWNER_FOR_IDS)
-    {
-        let ids: Vec<Ident> = path_binding_idents(ep.inputs)
-            .into_iter()
-            .filter(|id| {
-                let id = id.to_string();
-                id == "id" || id.ends_with("_id")
-            })
-            .collect();
-        if let Some(first) = ids.first() {
-            cx.error_spanned_by(
-                first,
-                format!(
-                    "endpoint `{name}` binds the id-like path parameter `{first}` but declares no \
-                     `owner`, which {} requires; add `owner = \"{first}\"` so only its owner gets \
-                     the resource (with `loader = <type>` when the id names a resource, not a \
-                     user), {}",
-                    rule(REQUIRE_OWNER_FOR_IDS),
-                    waive(REQUIRE_OWNER_FOR_IDS)
-                ),
-            );
-        }
-    }
-
-    if let (Some(allowed), Some(auth_arg), false) =
-        (&rules.allowed_schemes, get(AUTH), waived(ALLOWED_SCHEMES))
-    {
-        let named: Vec<&LitStr> = match &auth_arg.value {
-            RawValue::Str(s) => vec![s],
-            RawValue::List { items, .. } => items.iter().collect(),
-            RawValue::Other(syn::Expr::Call(call)) => call
-                .args
-                .iter()
-                .filter_map(|arg| match arg {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(s),
-                        ..
-                    }) => Some(s),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        for scheme in named {
-            let value = scheme.value();
-            if value != "none" && !allowed.contains(&value) {
-                cx.error_spanned_by(
-                    scheme,
-                    format!(
-                        "auth scheme `{value}` of endpoint `{name}` is not allowed by {}, which \
-                         allows {}; use one of those, {}",
-                        rule(ALLOWED_SCHEMES),
-                        if allowed.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            allowed
-                                .iter()
-                                .map(|a| format!("`{a}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        },
-                        waive(ALLOWED_SCHEMES)
-                    ),
-                );
-            }
-        }
-    }
-
-    if let (true, Some(Auth::Schemes(schemes) | Auth::Optional(schemes)), None, false) = (
+/// `api_key_requires_scopes = true`: an endpoint that accepts an API key declares `scopes`.
+fn api_key_requires_scopes(r: &Review<'_>, rules: &Rules) {
+    let name = r.ep.name;
+    let (true, Some(Auth::Schemes(schemes) | Auth::Optional(schemes)), None, false) = (
         rules.api_key_requires_scopes,
-        ep.auth,
-        get(SCOPES),
-        waived(API_KEY_REQUIRES_SCOPES),
-    ) {
-        if schemes.contains(&Scheme::ApiKey) {
-            cx.error_spanned_by(
-                name,
-                format!(
-                    "endpoint `{name}` accepts `api_key` but declares no `scopes`, which {} \
-                     requires; add `scopes = [\"...\"]` naming what a key needs for it (instead of \
-                     `allow = \"authenticated\"`), {}",
-                    rule(API_KEY_REQUIRES_SCOPES),
-                    waive(API_KEY_REQUIRES_SCOPES)
-                ),
-            );
-        }
+        r.ep.auth,
+        r.get(SCOPES),
+        r.waived(API_KEY_REQUIRES_SCOPES),
+    ) else {
+        return;
+    };
+    if schemes.contains(&Scheme::ApiKey) {
+        r.cx.error_spanned_by(
+            name,
+            format!(
+                "endpoint `{name}` accepts `api_key` but declares no `scopes`, which {} \
+                 requires; add `scopes = [\"...\"]` naming what a key needs for it (instead of \
+                 `allow = \"authenticated\"`), {}",
+                r.rule(API_KEY_REQUIRES_SCOPES),
+                waive(API_KEY_REQUIRES_SCOPES)
+            ),
+        );
     }
+}
 
-    if let (Some((max, max_bytes)), Some(limit), false) =
-        (&rules.max_body_limit, ep.body_limit, waived(MAX_BODY))
-    {
-        if limit.bytes > *max_bytes {
-            cx.error_spanned_by(
-                value_tokens(
-                    &get(BODY_LIMIT)
-                        .or(get(MULTIPART))
-                        .expect("a body limit was checked")
-                        .value,
-                ),
-                format!(
-                    "body limit `{}` of endpoint `{name}` is above `{max}`, the most {} allows; \
-                     lower it, {}",
-                    limit.text,
-                    rule(MAX_BODY),
-                    waive(MAX_BODY)
-                ),
-            );
-        }
+/// `max_body_limit = "1mb"`: no endpoint's body limit (written, or an upload's total) is
+/// above it.
+fn max_body_limit(r: &Review<'_>, rules: &Rules) {
+    let name = r.ep.name;
+    let (Some((max, max_bytes)), Some(limit), false) =
+        (&rules.max_body_limit, r.ep.body_limit, r.waived(MAX_BODY))
+    else {
+        return;
+    };
+    if limit.bytes > *max_bytes {
+        r.cx.error_spanned_by(
+            value_tokens(
+                &r.get(BODY_LIMIT)
+                    .or(r.get(MULTIPART))
+                    .expect("a body limit was checked")
+                    .value,
+            ),
+            format!(
+                "body limit `{}` of endpoint `{name}` is above `{max}`, the most {} allows; \
+                 lower it, {}",
+                limit.text,
+                r.rule(MAX_BODY),
+                waive(MAX_BODY)
+            ),
+        );
     }
 }
