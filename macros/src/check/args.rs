@@ -1,11 +1,11 @@
 //! The attribute's arguments by key: unknown and duplicate keys are reported once, here (as
 //! serde's `Attr::set` does), and the readers of value shapes several keys share.
 
-use quote::ToTokens;
 use syn::LitStr;
 
 use crate::ctxt::Ctxt;
-use crate::model::{RawArg, RawValue};
+pub(crate) use crate::model::value_tokens;
+use crate::model::{RawArg, RawValue, Typed};
 use crate::notation::unknown;
 use crate::symbol::{ALL_KEYS, FIELDS};
 
@@ -45,6 +45,18 @@ impl<'a> Args<'a> {
             .position(|k| *k == key)
             .expect("a key of ALL_KEYS");
         self.slots[i]
+    }
+
+    /// The value of `key` as read at parse time (see [`RawArg::typed`]); its error, if it
+    /// could not be read, is reported now.
+    pub(crate) fn typed(&self, cx: &Ctxt, key: &str) -> Option<&'a Typed> {
+        match self.get(key)?.typed.as_ref()? {
+            Ok(typed) => Some(typed),
+            Err(err) => {
+                cx.push(err.clone());
+                None
+            }
+        }
     }
 }
 
@@ -88,18 +100,5 @@ pub(crate) fn string_list(cx: &Ctxt, arg: &RawArg, what: &str) -> Vec<LitStr> {
             );
             Vec::new()
         }
-    }
-}
-
-/// The tokens of a value, to underline it in an error.
-pub(crate) fn value_tokens(value: &RawValue) -> proc_macro2::TokenStream {
-    match value {
-        RawValue::Str(s) => s.to_token_stream(),
-        RawValue::List { span, .. } => {
-            let span = *span;
-            quote::quote_spanned!(span=> [])
-        }
-        RawValue::Path(p) => p.to_token_stream(),
-        RawValue::Other(e) => e.to_token_stream(),
     }
 }

@@ -8,7 +8,7 @@ use syn::{Ident, LitStr};
 use super::args::{string_list, value_tokens, Args};
 use super::signature::{generic_of, last_ident, last_segment, owner_binding, path_bindings};
 use crate::ctxt::Ctxt;
-use crate::model::{Auth, OwnerBind, RawArg, RawValue, Scheme};
+use crate::model::{Auth, OwnerBind, RawArg, RawValue, Scheme, Typed};
 use crate::notation::{is_ident, unknown};
 use crate::symbol::*;
 
@@ -113,7 +113,10 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, attr_span: Span, name: &Ident) -
             "`loader` needs `owner` to name the path parameter it loads by, e.g. `owner = \"order_id\"`",
         );
     }
-    let owner_status = get(OWNER_STATUS).and_then(|arg| owner_status_value(cx, arg));
+    let owner_status = match args.typed(cx, OWNER_STATUS) {
+        Some(Typed::OwnerStatus(status)) => Some(*status),
+        _ => None,
+    };
     if let (Some(arg), None) = (get(OWNER_STATUS), get(OWNER)) {
         cx.error_spanned_by(
             &arg.key,
@@ -410,43 +413,6 @@ fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
                 value_tokens(other),
                 "`auth` takes a string such as \"jwt\", a list such as [\"jwt\", \"api_key\"], \
                  or `optional(\"jwt\")` for optional authentication",
-            );
-            None
-        }
-    }
-}
-
-/// `owner_status = 403`: the status for another principal's resource, 403 or 404.
-fn owner_status_value(cx: &Ctxt, arg: &RawArg) -> Option<u16> {
-    match &arg.value {
-        RawValue::Other(syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(int),
-            ..
-        })) => match int.base10_parse::<u16>() {
-            Ok(status @ (403 | 404)) if int.suffix().is_empty() => Some(status),
-            _ => {
-                cx.error_spanned_by(
-                    int,
-                    "`owner_status` is 404 (the default: another's resource looks like none at \
-                     all) or 403 (where a published API specifies it)",
-                );
-                None
-            }
-        },
-        RawValue::Str(s) => {
-            cx.error_spanned_by(
-                s,
-                format!(
-                    "`owner_status` takes a number, not a string: `owner_status = {}`",
-                    s.value().trim()
-                ),
-            );
-            None
-        }
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`owner_status` takes 403 or 404: `owner_status = 403`",
             );
             None
         }

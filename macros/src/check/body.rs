@@ -7,8 +7,7 @@ use super::args::{string_list, value_tokens, Args};
 use super::multipart;
 use super::signature::{is_body_type, is_parts_type, last_segment};
 use crate::ctxt::Ctxt;
-use crate::model::{BodyDecl, BodyLimit, Part, RawValue};
-use crate::notation::parse_body_limit;
+use crate::model::{BodyDecl, BodyLimit, Part, RawValue, Typed};
 use crate::symbol::*;
 
 /// Largest allowlist the runtime tracks (duplicates are detected with a 64-bit mask).
@@ -206,25 +205,10 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, inputs: &[&syn::PatType], name: 
     }
 
     // ---- the body limit ----------------------------------------------------------------------------
-    let body_limit = get(BODY_LIMIT).and_then(|arg| match &arg.value {
-        RawValue::Str(s) => match parse_body_limit(&s.value()) {
-            Ok(bytes) => Some(BodyLimit {
-                bytes,
-                text: s.value(),
-            }),
-            Err(err) => {
-                cx.error_spanned_by(s, err.message(&s.value()));
-                None
-            }
-        },
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`body_limit` takes a string such as \"100kb\"",
-            );
-            None
-        }
-    });
+    let body_limit = match args.typed(cx, BODY_LIMIT) {
+        Some(Typed::BodyLimit(limit)) => Some(limit.clone()),
+        _ => None,
+    };
     // A handler that reads a body without `fields` already has its error, which says to add
     // `fields`; that also settles `body_limit`.
     if let (Some(arg), None, None, None, false, false) = (

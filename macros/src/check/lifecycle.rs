@@ -1,32 +1,17 @@
 //! Retirement: `deprecated` and `sunset` dates (in order) and the `successor` link, which is
-//! sent only for an endpoint being retired.
+//! sent only for an endpoint being retired. The values were read at parse time.
 
-use super::args::{value_tokens, Args};
+use super::args::Args;
 use crate::ctxt::Ctxt;
-use crate::model::{Lifecycle, RawValue};
-use crate::notation::{check_successor, parse_date};
+use crate::model::{Lifecycle, Typed};
 use crate::symbol::{DEPRECATED, SUCCESSOR, SUNSET};
 
 /// The dates and the successor, each well formed, and consistent with each other.
 pub(crate) fn check(cx: &Ctxt, args: &Args<'_>) -> Lifecycle {
     let get = |key: &str| args.get(key);
-    let date = |key: &str| {
-        get(key).and_then(|arg| match &arg.value {
-            RawValue::Str(s) => match parse_date(&s.value()) {
-                Ok(date) => Some((date, s)),
-                Err(err) => {
-                    cx.error_spanned_by(s, err.message(key, &s.value()));
-                    None
-                }
-            },
-            other => {
-                cx.error_spanned_by(
-                    value_tokens(other),
-                    format!("`{key}` takes a date string `YYYY-MM-DD`, such as \"2026-06-30\""),
-                );
-                None
-            }
-        })
+    let date = |key: &str| match args.typed(cx, key) {
+        Some(Typed::Date(date, lit)) => Some((*date, lit)),
+        _ => None,
     };
     let deprecated = date(DEPRECATED);
     let sunset = date(SUNSET);
@@ -41,22 +26,10 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>) -> Lifecycle {
             );
         }
     }
-    let successor = get(SUCCESSOR).and_then(|arg| match &arg.value {
-        RawValue::Str(s) => match check_successor(&s.value()) {
-            Ok(()) => Some(s.clone()),
-            Err(why) => {
-                cx.error_spanned_by(s, why);
-                None
-            }
-        },
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`successor` takes a string such as \"/api/v2/users/{user_id}\"",
-            );
-            None
-        }
-    });
+    let successor = match args.typed(cx, SUCCESSOR) {
+        Some(Typed::Successor(link)) => Some(link.clone()),
+        _ => None,
+    };
     if let (Some(arg), None, None) = (get(SUCCESSOR), get(DEPRECATED), get(SUNSET)) {
         cx.error_spanned_by(
             &arg.key,

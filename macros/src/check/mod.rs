@@ -20,7 +20,7 @@ use self::organisation::PolicyInput;
 use crate::ctxt::Ctxt;
 use crate::model::{Endpoint, Owner, Raw};
 use crate::policy_file::PolicyFile;
-use crate::symbol::{FLOW, RATE};
+use crate::symbol::FLOW;
 
 /// Checks the attribute against the contract, the function and the organisation's policy file
 /// (if one applies); returns the validated endpoint.
@@ -36,7 +36,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     signature::check_function(&cx, &func.sig);
     let args = Args::new(&cx, &raw_args);
     let authz = auth::check(&cx, &args, attr_span, &name);
-    let rate = rate::check_rate(&cx, args.get(RATE));
+    let rate = rate::check_rate(&cx, &args);
     let inputs = signature::typed_inputs(&func.sig);
     let body = body::check(&cx, &args, &inputs, &name);
     let lifecycle = lifecycle::check(&cx, &args);

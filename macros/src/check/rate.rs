@@ -3,40 +3,18 @@
 
 use syn::LitStr;
 
-use super::args::value_tokens;
+use super::args::{value_tokens, Args};
 use crate::ctxt::Ctxt;
-use crate::model::{Rate, RawArg, RawValue};
-use crate::notation::{is_ident, parse_rate};
+use crate::model::{Rate, RawArg, RawValue, Typed};
+use crate::notation::is_ident;
+use crate::symbol::RATE;
 
 /// `rate = "100/15m"`, if written and well formed.
-pub(crate) fn check_rate(cx: &Ctxt, arg: Option<&RawArg>) -> Option<Rate> {
-    arg.and_then(|arg| match &arg.value {
-        RawValue::Str(s) => match parse_rate(&s.value()) {
-            Ok((count, period_secs)) => Some(Rate {
-                count,
-                period_secs,
-                text: s.value(),
-            }),
-            Err(why) => {
-                cx.error_spanned_by(
-                    s,
-                    format!(
-                        "malformed rate `{}`: {why}; write `<count>/<period>` such as \
-                         \"100/15m\", \"10/s\" or \"1000/1h\"",
-                        s.value()
-                    ),
-                );
-                None
-            }
-        },
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`rate` takes a string such as \"100/15m\"",
-            );
-            None
-        }
-    })
+pub(crate) fn check_rate(cx: &Ctxt, args: &Args<'_>) -> Option<Rate> {
+    match args.typed(cx, RATE) {
+        Some(Typed::Rate(rate)) => Some(rate.clone()),
+        _ => None,
+    }
 }
 
 /// `flow = "login"`: an identifier naming the business flow (the router's budgets are keyed
