@@ -23,6 +23,7 @@ pub(crate) fn contract(ep: &Endpoint, rules: Option<&Rules>) {
     let values = |list: &[syn::LitStr]| list.iter().map(|s| s.value()).collect::<Vec<_>>();
     let (roles, scopes, waivers) = (values(&ep.roles), values(&ep.scopes), values(&ep.waivers));
     let waived = |rule: &str| waivers.iter().any(|w| w == rule);
+    let anonymous = matches!(ep.auth, Auth::None | Auth::Optional(_));
     let schemes: &[Scheme] = match &ep.auth {
         Auth::None => {
             assert!(
@@ -129,7 +130,7 @@ pub(crate) fn contract(ep: &Endpoint, rules: Option<&Rules>) {
     if let Some(reason) = &reason {
         assert!(!reason.trim().is_empty(), "`{name}`: a blank reason");
         assert!(
-            schemes.is_empty() || !waivers.is_empty(),
+            anonymous || !waivers.is_empty(),
             "`{name}`: a reason for nothing"
         );
     }
@@ -147,7 +148,8 @@ pub(crate) fn contract(ep: &Endpoint, rules: Option<&Rules>) {
             "`{name}`: no rate"
         );
     }
-    if schemes.is_empty() && !waived("public") {
+    // Anyone may call a public endpoint, and one with optional authentication.
+    if anonymous && !waived("public") {
         if let Some(allow) = &rules.public_allow {
             assert!(allow.contains(&name), "`{name}` is public");
         }

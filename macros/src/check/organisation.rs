@@ -15,7 +15,8 @@ use crate::policy_file::{
 use crate::symbol::*;
 
 /// `waive = [...]` names known rules, once each, with a `reason`; a `reason` explains a waiver
-/// or a public endpoint. The waivers and the reason.
+/// or an endpoint anyone may call (public, or with optional authentication). The waivers and
+/// the reason.
 pub(crate) fn check_waivers(
     cx: &Ctxt,
     args: &Args<'_>,
@@ -64,9 +65,7 @@ pub(crate) fn check_waivers(
              exception to the policy",
         );
     }
-    if let (Some(arg), None, Some(Auth::Schemes(_) | Auth::Optional(_))) =
-        (get(REASON), get(WAIVE), auth)
-    {
+    if let (Some(arg), None, Some(Auth::Schemes(_))) = (get(REASON), get(WAIVE), auth) {
         cx.error_spanned_by(
             &arg.key,
             format!(
@@ -152,12 +151,17 @@ fn require_rate(r: &Review<'_>, rules: &Rules) {
     }
 }
 
-/// `public = { allow = [...], require_reason = true }`: only the listed handlers are public,
-/// each with a `reason`.
+/// `public = { allow = [...], require_reason = true }`: only the listed handlers may be called
+/// anonymously, each with a `reason`. That covers optional authentication: without a
+/// credential, an `auth = optional(...)` endpoint answers anyone, as a public one does.
 fn public(r: &Review<'_>, rules: &Rules) {
     let name = r.ep.name;
-    let public = matches!(r.ep.auth, Some(Auth::None));
-    let (true, Some(auth_arg), false) = (public, r.get(AUTH), r.waived(PUBLIC)) else {
+    let open = match r.ep.auth {
+        Some(Auth::None) => "public (`auth = \"none\"`)",
+        Some(Auth::Optional(_)) => "reachable anonymously (`auth = optional(...)`)",
+        _ => return,
+    };
+    let (Some(auth_arg), false) = (r.get(AUTH), r.waived(PUBLIC)) else {
         return;
     };
     let at = value_tokens(&auth_arg.value);
@@ -178,9 +182,9 @@ fn public(r: &Review<'_>, rules: &Rules) {
             r.cx.error_spanned_by(
                 at.clone(),
                 format!(
-                    "endpoint `{name}` is public (`auth = \"none\"`), but {} lets {listed} be \
-                     public; require authentication (`auth = \"jwt\"`), add `{name}` to \
-                     `public.allow` in that file, {}",
+                    "endpoint `{name}` is {open}, but {} lets {listed} be public; require \
+                     authentication (`auth = \"jwt\"`), add `{name}` to `public.allow` in that \
+                     file, {}",
                     r.rule(PUBLIC),
                     waive(PUBLIC)
                 ),
@@ -191,9 +195,9 @@ fn public(r: &Review<'_>, rules: &Rules) {
         r.cx.error_spanned_by(
             at,
             format!(
-                "endpoint `{name}` is public (`auth = \"none\"`) without a `reason`, which {} \
-                 requires; add `reason = \"...\"` saying why anyone may call it, or require \
-                 authentication (`auth = \"jwt\"`)",
+                "endpoint `{name}` is {open} without a `reason`, which {} requires; add \
+                 `reason = \"...\"` saying why anyone may call it, or require authentication \
+                 (`auth = \"jwt\"`)",
                 r.rule(PUBLIC)
             ),
         );
@@ -323,7 +327,23 @@ fn api_key_requires_scopes(r: &Review<'_>, rules: &Rules) {
     ) else {
         return;
     };
-    if schemes.contains(&Scheme::ApiKey) {
+    if !schemes.contains(&Scheme::ApiKey) {
+        return;
+    }
+    if matches!(r.ep.auth, Some(Auth::Optional(_))) {
+        // `scopes` needs a principal, which optional authentication does not guarantee.
+        r.cx.error_spanned_by(
+            name,
+            format!(
+                "endpoint `{name}` accepts `api_key` under optional authentication, which \
+                 cannot declare `scopes`, and {} requires them for an API key; require the \
+                 key and name its scopes (`auth = \"api_key\", scopes = [\"...\"]`), leave \
+                 `api_key` out of `optional(...)`, {}",
+                r.rule(API_KEY_REQUIRES_SCOPES),
+                waive(API_KEY_REQUIRES_SCOPES)
+            ),
+        );
+    } else {
         r.cx.error_spanned_by(
             name,
             format!(

@@ -620,6 +620,80 @@ fn valid_endpoint_checks() {
     assert!(ep.lifecycle.deprecated.is_none() && ep.lifecycle.sunset.is_none());
 }
 
+#[test]
+fn the_public_rule_covers_optional_authentication() {
+    let f = quote!(
+        async fn feed(p: Option<Principal>) {}
+    );
+    let errs = policy_errors(quote!(auth = optional("jwt"), rate = "1/s"), f.clone());
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].starts_with(
+            "endpoint `feed` is reachable anonymously (`auth = optional(...)`), but the policy \
+             rule `public`"
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].contains("reachable anonymously (`auth = optional(...)`) without a `reason`"),
+        "{errs:?}"
+    );
+    // Listed, with a reason; or waived.
+    let health = quote!(
+        async fn health(p: Option<Principal>) {}
+    );
+    assert!(policy_errors(
+        quote!(auth = optional("jwt"), rate = "1/s", reason = "status"),
+        health
+    )
+    .is_empty());
+    assert!(policy_errors(
+        quote!(
+            auth = optional("jwt"),
+            rate = "1/s",
+            waive = ["public"],
+            reason = "feed"
+        ),
+        f
+    )
+    .is_empty());
+    // Without a policy file, a `reason` may explain why anyone may call it.
+    assert!(errors(
+        quote!(auth = optional("jwt"), reason = "a public feed"),
+        quote!(
+            async fn feed() {}
+        )
+    )
+    .is_empty());
+}
+
+#[test]
+fn an_optional_api_key_is_told_how_to_satisfy_the_scopes_rule() {
+    let errs = policy_errors(
+        quote!(
+            auth = optional("api_key"),
+            rate = "1/s",
+            waive = ["public"],
+            reason = "x"
+        ),
+        quote!(
+            async fn f() {}
+        ),
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].contains(
+            "accepts `api_key` under optional authentication, which cannot declare `scopes`"
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        errs[0].contains("`auth = \"api_key\", scopes = [\"...\"]`"),
+        "{errs:?}"
+    );
+    assert!(!errs[0].contains("add `scopes"), "{errs:?}");
+}
+
 /// `multipart = [...]`.
 mod multipart {
     use proc_macro2::TokenStream;
