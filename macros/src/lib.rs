@@ -20,6 +20,7 @@ mod exposure;
 mod fields;
 mod model;
 mod multipart;
+mod notation;
 mod policy_file;
 mod symbol;
 mod syntax;

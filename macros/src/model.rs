@@ -1,13 +1,33 @@
-//! The two models: [`Raw`] straight from the tokens (spans kept, nothing checked) and
-//! [`Endpoint`], which only `check` can build, so `emit` never sees an unchecked policy.
+//! The two models: [`Raw`] straight from the tokens (spans kept, values of a known notation
+//! read, nothing checked against the contract) and [`Endpoint`], which only `check` can build,
+//! so `emit` never sees an unchecked policy.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::{Ident, ItemFn, LitStr};
 
-/// One `key = value` of the attribute, as written.
+/// One `key = value` of the attribute, as written, and read when its key fixes the notation.
 pub(crate) struct RawArg {
     pub(crate) key: Ident,
     pub(crate) value: RawValue,
+    /// For a key whose value has a notation (`rate`, `body_limit`, `deprecated`, `sunset`,
+    /// `successor`, `owner_status`): the value read at parse time, or the error saying why it
+    /// cannot be. `check` reports the error in its turn, so errors keep the contract's order.
+    pub(crate) typed: Option<syn::Result<Typed>>,
+}
+
+/// A value read in the notation its key fixes.
+pub(crate) enum Typed {
+    /// `rate = "100/15m"`.
+    Rate(Rate),
+    /// `body_limit = "100kb"`.
+    BodyLimit(BodyLimit),
+    /// `deprecated` or `sunset = "2026-06-30"`, with the literal (for an error about the order).
+    Date(Date, LitStr),
+    /// `successor = "/api/v2/..."`, a link the `Link` header can carry.
+    Successor(LitStr),
+    /// `owner_status = 403` or `404`.
+    OwnerStatus(u16),
 }
 
 /// A value as written.
@@ -24,6 +44,19 @@ pub(crate) enum RawValue {
     Path(syn::Path),
     /// Anything else.
     Other(syn::Expr),
+}
+
+/// The tokens of a value, to underline it in an error.
+pub(crate) fn value_tokens(value: &RawValue) -> TokenStream {
+    match value {
+        RawValue::Str(s) => s.to_token_stream(),
+        RawValue::List { span, .. } => {
+            let span = *span;
+            quote::quote_spanned!(span=> [])
+        }
+        RawValue::Path(p) => p.to_token_stream(),
+        RawValue::Other(e) => e.to_token_stream(),
+    }
 }
 
 /// The attribute and the function it is on, parsed but unchecked.
@@ -61,6 +94,7 @@ pub(crate) enum Scheme {
 }
 
 /// A checked rate: `count` requests per `period_secs`.
+#[derive(Clone)]
 pub(crate) struct Rate {
     pub(crate) count: u32,
     pub(crate) period_secs: u64,
@@ -99,6 +133,7 @@ pub(crate) struct OwnerBind {
 }
 
 /// A checked body limit: `bytes` (at most 1 GiB) as written in `text`.
+#[derive(Clone)]
 pub(crate) struct BodyLimit {
     pub(crate) bytes: usize,
     pub(crate) text: String,
@@ -119,6 +154,16 @@ impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
+}
+
+/// One checked part.
+pub(crate) struct Part {
+    pub(crate) name: LitStr,
+    /// Empty for a text part.
+    pub(crate) types: Vec<LitStr>,
+    pub(crate) max: usize,
+    pub(crate) max_text: String,
+    pub(crate) optional: bool,
 }
 
 /// Deprecation and sunset; `successor` only when a date is set.
@@ -146,7 +191,7 @@ pub(crate) struct Endpoint {
     pub(crate) graphql: Option<syn::Path>,
     /// `multipart = [part(...), ...]`: the body is a multipart form of these parts, taken as
     /// `MultipartForm`; `body_limit` is then always set (by default from the parts).
-    pub(crate) multipart: Option<Vec<crate::multipart::Part>>,
+    pub(crate) multipart: Option<Vec<Part>>,
     pub(crate) lifecycle: Lifecycle,
     /// Index of the argument that consumes the body, if any (always the last one).
     pub(crate) body_arg: Option<usize>,

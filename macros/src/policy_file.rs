@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
-use crate::check::{parse_body_limit, parse_rate, unknown};
+use crate::notation::{parse_body_limit, parse_rate, unknown};
 
 /// The file name looked for.
 pub(crate) const FILE_NAME: &str = "secure-endpoint.toml";

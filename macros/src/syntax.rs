@@ -1,4 +1,6 @@
-//! Stage 1: tokens → [`Raw`]. Only the shape is checked here; meaning is `check`'s job.
+//! Stage 1: tokens → [`Raw`]. The shape is checked here, and a value whose key fixes its
+//! notation (a rate, a size, a date, a link, a status) is read here, as garde's `syntax.rs`
+//! does; meaning (the contract, the signature, the policy) is `check`'s job.
 
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
@@ -6,7 +8,9 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, Block, Expr, ItemFn, Lit, Meta, Signature, Stmt, Token, Visibility};
 
 use crate::ctxt::Ctxt;
-use crate::model::{Raw, RawArg, RawValue};
+use crate::model::{value_tokens, BodyLimit, Rate, Raw, RawArg, RawValue, Typed};
+use crate::notation::{check_successor, parse_body_limit, parse_date, parse_rate};
+use crate::symbol::{BODY_LIMIT, DEPRECATED, OWNER_STATUS, RATE, SUCCESSOR, SUNSET};
 
 /// Parses the attribute arguments and the item. Every malformed argument is reported together.
 pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Raw> {
@@ -28,9 +32,11 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Raw> {
                     cx.error_spanned_by(&nv.path, "expected a key such as `auth`, not a path");
                     continue;
                 };
+                let value = raw_value(nv.value);
                 raw_args.push(RawArg {
+                    typed: typed(&key, &value),
                     key,
-                    value: raw_value(nv.value),
+                    value,
                 });
             }
             Meta::Path(path) => cx.error_spanned_by(
@@ -223,6 +229,118 @@ fn raw_value(expr: Expr) -> RawValue {
     }
 }
 
+/// The value of a key whose notation is known, read (see [`RawArg::typed`]); `None` for the
+/// other keys.
+fn typed(key: &syn::Ident, value: &RawValue) -> Option<syn::Result<Typed>> {
+    let key = key.to_string();
+    Some(match key.as_str() {
+        RATE => rate(value),
+        BODY_LIMIT => body_limit(value),
+        DEPRECATED | SUNSET => date(&key, value),
+        SUCCESSOR => successor(value),
+        OWNER_STATUS => owner_status(value),
+        _ => return None,
+    })
+}
+
+/// `rate = "100/15m"`.
+fn rate(value: &RawValue) -> syn::Result<Typed> {
+    let RawValue::Str(s) = value else {
+        return Err(syn::Error::new_spanned(
+            value_tokens(value),
+            "`rate` takes a string such as \"100/15m\"",
+        ));
+    };
+    match parse_rate(&s.value()) {
+        Ok((count, period_secs)) => Ok(Typed::Rate(Rate {
+            count,
+            period_secs,
+            text: s.value(),
+        })),
+        Err(why) => Err(syn::Error::new_spanned(
+            s,
+            format!(
+                "malformed rate `{}`: {why}; write `<count>/<period>` such as \
+                 \"100/15m\", \"10/s\" or \"1000/1h\"",
+                s.value()
+            ),
+        )),
+    }
+}
+
+/// `body_limit = "100kb"`.
+fn body_limit(value: &RawValue) -> syn::Result<Typed> {
+    let RawValue::Str(s) = value else {
+        return Err(syn::Error::new_spanned(
+            value_tokens(value),
+            "`body_limit` takes a string such as \"100kb\"",
+        ));
+    };
+    match parse_body_limit(&s.value()) {
+        Ok(bytes) => Ok(Typed::BodyLimit(BodyLimit {
+            bytes,
+            text: s.value(),
+        })),
+        Err(err) => Err(syn::Error::new_spanned(s, err.message(&s.value()))),
+    }
+}
+
+/// `deprecated` or `sunset = "2026-06-30"`.
+fn date(key: &str, value: &RawValue) -> syn::Result<Typed> {
+    let RawValue::Str(s) = value else {
+        return Err(syn::Error::new_spanned(
+            value_tokens(value),
+            format!("`{key}` takes a date string `YYYY-MM-DD`, such as \"2026-06-30\""),
+        ));
+    };
+    match parse_date(&s.value()) {
+        Ok(date) => Ok(Typed::Date(date, s.clone())),
+        Err(err) => Err(syn::Error::new_spanned(s, err.message(key, &s.value()))),
+    }
+}
+
+/// `successor = "/api/v2/users/{user_id}"`.
+fn successor(value: &RawValue) -> syn::Result<Typed> {
+    let RawValue::Str(s) = value else {
+        return Err(syn::Error::new_spanned(
+            value_tokens(value),
+            "`successor` takes a string such as \"/api/v2/users/{user_id}\"",
+        ));
+    };
+    match check_successor(&s.value()) {
+        Ok(()) => Ok(Typed::Successor(s.clone())),
+        Err(why) => Err(syn::Error::new_spanned(s, why)),
+    }
+}
+
+/// `owner_status = 403`: the status for another principal's resource, 403 or 404.
+fn owner_status(value: &RawValue) -> syn::Result<Typed> {
+    match value {
+        RawValue::Other(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(int),
+            ..
+        })) => match int.base10_parse::<u16>() {
+            Ok(status @ (403 | 404)) if int.suffix().is_empty() => Ok(Typed::OwnerStatus(status)),
+            _ => Err(syn::Error::new_spanned(
+                int,
+                "`owner_status` is 404 (the default: another's resource looks like none at \
+                 all) or 403 (where a published API specifies it)",
+            )),
+        },
+        RawValue::Str(s) => Err(syn::Error::new_spanned(
+            s,
+            format!(
+                "`owner_status` takes a number, not a string: `owner_status = {}`",
+                s.value().trim()
+            ),
+        )),
+        other => Err(syn::Error::new_spanned(
+            value_tokens(other),
+            "`owner_status` takes 403 or 404: `owner_status = 403`",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +415,35 @@ mod tests {
         .err()
         .unwrap();
         assert!(err.to_string().contains("goes on an `async fn`"));
+    }
+
+    #[test]
+    fn values_of_a_known_notation_are_read_at_parse_time() {
+        let raw = parse(
+            quote!(
+                rate = "10/s",
+                owner_status = 403,
+                sunset = "2026-06-30",
+                body_limit = "1.5mb",
+                roles = ["a"]
+            ),
+            quote!(
+                async fn f() {}
+            ),
+        )
+        .unwrap();
+        let typed: Vec<_> = raw.args.iter().map(|a| a.typed.as_ref()).collect();
+        assert!(
+            matches!(typed[0], Some(Ok(Typed::Rate(r))) if (r.count, r.period_secs) == (10, 1))
+        );
+        assert!(matches!(typed[1], Some(Ok(Typed::OwnerStatus(403)))));
+        assert!(matches!(typed[2], Some(Ok(Typed::Date(d, _))) if d.to_string() == "2026-06-30"));
+        // The error is kept for `check` to report in its turn.
+        match typed[3] {
+            Some(Err(err)) => assert!(err.to_string().starts_with("malformed body limit `1.5mb`")),
+            _ => panic!("`1.5mb` is refused"),
+        }
+        // A key whose value has no notation of its own.
+        assert!(typed[4].is_none());
     }
 }

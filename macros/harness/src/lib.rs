@@ -1,7 +1,7 @@
 //! `#[secure_endpoint]` outside a compiler, for fuzzing.
 //!
 //! A proc-macro crate exports nothing but its macros, and its entry points only run inside
-//! rustc. This crate compiles the macro crate's own source files (`macros/src/*.rs` through
+//! rustc. This crate compiles the macro crate's own source files (`macros/src/**/*.rs` through
 //! `#[path]`: the same files, not copies) as an ordinary library. Only `lib.rs` is left out:
 //! its entry point looks up the policy file of the call site, which needs a live macro call,
 //! and hands it to `expand::secure_endpoint`, the function [`attribute`] calls with a policy
@@ -17,7 +17,7 @@
 // `policy_file::load` names `proc_macro::Span`; it is compiled here but never called.
 extern crate proc_macro;
 
-#[path = "../../src/check.rs"]
+#[path = "../../src/check/mod.rs"]
 mod check;
 #[path = "../../src/ctxt.rs"]
 mod ctxt;
@@ -25,7 +25,7 @@ mod ctxt;
 mod emit;
 #[path = "../../src/expand.rs"]
 mod expand;
-#[path = "../../src/exposure.rs"]
+#[path = "../../src/exposure/mod.rs"]
 mod exposure;
 #[path = "../../src/fields.rs"]
 mod fields;
@@ -33,6 +33,8 @@ mod fields;
 mod model;
 #[path = "../../src/multipart.rs"]
 mod multipart;
+#[path = "../../src/notation/mod.rs"]
+mod notation;
 // `load` and the file cache: the policy file comes from this crate instead.
 #[allow(dead_code)]
 #[path = "../../src/policy_file.rs"]
@@ -42,17 +44,19 @@ mod symbol;
 #[path = "../../src/syntax.rs"]
 mod syntax;
 
+mod contract;
+mod values;
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
-use secure_endpoint::policy::{LifecycleDate, RateSpec};
 use syn::{Expr, Item, Stmt};
 
-use crate::model::{Auth, Endpoint, Scheme};
-use crate::policy_file::{Lookup, PolicyFile, Rules};
+use crate::contract::contract;
+use crate::policy_file::{Lookup, PolicyFile};
+pub use crate::values::values;
 
 /// The fixed policy file every input is also expanded under: every rule on, as in ui-tests'
 /// `tests/{fail,pass}/policy/secure-endpoint.toml`.
@@ -77,10 +81,6 @@ static POLICIES: LazyLock<[Lookup; 2]> = LazyLock::new(|| {
     };
     [Lookup::None, Lookup::Found(Arc::new(file))]
 });
-
-/// The largest `body_limit` (1 GiB) and rate period (366 days) the macro accepts.
-const MAX_BODY_LIMIT: usize = 1 << 30;
-const MAX_PERIOD_SECS: u64 = 366 * 86_400;
 
 /// `#[secure_endpoint(<first line>)] <rest>`, for arbitrary text, under no policy file and under
 /// [`EVERY_RULE`]: either the endpoint, checked against the contract and the policy, or a
@@ -298,198 +298,6 @@ fn unroutable(items: &[Item]) {
     }
 }
 
-/// An accepted endpoint satisfies the default-deny contract and, when it applies, the policy.
-fn contract(ep: &Endpoint, rules: Option<&Rules>) {
-    let name = ep.name().to_string();
-    let sig = &ep.func.sig;
-    assert!(sig.asyncness.is_some(), "`{name}` is not async");
-    assert!(
-        sig.generics.params.is_empty() && sig.generics.where_clause.is_none(),
-        "`{name}` is generic"
-    );
-    assert!(
-        sig.receiver().is_none() && sig.variadic.is_none(),
-        "`{name}` takes self or is variadic"
-    );
-
-    let values = |list: &[syn::LitStr]| list.iter().map(|s| s.value()).collect::<Vec<_>>();
-    let (roles, scopes, waivers) = (values(&ep.roles), values(&ep.scopes), values(&ep.waivers));
-    let waived = |rule: &str| waivers.iter().any(|w| w == rule);
-    let schemes: &[Scheme] = match &ep.auth {
-        Auth::None => {
-            assert!(
-                !ep.any_authenticated
-                    && roles.is_empty()
-                    && scopes.is_empty()
-                    && ep.owner.is_none(),
-                "public endpoint `{name}` has an authorization"
-            );
-            &[]
-        }
-        Auth::Schemes(schemes) => {
-            assert!(!schemes.is_empty(), "`{name}` has no scheme");
-            for (i, s) in schemes.iter().enumerate() {
-                assert!(!schemes[..i].contains(s), "`{name}` repeats a scheme");
-            }
-            let declared = !roles.is_empty() || !scopes.is_empty() || ep.owner.is_some();
-            assert!(
-                ep.any_authenticated != declared,
-                "`{name}`: authorization must be either `allow` or roles/scopes/owner"
-            );
-            schemes
-        }
-        Auth::Optional(schemes) => {
-            assert!(!schemes.is_empty(), "`{name}` has no scheme");
-            for (i, s) in schemes.iter().enumerate() {
-                assert!(!schemes[..i].contains(s), "`{name}` repeats a scheme");
-            }
-            assert!(
-                !ep.any_authenticated
-                    && roles.is_empty()
-                    && scopes.is_empty()
-                    && ep.owner.is_none(),
-                "optional-auth endpoint `{name}` has an authorization"
-            );
-            schemes
-        }
-    };
-    for name in roles.iter().chain(&scopes) {
-        assert!(
-            !name.is_empty() && !name.contains(char::is_whitespace),
-            "role or scope {name:?}"
-        );
-    }
-
-    // The body: `fields` exactly when a body is read, by the last argument.
-    let typed = sig
-        .inputs
-        .iter()
-        .filter(|a| matches!(a, syn::FnArg::Typed(_)))
-        .count();
-    assert_eq!(
-        ep.fields.is_some(),
-        ep.body_arg.is_some(),
-        "`{name}`: fields and body"
-    );
-    if let Some(i) = ep.body_arg {
-        assert_eq!(i + 1, typed, "`{name}`: the body is not the last argument");
-    }
-    if let Some(fields) = &ep.fields {
-        let fields = values(fields);
-        assert!(
-            (1..=64).contains(&fields.len()),
-            "`{name}`: {} fields",
-            fields.len()
-        );
-        for (i, f) in fields.iter().enumerate() {
-            assert!(!f.is_empty() && !fields[..i].contains(f), "field {f:?}");
-        }
-    }
-    assert!(
-        !(ep.raw_body && ep.fields.is_some()),
-        "`{name}`: a raw body with fields"
-    );
-    if let Some(limit) = &ep.body_limit {
-        assert!(
-            ep.fields.is_some() || ep.raw_body,
-            "`{name}`: a body limit without a body"
-        );
-        assert!((1..=MAX_BODY_LIMIT).contains(&limit.bytes));
-        assert_eq!(check::parse_body_limit(&limit.text), Ok(limit.bytes));
-    }
-    if let Some(rate) = &ep.rate {
-        assert!(rate.count >= 1 && (1..=MAX_PERIOD_SECS).contains(&rate.period_secs));
-        assert_eq!(
-            check::parse_rate(&rate.text),
-            Ok((rate.count, rate.period_secs))
-        );
-    }
-
-    let lifecycle = &ep.lifecycle;
-    if let (Some(d), Some(s)) = (lifecycle.deprecated, lifecycle.sunset) {
-        assert!(d <= s, "`{name}`: sunset {s} before deprecation {d}");
-    }
-    if let Some(successor) = &lifecycle.successor {
-        assert!(lifecycle.deprecated.is_some() || lifecycle.sunset.is_some());
-        assert_eq!(check::check_successor(&successor.value()), Ok(()));
-    }
-
-    for (i, w) in waivers.iter().enumerate() {
-        assert!(policy_file::RULES.contains(&w.as_str()) && !waivers[..i].contains(w));
-    }
-    let reason = ep.reason.as_ref().map(syn::LitStr::value);
-    if let Some(reason) = &reason {
-        assert!(!reason.trim().is_empty(), "`{name}`: a blank reason");
-        assert!(
-            schemes.is_empty() || !waivers.is_empty(),
-            "`{name}`: a reason for nothing"
-        );
-    }
-    assert!(
-        waivers.is_empty() || reason.is_some(),
-        "`{name}`: a waiver without a reason"
-    );
-
-    let Some(rules) = rules else {
-        return;
-    };
-    if rules.require_rate {
-        assert!(
-            ep.rate.is_some() || waived("require_rate"),
-            "`{name}`: no rate"
-        );
-    }
-    if schemes.is_empty() && !waived("public") {
-        if let Some(allow) = &rules.public_allow {
-            assert!(allow.contains(&name), "`{name}` is public");
-        }
-        assert!(
-            !rules.public_require_reason || reason.is_some(),
-            "`{name}` is public without a reason"
-        );
-    }
-    if let (Some((_, max_count, max_period)), Some(rate)) = (&rules.max_rate, &ep.rate) {
-        assert!(
-            waived("max_rate")
-                || u128::from(rate.count) * u128::from(*max_period)
-                    <= u128::from(*max_count) * u128::from(rate.period_secs),
-            "`{name}`: rate {} above the maximum",
-            rate.text
-        );
-    }
-    if let Some(allowed) = &rules.allowed_schemes {
-        for scheme in schemes {
-            let scheme = match scheme {
-                Scheme::Jwt => "jwt",
-                Scheme::ApiKey => "api_key",
-                Scheme::Hmac => "hmac",
-                Scheme::Signature => "signature",
-                Scheme::GithubWebhook => "github_webhook",
-                Scheme::StripeWebhook => "stripe_webhook",
-                Scheme::StandardWebhook => "standard_webhook",
-                Scheme::Dpop => "dpop",
-                Scheme::Mtls => "mtls",
-            };
-            assert!(
-                waived("allowed_schemes") || allowed.iter().any(|a| a == scheme),
-                "`{name}`: scheme {scheme} not allowed"
-            );
-        }
-    }
-    if rules.api_key_requires_scopes && schemes.contains(&Scheme::ApiKey) {
-        assert!(
-            waived("api_key_requires_scopes") || !scopes.is_empty(),
-            "`{name}`: api_key without scopes"
-        );
-    }
-    if let (Some((_, max)), Some(limit)) = (&rules.max_body_limit, &ep.body_limit) {
-        assert!(
-            waived("max_body_limit") || limit.bytes <= *max,
-            "`{name}`: body limit above the maximum"
-        );
-    }
-}
-
 /// The messages of the `compile_error!`s at the top level of what `#[secure_endpoint(args)]
 /// item` (no policy file) and `#[derive(SafeResponse)] item` expand to, for tests that read
 /// them. Only the top level is walked: the expansion carries the handler's body as written.
@@ -514,110 +322,4 @@ fn messages(expansion: &TokenStream) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// The value strings of the attribute, for arbitrary text: the rate, the body limit, the dates
-/// and the successor are parsed or refused, never a panic; what is accepted is consistent and
-/// agrees with the runtime (which prints rates, parses dates and builds the headers).
-pub fn values(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    rate(text);
-    body_limit(text);
-    date(text);
-    successor(text);
-}
-
-fn rate(text: &str) {
-    let Ok((count, period_secs)) = check::parse_rate(text) else {
-        return;
-    };
-    assert!(count >= 1, "{text:?}: count {count}");
-    assert!(
-        (1..=MAX_PERIOD_SECS).contains(&period_secs),
-        "{text:?}: period {period_secs} s"
-    );
-    assert!(
-        text.chars()
-            .all(|c| c.is_ascii_digit() || c.is_whitespace() || "+/secminhd".contains(c)),
-        "{text:?} accepted with other characters"
-    );
-    // The runtime accepts the rate and prints it (inventory, RateLimit-Policy) in a notation
-    // the macro parses back to the same rate.
-    let spec = RateSpec::new(count, Duration::from_secs(period_secs));
-    assert_eq!(spec, RateSpec { count, period_secs });
-    assert_eq!(
-        check::parse_rate(&spec.to_string()),
-        Ok((count, period_secs)),
-        "{text:?} prints as {spec}"
-    );
-}
-
-fn body_limit(text: &str) {
-    let bytes = match check::parse_body_limit(text) {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            assert!(!err.message(text).is_empty());
-            return;
-        }
-    };
-    assert!((1..=MAX_BODY_LIMIT).contains(&bytes), "{text:?}: {bytes}");
-    // `<digits><unit>` and nothing else, the number times the unit.
-    let at = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(at);
-    let unit: u128 = match unit.to_ascii_lowercase().as_str() {
-        "b" => 1,
-        "kb" => 1024,
-        "mb" => 1024 * 1024,
-        other => panic!("{text:?} accepted with the unit {other:?}"),
-    };
-    let number: u128 = number.parse().expect("digits");
-    assert_eq!(number * unit, bytes as u128, "{text:?}");
-    // Every unit that divides the size says the same size.
-    for (unit, size) in [("b", 1), ("kb", 1024), ("MB", 1024 * 1024)] {
-        if bytes % size == 0 {
-            let other = format!("{}{unit}", bytes / size);
-            assert_eq!(check::parse_body_limit(&other), Ok(bytes), "{other:?}");
-        }
-    }
-}
-
-fn date(text: &str) {
-    match (check::parse_date(text), LifecycleDate::parse(text)) {
-        (Ok(ours), Some(runtime)) => {
-            assert_eq!(
-                (ours.year, ours.month, ours.day, ours.unix),
-                (runtime.year, runtime.month, runtime.day, runtime.unix),
-                "{text:?}"
-            );
-            assert_eq!(ours.to_string(), text);
-            assert_eq!(runtime.to_string(), text);
-            assert_eq!(ours.unix % 86_400, 0);
-            // The headers the runtime builds from it (it would panic at start-up otherwise).
-            http::HeaderValue::from_str(&runtime.http_date()).expect("an HTTP date");
-        }
-        (Err(_), None) => {}
-        (ours, runtime) => {
-            panic!("the macro and the runtime disagree on {text:?}: {ours:?} / {runtime:?}")
-        }
-    }
-}
-
-fn successor(text: &str) {
-    if check::check_successor(text).is_err() {
-        return;
-    }
-    assert!(
-        text.starts_with("https://") || (text.starts_with('/') && !text.starts_with("//")),
-        "{text:?}"
-    );
-    // The runtime sends it as `Link: <successor>; rel="successor-version"`.
-    let link = format!("<{text}>; rel=\"successor-version\"");
-    assert!(
-        http::HeaderValue::from_str(&link).is_ok(),
-        "{text:?} is not a header value"
-    );
 }

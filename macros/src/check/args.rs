@@ -1,0 +1,104 @@
+//! The attribute's arguments by key: unknown and duplicate keys are reported once, here (as
+//! serde's `Attr::set` does), and the readers of value shapes several keys share.
+
+use syn::LitStr;
+
+use crate::ctxt::Ctxt;
+pub(crate) use crate::model::value_tokens;
+use crate::model::{RawArg, RawValue, Typed};
+use crate::notation::unknown;
+use crate::symbol::{ALL_KEYS, FIELDS};
+
+/// Each known key's first argument.
+pub(crate) struct Args<'a> {
+    slots: Vec<Option<&'a RawArg>>,
+}
+
+impl<'a> Args<'a> {
+    /// Sorts `args` by key, reporting every unknown key (with a suggestion) and every repeated
+    /// one; the first of a repeated key is kept.
+    pub(crate) fn new(cx: &Ctxt, args: &'a [RawArg]) -> Self {
+        let mut slots: Vec<Option<&RawArg>> = vec![None; ALL_KEYS.len()];
+        for arg in args {
+            let key = arg.key.to_string();
+            match ALL_KEYS.iter().position(|k| *k == key) {
+                Some(i) => {
+                    if slots[i].is_some() {
+                        cx.error_spanned_by(
+                            &arg.key,
+                            format!("duplicate key `{key}`; each key may appear once"),
+                        );
+                    } else {
+                        slots[i] = Some(arg);
+                    }
+                }
+                None => cx.error_spanned_by(&arg.key, unknown(&key, "key", ALL_KEYS)),
+            }
+        }
+        Args { slots }
+    }
+
+    /// The argument of `key`, one of [`ALL_KEYS`].
+    pub(crate) fn get(&self, key: &str) -> Option<&'a RawArg> {
+        let i = ALL_KEYS
+            .iter()
+            .position(|k| *k == key)
+            .expect("a key of ALL_KEYS");
+        self.slots[i]
+    }
+
+    /// The value of `key` as read at parse time (see [`RawArg::typed`]); its error, if it
+    /// could not be read, is reported now.
+    pub(crate) fn typed(&self, cx: &Ctxt, key: &str) -> Option<&'a Typed> {
+        match self.get(key)?.typed.as_ref()? {
+            Ok(typed) => Some(typed),
+            Err(err) => {
+                cx.push(err.clone());
+                None
+            }
+        }
+    }
+}
+
+/// A list of string literals (`roles`, `scopes`, `fields`, `waive`), each malformed element
+/// reported; what was read.
+pub(crate) fn string_list(cx: &Ctxt, arg: &RawArg, what: &str) -> Vec<LitStr> {
+    let key = arg.key.to_string();
+    match &arg.value {
+        RawValue::List { items, bad, span } => {
+            for b in bad {
+                cx.error_spanned_by(b, format!("expected a {what} name as a string literal"));
+            }
+            if items.is_empty() && bad.is_empty() && key != FIELDS {
+                cx.error_at(*span, format!("`{key}` is empty; list at least one {what}"));
+            }
+            // Field names are checked with the allowlist (empty, duplicate); roles and scopes
+            // are single tokens.
+            if key != FIELDS {
+                for item in items {
+                    if item.value().is_empty() || item.value().chars().any(char::is_whitespace) {
+                        cx.error_spanned_by(
+                            item,
+                            format!("a {what} cannot be empty or contain spaces"),
+                        );
+                    }
+                }
+            }
+            items.clone()
+        }
+        RawValue::Str(s) => {
+            cx.error_spanned_by(
+                s,
+                format!("`{key}` takes a list: `{key} = [\"{}\"]`", s.value()),
+            );
+            Vec::new()
+        }
+        other => {
+            cx.error_spanned_by(
+                value_tokens(other),
+                format!("`{key}` takes a list of strings"),
+            );
+            Vec::new()
+        }
+    }
+}
