@@ -357,14 +357,13 @@ impl<'de> serde::Deserializer<'de> for Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::build::{AuthorizationBuilder, OwnerBuilder};
     use crate::policy::AuthScheme;
 
-    const AUTHZ: Authorization = Authorization {
-        any_authenticated: false,
-        roles: &["admin", "ops"],
-        scopes: &["a", "b"],
-        owner: None,
-    };
+    const AUTHZ: Authorization = AuthorizationBuilder::new()
+        .roles(&["admin", "ops"])
+        .scopes(&["a", "b"])
+        .build();
 
     #[test]
     fn roles_any_scopes_all() {
@@ -405,12 +404,7 @@ mod tests {
     }
 
     fn owner(binding: OwnerBinding) -> Owner {
-        Owner {
-            param: "user_id",
-            loader: None,
-            binding,
-            denial: None,
-        }
+        OwnerBuilder::new("user_id", binding).build()
     }
 
     fn refusal(f: impl FnOnce() -> &'static str) -> String {
@@ -463,10 +457,9 @@ mod tests {
         let message = refusal(|| owner_route_param("h", "/p/{user_id}", field, None));
         assert!(message.contains("cannot be told"), "{message}");
 
-        let loader = Owner {
-            loader: Some("Order"),
-            ..owner(OwnerBinding::Unbound)
-        };
+        let loader = OwnerBuilder::new("user_id", OwnerBinding::Unbound)
+            .loader(Some("Order"))
+            .build();
         assert_eq!(
             owner_route_param("h", "/users/{user_id}", loader, None),
             "user_id"

@@ -126,6 +126,7 @@ pub mod __private {
     pub use crate::loader::{load_owned, LoadOwned};
     pub use crate::multipart::PartSpec;
     pub use crate::pipeline::Stage;
+    pub use crate::policy::build::{AuthorizationBuilder, OwnerBuilder, PolicyBuilder};
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
         OwnerBinding, OwnerDenial, RateSpec,

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 mod body;
+pub(crate) mod build;
 
 #[cfg(feature = "openapi")]
 pub use body::probe;
@@ -81,7 +82,10 @@ impl Authentication {
 }
 
 /// What an authenticated caller must satisfy.
+///
+/// `#[non_exhaustive]`: the contract may grow; the macro builds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Authorization {
     /// `allow = "authenticated"`: any authenticated principal.
     pub any_authenticated: bool,
@@ -94,7 +98,10 @@ pub struct Authorization {
 }
 
 /// Resource ownership: the path parameter `param` identifies the resource.
+///
+/// `#[non_exhaustive]`: the contract may grow; the macro builds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Owner {
     /// The path parameter, e.g. `user_id`.
     pub param: &'static str,
@@ -209,7 +216,12 @@ impl fmt::Display for RateSpec {
 }
 
 /// The whole contract of one endpoint, as declared by `#[secure_endpoint(...)]`.
+///
+/// `#[non_exhaustive]`: new keys of the attribute add fields here without a breaking change.
+/// The macro builds it; read it through [`SecureEndpoint::POLICY`](crate::SecureEndpoint::POLICY)
+/// or the [`Inventory`](crate::Inventory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EndpointPolicy {
     /// The handler's name.
     pub handler: &'static str,
