@@ -52,6 +52,8 @@
 //! compile errors it gives.
 
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`): each feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod abuse;
@@ -70,6 +72,7 @@ pub mod loader;
 pub mod multipart;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+#[cfg(feature = "outbound")]
 pub mod outbound;
 pub mod perimeter;
 mod pipeline;

@@ -130,7 +130,7 @@ fn problem_response(description: &str) -> ResponseBuilder {
 
 fn header(description: &str) -> utoipa::openapi::header::Header {
     HeaderBuilder::new()
-        .schema(string(256))
+        .schema(Some(string(256)))
         .description(Some(description))
         .build()
 }
@@ -536,6 +536,7 @@ impl Inventory {
                 ))),
                 "mtls" => SecurityScheme::MutualTls {
                     description: Some("A client certificate (mutual TLS), verified against the configured client CAs and CRLs; the principal is read from the certificate. Behind a TLS-terminating proxy, the RFC9440 `Client-Cert` header from trusted proxies only.".into()),
+                    deprecated: None,
                     extensions: None,
                 },
                 _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(

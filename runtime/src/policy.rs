@@ -306,17 +306,9 @@ impl LifecycleDate {
 
     /// IMF-fixdate (RFC 9110 §5.6.7), e.g. `Tue, 30 Jun 2026 00:00:00 GMT`, for the `Sunset` header.
     pub fn http_date(&self) -> String {
-        const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        // 1970-01-01 was a Thursday.
-        let weekday = WEEKDAYS[self.unix.div_euclid(86_400).rem_euclid(7) as usize];
-        let month = MONTHS[usize::from(self.month.clamp(1, 12)) - 1];
-        format!(
-            "{weekday}, {:02} {month} {:04} 00:00:00 GMT",
-            self.day, self.year
-        )
+        // `unix` is 1970-01-01 or later (the year is 1970 to 9999), which `httpdate` formats.
+        let secs = u64::try_from(self.unix).unwrap_or(0);
+        httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
     }
 }
 
