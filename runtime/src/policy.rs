@@ -37,6 +37,19 @@ pub enum AuthScheme {
 }
 
 impl AuthScheme {
+    /// Every scheme, in the order the attribute's documentation lists them.
+    pub const ALL: [AuthScheme; 9] = [
+        AuthScheme::Jwt,
+        AuthScheme::ApiKey,
+        AuthScheme::Hmac,
+        AuthScheme::Signature,
+        AuthScheme::GithubWebhook,
+        AuthScheme::StripeWebhook,
+        AuthScheme::StandardWebhook,
+        AuthScheme::Dpop,
+        AuthScheme::Mtls,
+    ];
+
     /// The name used in the attribute.
     pub const fn as_str(self) -> &'static str {
         match self {
