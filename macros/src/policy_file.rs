@@ -33,7 +33,6 @@ pub(crate) const RULES: &[&str] = &[
     MAX_BODY_LIMIT,
 ];
 
-
 /// A policy file that parsed: where it is and what it requires.
 #[derive(Debug)]
 pub(crate) struct PolicyFile {

@@ -130,19 +130,31 @@ mod tests {
             };
             let args = quote!(auth = #name, allow = "authenticated", #body);
             let item = if name.ends_with("webhook") {
-                quote!(async fn f(body: Bytes) {})
+                quote!(
+                    async fn f(body: Bytes) {}
+                )
             } else {
-                quote!(async fn f() {})
+                quote!(
+                    async fn f() {}
+                )
             };
             let checked = crate::check::check(crate::syntax::parse(args, item).unwrap(), None);
             assert!(
                 checked.is_ok(),
                 "{name}: {:?}",
-                checked.err().map(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>())
+                checked
+                    .err()
+                    .map(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>())
             );
         }
         let public = crate::check::check(
-            crate::syntax::parse(quote!(auth = "none"), quote!(async fn f() {})).unwrap(),
+            crate::syntax::parse(
+                quote!(auth = "none"),
+                quote!(
+                    async fn f() {}
+                ),
+            )
+            .unwrap(),
             None,
         );
         assert!(public.is_ok());
