@@ -141,12 +141,12 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 Some(403) => quote!(::core::option::Option::Some(#private::OwnerDenial::Forbidden)),
                 Some(_) => quote!(::core::option::Option::Some(#private::OwnerDenial::NotFound)),
             };
-            quote!(::core::option::Option::Some(#private::Owner {
-                param: #param,
-                loader: #loader,
-                binding: #binding,
-                denial: #denial,
-            }))
+            quote!(::core::option::Option::Some(
+                #private::OwnerBuilder::new(#param, #binding)
+                    .loader(#loader)
+                    .denial(#denial)
+                    .build()
+            ))
         }
     };
     let rate = match &ep.rate {
@@ -392,27 +392,30 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
 
             #[automatically_derived]
             impl #private::SecureEndpoint for #name {
-                const POLICY: &'static #private::EndpointPolicy = &#private::EndpointPolicy {
-                    handler: #name_str,
-                    auth: #auth,
-                    authorization: #private::Authorization {
-                        any_authenticated: #any_authenticated,
-                        roles: &[#(#roles),*],
-                        scopes: &[#(#scopes),*],
-                        owner: #owner,
-                    },
-                    rate: #rate,
-                    fields: #fields,
-                    body_limit: #body_limit,
-                    raw_body: #raw_body,
-                    graphql: #graphql,
-                    multipart: #multipart,
-                    lifecycle: #lifecycle,
-                    waivers: &[#(#waivers),*],
-                    reason: #reason,
-                    flow: #flow,
-                    body: #body_spec,
-                };
+                // Built, not written as a struct literal: the policy types are
+                // `#[non_exhaustive]`, so that they can grow.
+                const POLICY: &'static #private::EndpointPolicy =
+                    &#private::PolicyBuilder::new(#name_str, #auth)
+                        .authorization(
+                            #private::AuthorizationBuilder::new()
+                                .any_authenticated(#any_authenticated)
+                                .roles(&[#(#roles),*])
+                                .scopes(&[#(#scopes),*])
+                                .owner(#owner)
+                                .build(),
+                        )
+                        .rate(#rate)
+                        .fields(#fields)
+                        .body_limit(#body_limit)
+                        .raw_body(#raw_body)
+                        .graphql(#graphql)
+                        .multipart(#multipart)
+                        .lifecycle(#lifecycle)
+                        .waivers(&[#(#waivers),*])
+                        .reason(#reason)
+                        .flow(#flow)
+                        .body(#body_spec)
+                        .build();
 
                 #owner_field
             }

@@ -39,14 +39,14 @@ use proc_macro::TokenStream;
 /// # Keys
 /// | key | value | meaning |
 /// |---|---|---|
-/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, `"dpop"` (RFC 9449: a DPoP-bound JWT with its proof), `"mtls"` (a client certificate), a list of them, `optional("jwt", ...)`, or `"none"` | who may call; required; see *Optional authentication* |
+/// | `auth` | `"jwt"`, `"api_key"`, `"hmac"`, `"signature"` (RFC 9421), `"github_webhook"`, `"stripe_webhook"`, `"standard_webhook"`, `"dpop"` (RFC 9449: a DPoP-bound JWT with its proof), `"mtls"` (a client certificate), a list of them, `optional("jwt", ...)`, or `"none"` | who may call; required; see *Optional authentication*; else 401 with `WWW-Authenticate` (also for an invalid credential on an optional endpoint) |
 /// | `allow` | `"authenticated"` | any authenticated principal (explicit) |
 /// | `roles` | `["admin", ...]` | the principal needs at least one of these roles (else 403) |
 /// | `scopes` | `["reports:read", ...]` | the principal needs every one of these scopes (else 403) |
 /// | `owner` | `"user_id"` | the path parameter the handler binds as `user_id` must equal the principal's subject (else 404); see *Ownership* |
 /// | `loader` | a type implementing `OwnedResource` or `LoadOwned` | with `owner`: load the resource, check its owner (else 404), hand it over as `Owned<T>` |
 /// | `owner_status` | `403` or `404` | with `owner`: the status for a resource that is another principal's (default 404, or the router's `SecureRouter::owner_status`; 403 where a published API specifies it) |
-/// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | per-principal (or per-IP when public) limit (429) |
+/// | `rate` | `"100/15m"` (`s`, `m`, `h`, `d`) | GCRA: a burst of 100 refilled evenly over 15 minutes, per principal (or per client IP when public); endpoints without `rate` share the router's default; else 429 with `Retry-After`, `RateLimit` and `RateLimit-Policy` |
 /// | `fields` | `["name", "email"]`, or paths `["user.email", "items[].sku"]` | the JSON fields the body may carry, checked before deserialization at every level a path names (others: 422 naming the full path, e.g. `user.role`, `items[2].price`); with a `Form<T>` body, the form's (flat) names |
 /// | `graphql` | a `GraphQlLimits` constant: `graphql = LIMITS` | the body is a GraphQL request or batch (its last argument `GraphQlRequest`), under those limits (depth, complexity, aliases, root fields, batch size, introspection role, persisted queries); each operation of a batch costs one request of `rate`; not with `fields` |
 /// | `body_limit` | `"100kb"` (`b`, `kb`, `mb`; at most 1 GiB) | with `fields`, `body` or `graphql`: this endpoint's body limit instead of the router's (else 413) |
@@ -58,6 +58,7 @@ use proc_macro::TokenStream;
 /// | `successor` | `"/api/v2/users/{user_id}"` or an `https://` URL | with `deprecated` or `sunset`: `Link: <...>; rel="successor-version"` |
 /// | `waive` | `["require_rate", ...]` | rules of the organisation's policy file this endpoint is a reviewed exception to; needs `reason` |
 /// | `reason` | `"internal dashboard"` | why: for a waiver, or a public endpoint; shown in the inventory |
+/// | `flow` | `"login"` (an identifier) | the business flow the endpoint belongs to: the flow's budgets (`Security::builder().flow(...)`, required) hold across its endpoints and principals (else 429 `flow_limited`) |
 ///
 /// # Paths in `fields`
 /// `"user.email"` allows the key `email` in the object under `user`; `"items[].sku"` the key

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use crate::notation::{parse_body_limit, parse_rate, unknown};
+use crate::symbol::SCHEMES;
 
 /// The file name looked for.
 pub(crate) const FILE_NAME: &str = "secure-endpoint.toml";
@@ -30,19 +31,6 @@ pub(crate) const RULES: &[&str] = &[
     ALLOWED_SCHEMES,
     API_KEY_REQUIRES_SCOPES,
     MAX_BODY_LIMIT,
-];
-
-/// Schemes `allowed_schemes` may name.
-const SCHEMES: &[&str] = &[
-    "jwt",
-    "api_key",
-    "hmac",
-    "signature",
-    "github_webhook",
-    "stripe_webhook",
-    "standard_webhook",
-    "dpop",
-    "mtls",
 ];
 
 /// A policy file that parsed: where it is and what it requires.

@@ -1,14 +1,13 @@
 //! Unit tests of authorization: roles and scopes, ownership by path parameter and by field.
 
 use super::*;
+use crate::policy::build::{AuthorizationBuilder, OwnerBuilder};
 use crate::policy::AuthScheme;
 
-const AUTHZ: Authorization = Authorization {
-    any_authenticated: false,
-    roles: &["admin", "ops"],
-    scopes: &["a", "b"],
-    owner: None,
-};
+const AUTHZ: Authorization = AuthorizationBuilder::new()
+    .roles(&["admin", "ops"])
+    .scopes(&["a", "b"])
+    .build();
 
 #[test]
 fn roles_any_scopes_all() {
@@ -49,12 +48,7 @@ fn route_params_in_order() {
 }
 
 fn owner(binding: OwnerBinding) -> Owner {
-    Owner {
-        param: "user_id",
-        loader: None,
-        binding,
-        denial: None,
-    }
+    OwnerBuilder::new("user_id", binding).build()
 }
 
 fn refusal(f: impl FnOnce() -> &'static str) -> String {
@@ -107,10 +101,9 @@ fn registration_checks_the_binding_against_the_route() {
     let message = refusal(|| owner_route_param("h", "/p/{user_id}", field, None));
     assert!(message.contains("cannot be told"), "{message}");
 
-    let loader = Owner {
-        loader: Some("Order"),
-        ..owner(OwnerBinding::Unbound)
-    };
+    let loader = OwnerBuilder::new("user_id", OwnerBinding::Unbound)
+        .loader(Some("Order"))
+        .build();
     assert_eq!(
         owner_route_param("h", "/users/{user_id}", loader, None),
         "user_id"

@@ -417,33 +417,18 @@ impl GraphQlInventory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{AuthScheme, Authorization, Lifecycle, LifecycleDate};
+    use crate::policy::build::{AuthorizationBuilder, PolicyBuilder};
+    use crate::policy::{AuthScheme, Lifecycle, LifecycleDate};
 
-    const PLAIN: EndpointPolicy = EndpointPolicy {
-        handler: "update_user",
-        auth: Authentication::Required(&[AuthScheme::Jwt]),
-        authorization: Authorization {
-            any_authenticated: true,
-            roles: &[],
-            scopes: &[],
-            owner: None,
-        },
-        rate: None,
-        fields: Some(&["name", "email"]),
-        body_limit: None,
-        raw_body: false,
-        graphql: None,
-        multipart: None,
-        lifecycle: Lifecycle::NONE,
-        waivers: &[],
-        reason: None,
-        flow: None,
-        body: crate::policy::BodySpec::NONE,
-    };
+    const PLAIN: EndpointPolicy =
+        PolicyBuilder::new("update_user", Authentication::Required(&[AuthScheme::Jwt]))
+            .authorization(AuthorizationBuilder::new().any_authenticated(true).build())
+            .fields(Some(&["name", "email"]))
+            .build();
 
-    static LIMITED_AND_DEPRECATED: EndpointPolicy = EndpointPolicy {
-        body_limit: Some(100 * 1024),
-        lifecycle: Lifecycle {
+    static LIMITED_AND_DEPRECATED: EndpointPolicy = PolicyBuilder::from_policy(PLAIN)
+        .body_limit(Some(100 * 1024))
+        .lifecycle(Lifecycle {
             deprecated: Some(LifecycleDate {
                 year: 2026,
                 month: 6,
@@ -457,9 +442,8 @@ mod tests {
                 unix: 1_798_675_200,
             }),
             successor: Some("/api/v2/users/me"),
-        },
-        ..PLAIN
-    };
+        })
+        .build();
     static PLAIN_STATIC: EndpointPolicy = PLAIN;
 
     #[test]
@@ -500,16 +484,14 @@ mod tests {
         );
     }
 
-    static WAIVED: EndpointPolicy = EndpointPolicy {
-        waivers: &["require_rate"],
-        reason: Some("internal tool"),
-        ..PLAIN
-    };
-    static PUBLIC_WITH_REASON: EndpointPolicy = EndpointPolicy {
-        auth: Authentication::Public,
-        reason: Some("status page"),
-        ..PLAIN
-    };
+    static WAIVED: EndpointPolicy = PolicyBuilder::from_policy(PLAIN)
+        .waivers(&["require_rate"])
+        .reason(Some("internal tool"))
+        .build();
+    static PUBLIC_WITH_REASON: EndpointPolicy = PolicyBuilder::from_policy(PLAIN)
+        .auth(Authentication::Public)
+        .reason(Some("status page"))
+        .build();
 
     #[test]
     fn waivers_and_reason_in_json_markdown_and_text() {

@@ -52,6 +52,8 @@
 //! compile errors it gives.
 
 #![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`): each feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod abuse;
@@ -72,6 +74,7 @@ pub mod loader;
 pub mod multipart;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+#[cfg(feature = "outbound")]
 pub mod outbound;
 pub mod perimeter;
 mod pipeline;
@@ -126,6 +129,7 @@ pub mod __private {
     pub use crate::loader::{load_owned, LoadOwned};
     pub use crate::pipeline::stages::Stage;
     pub use crate::policy::part::PartSpec;
+    pub use crate::policy::build::{AuthorizationBuilder, OwnerBuilder, PolicyBuilder};
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,
         OwnerBinding, OwnerDenial, RateSpec,
@@ -156,3 +160,13 @@ pub mod graphql;
 
 mod in_process;
 pub use in_process::{in_process, in_process_from, IN_PROCESS_CLIENT};
+
+/// The guides of the repository's `docs/`, included here so that their Rust examples are
+/// compiled (and run) as doc tests, and read next to the API they describe.
+pub mod guides {
+    #[doc = include_str!("../../docs/hmac.md")]
+    pub mod signed_requests {}
+
+    #[doc = include_str!("../../docs/policy.md")]
+    pub mod policy_file {}
+}

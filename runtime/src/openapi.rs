@@ -130,7 +130,7 @@ fn problem_response(description: &str) -> ResponseBuilder {
 
 fn header(description: &str) -> utoipa::openapi::header::Header {
     HeaderBuilder::new()
-        .schema(string(256))
+        .schema(Some(string(256)))
         .description(Some(description))
         .build()
 }
@@ -536,6 +536,7 @@ impl Inventory {
                 ))),
                 "mtls" => SecurityScheme::MutualTls {
                     description: Some("A client certificate (mutual TLS), verified against the configured client CAs and CRLs; the principal is read from the certificate. Behind a TLS-terminating proxy, the RFC9440 `Client-Cert` header from trusted proxies only.".into()),
+                    deprecated: None,
                     extensions: None,
                 },
                 _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
@@ -569,46 +570,25 @@ impl Inventory {
 #[cfg(test)]
 mod optional_and_owner_status_tests {
     use crate::inventory::{Inventory, InventoryEntry};
-    use crate::policy::{
-        AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, Owner, OwnerBinding,
-        OwnerDenial,
-    };
+    use crate::policy::build::{AuthorizationBuilder, OwnerBuilder, PolicyBuilder};
+    use crate::policy::{AuthScheme, Authentication, EndpointPolicy, OwnerBinding, OwnerDenial};
 
-    const BASE: EndpointPolicy = EndpointPolicy {
-        handler: "feed",
-        auth: Authentication::Optional(&[AuthScheme::Jwt]),
-        authorization: Authorization {
-            any_authenticated: false,
-            roles: &[],
-            scopes: &[],
-            owner: None,
-        },
-        rate: None,
-        fields: None,
-        body_limit: None,
-        raw_body: false,
-        graphql: None,
-        lifecycle: Lifecycle::NONE,
-        waivers: &[],
-        reason: None,
-        flow: None,
-        body: crate::policy::BodySpec::NONE,
-        multipart: None,
-    };
-    const OWNED: EndpointPolicy = EndpointPolicy {
-        handler: "delete_comment",
-        auth: Authentication::Required(&[AuthScheme::Jwt]),
-        authorization: Authorization {
-            owner: Some(Owner {
-                param: "id",
-                loader: Some("Comment"),
-                binding: OwnerBinding::Unbound,
-                denial: Some(OwnerDenial::Forbidden),
-            }),
-            ..BASE.authorization
-        },
-        ..BASE
-    };
+    const BASE: EndpointPolicy =
+        PolicyBuilder::new("feed", Authentication::Optional(&[AuthScheme::Jwt])).build();
+    const OWNED: EndpointPolicy = PolicyBuilder::from_policy(BASE)
+        .handler("delete_comment")
+        .auth(Authentication::Required(&[AuthScheme::Jwt]))
+        .authorization(
+            AuthorizationBuilder::from_authorization(BASE.authorization)
+                .owner(Some(
+                    OwnerBuilder::new("id", OwnerBinding::Unbound)
+                        .loader(Some("Comment"))
+                        .denial(Some(OwnerDenial::Forbidden))
+                        .build(),
+                ))
+                .build(),
+        )
+        .build();
 
     #[test]
     fn optional_auth_admits_anonymous_and_owner_status_lists_403() {

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 mod body;
 pub(crate) mod part;
+pub(crate) mod build;
 
 #[cfg(feature = "openapi")]
 pub use body::probe;
@@ -39,6 +40,19 @@ pub enum AuthScheme {
 }
 
 impl AuthScheme {
+    /// Every scheme, in the order the attribute's documentation lists them.
+    pub const ALL: [AuthScheme; 9] = [
+        AuthScheme::Jwt,
+        AuthScheme::ApiKey,
+        AuthScheme::Hmac,
+        AuthScheme::Signature,
+        AuthScheme::GithubWebhook,
+        AuthScheme::StripeWebhook,
+        AuthScheme::StandardWebhook,
+        AuthScheme::Dpop,
+        AuthScheme::Mtls,
+    ];
+
     /// The name used in the attribute.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -84,7 +98,10 @@ impl Authentication {
 }
 
 /// What an authenticated caller must satisfy.
+///
+/// `#[non_exhaustive]`: the contract may grow; the macro builds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Authorization {
     /// `allow = "authenticated"`: any authenticated principal.
     pub any_authenticated: bool,
@@ -97,7 +114,10 @@ pub struct Authorization {
 }
 
 /// Resource ownership: the path parameter `param` identifies the resource.
+///
+/// `#[non_exhaustive]`: the contract may grow; the macro builds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Owner {
     /// The path parameter, e.g. `user_id`.
     pub param: &'static str,
@@ -212,7 +232,12 @@ impl fmt::Display for RateSpec {
 }
 
 /// The whole contract of one endpoint, as declared by `#[secure_endpoint(...)]`.
+///
+/// `#[non_exhaustive]`: new keys of the attribute add fields here without a breaking change.
+/// The macro builds it; read it through [`SecureEndpoint::POLICY`](crate::SecureEndpoint::POLICY)
+/// or the [`Inventory`](crate::Inventory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EndpointPolicy {
     /// The handler's name.
     pub handler: &'static str,
@@ -297,17 +322,9 @@ impl LifecycleDate {
 
     /// IMF-fixdate (RFC 9110 §5.6.7), e.g. `Tue, 30 Jun 2026 00:00:00 GMT`, for the `Sunset` header.
     pub fn http_date(&self) -> String {
-        const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        // 1970-01-01 was a Thursday.
-        let weekday = WEEKDAYS[self.unix.div_euclid(86_400).rem_euclid(7) as usize];
-        let month = MONTHS[usize::from(self.month.clamp(1, 12)) - 1];
-        format!(
-            "{weekday}, {:02} {month} {:04} 00:00:00 GMT",
-            self.day, self.year
-        )
+        // `unix` is 1970-01-01 or later (the year is 1970 to 9999), which `httpdate` formats.
+        let secs = u64::try_from(self.unix).unwrap_or(0);
+        httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
     }
 }
 

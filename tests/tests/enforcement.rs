@@ -632,8 +632,9 @@ async fn pre_authentication_ip_limit_applies_before_the_token_is_checked() {
     assert!(p.header("retry-after").is_some());
 }
 
-/// The per-IP limit is the first thing that runs on *each request* (DESIGN.md), so unrouted
-/// paths and methods count too: otherwise route enumeration and 404/405 floods are unlimited.
+/// The per-IP limit is the first thing that runs on *each request* (the crate documentation's
+/// order), so unrouted paths and methods count too: otherwise route enumeration and 404/405
+/// floods are unlimited.
 ///
 /// RUNTIME BUG if this fails: the secure router's fallbacks (`not_found`,
 /// `method_not_allowed` in runtime/src/router.rs) do not consult `Engine::ip_limiter`.

@@ -1,6 +1,6 @@
 //! The seed-parity demo API, secured with `#[secure_endpoint]`.
 //!
-//! [`app`] builds the routes of DESIGN.md's demo table on a [`SecureRouter`]; `main.rs` serves
+//! [`app`] builds the demo's routes (listed in the README) on a [`SecureRouter`]; `main.rs` serves
 //! them over HTTPS with [`server`]. Tests serve the same app the same way on `127.0.0.1:0`.
 
 pub mod avatars;

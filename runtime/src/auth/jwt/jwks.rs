@@ -10,7 +10,7 @@
 //! - **Stale sets are refreshed in the background** after [`JwksSource::max_age`] (1 hour).
 //! - **Only the configured location is ever fetched.** Nothing in a token (`jku`, `x5u`, `jwk`)
 //!   makes the verifier connect anywhere; such tokens are refused.
-//! - Over HTTPS only, without redirects, with a timeout and a size cap (512 KiB), through the
+//! - Over HTTPS only (feature `jwks-https`), without redirects, with a timeout and a size cap (512 KiB), through the
 //!   SSRF-guarded [`OutboundClient`](crate::outbound::OutboundClient): only the configured
 //!   host and port, and never an internal address (loopback, private, link-local...) unless
 //!   allowed with [`JwksSource::allow_internal`].
@@ -30,6 +30,7 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use crate::error::ConfigError;
+#[cfg(feature = "jwks-https")]
 use crate::outbound::{IpNet, OutboundClient, OutboundError};
 
 /// Largest JWKS document accepted, in bytes.
@@ -42,6 +43,7 @@ pub(crate) const DEFAULT_MIN_REFRESH: Duration = Duration::from_secs(60);
 pub(crate) const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// Default for [`JwksSource::timeout`].
+#[cfg(feature = "jwks-https")]
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where a JWKS document comes from, and how often it may be fetched.
@@ -49,13 +51,17 @@ pub struct JwksSource {
     location: Location,
     min_refresh: Duration,
     max_age: Duration,
+    #[cfg(feature = "jwks-https")]
     timeout: Duration,
+    #[cfg(feature = "jwks-https")]
     roots: Vec<reqwest::Certificate>,
+    #[cfg(feature = "jwks-https")]
     internal: Vec<IpNet>,
 }
 
 enum Location {
     File(PathBuf),
+    #[cfg(feature = "jwks-https")]
     Https(String),
 }
 
@@ -63,16 +69,20 @@ impl fmt::Debug for JwksSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let location = match &self.location {
             Location::File(path) => path.display().to_string(),
+            #[cfg(feature = "jwks-https")]
             Location::Https(url) => url.clone(),
         };
-        f.debug_struct("JwksSource")
+        let mut debug = f.debug_struct("JwksSource");
+        debug
             .field("location", &location)
             .field("min_refresh", &self.min_refresh)
-            .field("max_age", &self.max_age)
+            .field("max_age", &self.max_age);
+        #[cfg(feature = "jwks-https")]
+        debug
             .field("timeout", &self.timeout)
             .field("extra_roots", &self.roots.len())
-            .field("internal", &self.internal)
-            .finish()
+            .field("internal", &self.internal);
+        debug.finish()
     }
 }
 
@@ -85,6 +95,7 @@ impl JwksSource {
     /// A JWKS document at an `https://` URL, fetched on first use (or by
     /// [`JwtVerifier::refresh_keys`](super::JwtVerifier::refresh_keys)) and on refresh.
     /// Plain `http://` is refused: keys fetched in clear text can be replaced on the way.
+    #[cfg(feature = "jwks-https")]
     pub fn https(url: impl Into<String>) -> Result<Self, ConfigError> {
         let url = url.into();
         let parsed = reqwest::Url::parse(&url)
@@ -102,8 +113,11 @@ impl JwksSource {
             location,
             min_refresh: DEFAULT_MIN_REFRESH,
             max_age: DEFAULT_MAX_AGE,
+            #[cfg(feature = "jwks-https")]
             timeout: DEFAULT_TIMEOUT,
+            #[cfg(feature = "jwks-https")]
             roots: Vec::new(),
+            #[cfg(feature = "jwks-https")]
             internal: Vec::new(),
         }
     }
@@ -111,6 +125,7 @@ impl JwksSource {
     /// Lets the HTTPS fetch reach these internal addresses (loopback, private, link-local...),
     /// which are refused otherwise: an identity provider on a private network, or a test
     /// fixture on `127.0.0.1`. Keep them narrow; an `IpAddr` is a single address.
+    #[cfg(feature = "jwks-https")]
     pub fn allow_internal(mut self, networks: impl IntoIterator<Item = impl Into<IpNet>>) -> Self {
         self.internal.extend(networks.into_iter().map(Into::into));
         self
@@ -118,6 +133,7 @@ impl JwksSource {
 
     /// Also trusts this CA certificate (PEM) for the HTTPS fetch, besides the web PKI roots:
     /// for a provider on a private PKI.
+    #[cfg(feature = "jwks-https")]
     pub fn root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
         let cert = reqwest::Certificate::from_pem(pem)
             .map_err(|_| ConfigError::new("the JWKS root certificate is not a PEM certificate"))?;
@@ -139,6 +155,7 @@ impl JwksSource {
     }
 
     /// Time allowed for one fetch (default 5 s).
+    #[cfg(feature = "jwks-https")]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -181,6 +198,7 @@ pub(crate) struct Jwks {
     location: Location,
     min_refresh: Duration,
     max_age: Duration,
+    #[cfg(feature = "jwks-https")]
     client: Option<OutboundClient>,
     keys: RwLock<KeySnapshot>,
     /// Bumped each time a set is installed; verified tokens remember it.
@@ -203,7 +221,9 @@ impl fmt::Debug for Jwks {
 
 impl Jwks {
     /// Prepares the source; a file is read now, so a bad file is a configuration error.
+    #[cfg_attr(not(feature = "jwks-https"), allow(irrefutable_let_patterns))]
     pub(crate) fn new(source: JwksSource) -> Result<Self, ConfigError> {
+        #[cfg(feature = "jwks-https")]
         let client = match &source.location {
             Location::File(_) => None,
             Location::Https(url) => {
@@ -236,6 +256,7 @@ impl Jwks {
             location: source.location,
             min_refresh: source.min_refresh,
             max_age: source.max_age,
+            #[cfg(feature = "jwks-https")]
             client,
             keys: RwLock::new(KeySnapshot {
                 keys: Arc::from(Vec::new()),
@@ -339,14 +360,18 @@ impl Jwks {
     }
 
     async fn fetch(&self) -> Result<Vec<u8>, JwksError> {
-        match (&self.location, &self.client) {
-            (Location::File(path), _) => {
+        match &self.location {
+            Location::File(path) => {
                 let path = path.clone();
                 tokio::task::spawn_blocking(move || read_file(&path))
                     .await
                     .map_err(|_| err("the JWKS file read did not complete"))?
             }
-            (Location::Https(url), Some(client)) => {
+            #[cfg(feature = "jwks-https")]
+            Location::Https(url) => {
+                let Some(client) = &self.client else {
+                    return Err(err("no HTTPS client"));
+                };
                 let fetched = client
                     .request(http::Method::GET, url)
                     .map_err(fetch_error)?
@@ -367,11 +392,11 @@ impl Jwks {
                 }
                 Ok(fetched.body.to_vec())
             }
-            (Location::Https(_), None) => Err(err("no HTTPS client")),
         }
     }
 }
 
+#[cfg(feature = "jwks-https")]
 fn fetch_error(e: OutboundError) -> JwksError {
     match e {
         OutboundError::TooLarge(_) => err("the JWKS document is over 512 KiB"),
@@ -501,6 +526,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "jwks-https")]
     fn only_https_urls() {
         assert!(JwksSource::https("http://idp.example/jwks.json").is_err());
         assert!(JwksSource::https("file:///etc/passwd").is_err());
