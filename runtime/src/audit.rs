@@ -80,7 +80,7 @@
 
 mod aggregate;
 
-pub use crate::events::FieldLimits;
+use crate::events::FieldLimits;
 pub use aggregate::Aggregation;
 
 use std::collections::VecDeque;

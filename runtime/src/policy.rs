@@ -4,10 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-mod body;
+pub(crate) mod body;
 
-#[cfg(feature = "openapi")]
-pub use body::probe;
 pub use body::{BodySpec, SchemaFn, Schemas, TypeSchemas};
 
 /// An authentication scheme named in `auth = ...`.

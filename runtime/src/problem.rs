@@ -24,7 +24,7 @@
 //! serialize gets the default too (and a log line).
 //!
 //! ```
-//! use secure_endpoint::problem::{ProblemBody, ProblemView};
+//! use secure_endpoint::{ProblemBody, ProblemView};
 //! use secure_endpoint::Security;
 //! use std::collections::BTreeMap;
 //!
@@ -52,7 +52,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 
 /// `application/problem+json`.
-pub const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
+pub(crate) const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 
 /// One invalid or unexpected field, named by its path (values are never echoed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

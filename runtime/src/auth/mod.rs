@@ -175,14 +175,8 @@ pub enum AuthFailure {
 }
 
 /// 401 with `WWW-Authenticate: Bearer` (RFC 6750): no credentials.
-pub fn unauthenticated() -> Problem {
+pub(crate) fn unauthenticated() -> Problem {
     AuthFailure::Missing.problem(&[AuthScheme::Jwt])
-}
-
-/// 401 with `WWW-Authenticate: Bearer error="invalid_token"`: the same body whatever was wrong
-/// with the token, so the response tells an attacker nothing.
-pub fn invalid_token() -> Problem {
-    AuthFailure::Invalid.problem(&[AuthScheme::Jwt])
 }
 
 impl AuthFailure {

@@ -42,7 +42,7 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue};
 use sha2::{Digest, Sha256};
 
-pub use crate::policy::GraphQlLimits;
+use crate::policy::GraphQlLimits;
 use crate::problem::Problem;
 use crate::Principal;
 
