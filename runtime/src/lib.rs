@@ -137,16 +137,17 @@ pub mod routing {
     pub use axum::routing::MethodFilter;
 }
 
-/// Request bodies: the field allowlist, checked before deserialization, and the size limits.
-/// The extractors that apply them are [`Json`](crate::Json), [`Query`](crate::Query) and
-/// [`Form`](crate::Form).
-///
-/// A body over the limit is refused with 413 as soon as it is known to be too large. On
-/// HTTP/1 the 413 is sent with `Connection: close` at once, and the rest of the body is then
-/// read and discarded, as nginx's lingering close does: at most [`LINGER_MAX_BYTES`] bytes
-/// and for at most [`LINGER_MAX_TIME`], so that a client that writes its whole body before it
-/// reads still reads the 413.
 pub mod request_body {
+    //! Request bodies: the field allowlist, checked before deserialization, and the size limits.
+    //! The extractors that apply them are [`Json`](crate::Json), [`Query`](crate::Query) and
+    //! [`Form`](crate::Form).
+    //!
+    //! A body over the limit is refused with 413 as soon as it is known to be too large. On
+    //! HTTP/1 the 413 is sent with `Connection: close` at once, and the rest of the body is then
+    //! read and discarded, as nginx's lingering close does: at most [`LINGER_MAX_BYTES`] bytes
+    //! and for at most [`LINGER_MAX_TIME`], so that a client that writes its whole body before it
+    //! reads still reads the 413.
+
     pub use crate::body::{
         check_fields, check_form_fields, check_paths, graphql_operations, DEFAULT_BODY_LIMIT,
         GRAPHQL_FIELDS, LINGER_MAX_BYTES, LINGER_MAX_TIME, MAX_JSON_DEPTH,
