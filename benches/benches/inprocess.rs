@@ -14,9 +14,9 @@ use axum::Router;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use http_body_util::BodyExt;
 use secure_endpoint::jwt::JwtVerifier;
+use secure_endpoint::layer::SecurityLayer;
 use secure_endpoint::policy::RateSpec;
 use secure_endpoint::rate::{RateKey, RateLimiter};
-use secure_endpoint::response::SecurityLayer;
 use secure_endpoint::Problem;
 use secure_endpoint_bench::{
     bare, secured, token, tower_stack, AUDIENCE, ISSUER, NOTE_BODY, SECRET,
@@ -119,8 +119,11 @@ fn primitives(c: &mut Criterion) {
 
     group.bench_function("allowlist_check", |b| {
         b.iter(|| {
-            secure_endpoint::body::check_fields(black_box(NOTE_BODY.as_bytes()), &["title", "body"])
-                .unwrap()
+            secure_endpoint::request_body::check_fields(
+                black_box(NOTE_BODY.as_bytes()),
+                &["title", "body"],
+            )
+            .unwrap()
         })
     });
 

@@ -112,7 +112,7 @@ pub fn bare() -> Router {
 /// secured response carries (`SecurityLayer`), no policy. Not one of the three compared apps: it
 /// splits (b)'s cost into what its responses carry and what its checks cost.
 pub fn bare_with_headers() -> Router {
-    bare().layer(secure_endpoint::response::SecurityLayer)
+    bare().layer(secure_endpoint::layer::SecurityLayer)
 }
 
 // ---- (b) secured -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use secure_endpoint::body::check_fields;
+use secure_endpoint::request_body::check_fields;
 
 const ALLOWED: [&str; 3] = ["name", "email", "tags"];
 

@@ -63,9 +63,15 @@ pub(crate) fn track(policy: Option<&Path>) -> TokenStream {
     }
 }
 
+/// The one path generated code names the runtime by: its hidden `__private` module, spanned
+/// at `span` (the user's token an error should point at, or the call site).
+pub(crate) fn private(span: Span) -> TokenStream {
+    quote_spanned!(span=> ::secure_endpoint::__private)
+}
+
 pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     let track = track(policy);
-    let private = quote!(::secure_endpoint::__private);
+    let private = private(Span::call_site());
     let func = &ep.func;
     let vis = &func.vis;
     let name = ep.name();
@@ -333,8 +339,9 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         TokenStream::new()
     } else {
         let asserts = ep.responses.iter().map(|ty| {
+            let private = self::private(ty.span());
             quote_spanned! {ty.span()=>
-                ::secure_endpoint::__private::assert_safe_response::<#ty>();
+                #private::assert_safe_response::<#ty>();
             }
         });
         let check = Ident::new("__secure_endpoint_safe_response", Span::mixed_site());
@@ -486,7 +493,7 @@ fn body_spec(
     }
     let schema = |ty: Option<&syn::Type>| match ty {
         None => quote!(::core::option::Option::None),
-        Some(ty) => quote!(::secure_endpoint::__schema_of!(#ty)),
+        Some(ty) => quote!(#private::schema_of!(#ty)),
     };
     let (request, response) = (schema(request), schema(response));
     let chosen = crate::fields::status_chosen(&ep.func.sig.output);

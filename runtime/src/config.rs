@@ -167,7 +167,7 @@ impl SecurityBuilder {
     }
 
     /// The largest request body any endpoint accepts, in bytes. A larger one is refused with
-    /// 413, and its rest is drained before the connection is closed ([`crate::body`]'s
+    /// 413, and its rest is drained before the connection is closed ([`crate::request_body`]'s
     /// lingering close).
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
@@ -384,7 +384,7 @@ impl SecurityBuilder {
     /// plain axum routes wrapped in [`Security::layer`]; a [`Problem`](crate::Problem) answered
     /// elsewhere (a bare axum route, one behind
     /// [`SecurityLayer`](crate::response::SecurityLayer)) keeps the default. See
-    /// [`problem`](crate::problem) for a RealWorld-shaped example.
+    /// [`ProblemRenderer`](crate::ProblemRenderer) for a RealWorld-shaped example.
     pub fn problem_renderer(mut self, renderer: impl ProblemRenderer) -> Self {
         self.problem_renderer = Some(Renderer(Arc::new(renderer)));
         self

@@ -1,70 +1,5 @@
-//! Response safety (OWASP API3, excessive data exposure), checked at compile time.
-//!
-//! A handler of a secure endpoint answers with `Json<T>` only when `T` is [`SafeResponse`]:
-//!
-//! - Derive it next to `Serialize`: `#[derive(Serialize, SafeResponse)]`. The derive refuses a
-//!   serialized field whose name looks secret (`password_hash`, `apiKey`, `mfa_secret`,
-//!   `reset_token`, ...) unless it is kept out of responses with `#[serde(skip_serializing)]`
-//!   (or `#[serde(skip)]`), or marked `#[safe(expose)]` when sending it is the point (the token
-//!   a login endpoint returns). `skip_serializing_if` is not enough: it still serializes
-//!   sometimes. The name checked is both the Rust name and a `#[serde(rename = "...")]`.
-//! - Every serialized field's type must itself be `SafeResponse`, so a nested struct that was
-//!   never checked does not compile either.
-//! - Standard types that carry no field names of their own are `SafeResponse`: numbers
-//!   (`NonZero*`, `Wrapping`, `Saturating` too), `bool`, `char`, strings, `()`, `Uuid`, IP and
-//!   socket addresses, `Duration` and `SystemTime`; and `Option`, `&T`, `Box`, `Arc`, `Rc`,
-//!   `Cow`, `Reverse`, slices, arrays, `Vec`, `VecDeque`, `LinkedList`, `BinaryHeap`, the
-//!   sets, the maps (`BTreeMap<String, T>`, `HashMap<String, T>`, ...) and tuples of up to
-//!   four elements, of `SafeResponse` types. File system paths (`Path`, `PathBuf`) are not:
-//!   they tell clients about the server's disk.
-//! - Behind cargo features named after their crates (each off by default, and each enabling
-//!   nothing of its crate but the type itself; turn on the crate's own `serde` feature, or a
-//!   `#[serde(with = ...)]` format, in your own `Cargo.toml` as usual):
-//!   `chrono` (`DateTime<Tz>`, `NaiveDate`, `NaiveDateTime`, `NaiveTime`, `Weekday`, `Month`),
-//!   `time` (`OffsetDateTime`, `PrimitiveDateTime`, `Date`, `Time`, `UtcOffset`, `Duration`,
-//!   `Weekday`, `Month`) and `rust_decimal` (`Decimal`). `uuid::Uuid` and `url::Url` need no
-//!   feature (features `uuid` and `url` exist, and do nothing): the runtime depends on both.
-//! - `serde_json::Value` and `serde_json::Map` are deliberately not `SafeResponse`, with or
-//!   without any feature: dynamic JSON can carry anything and cannot be checked. A foreign type
-//!   can be wrapped in a newtype of your own and `impl SafeResponse for Wrapper {}` written by
-//!   hand, after review.
-//! - A handler may not answer with a top-level JSON array (`Json<Vec<T>>`): wrap the items in a
-//!   [`List`], which serializes as `{"data": [...], "count": n}`.
-//!
-//! ```
-//! use secure_endpoint::SafeResponse;
-//! use serde::Serialize;
-//!
-//! #[derive(Serialize, SafeResponse)]
-//! struct UserView {
-//!     id: String,
-//!     email: String,
-//!     /// Stored, never sent.
-//!     #[serde(skip_serializing)]
-//!     password_hash: String,
-//! }
-//!
-//! #[derive(Serialize, SafeResponse)]
-//! struct LoginResponse {
-//!     /// The whole point of the login endpoint.
-//!     #[safe(expose)]
-//!     token: String,
-//!     expires_in: u64,
-//! }
-//! ```
-//!
-//! A field that looks secret and is neither skipped nor exposed does not compile:
-//!
-//! ```compile_fail
-//! use secure_endpoint::SafeResponse;
-//!
-//! #[derive(serde::Serialize, SafeResponse)]
-//! struct User {
-//!     id: String,
-//!     // error: field `password_hash` of `User` looks secret and would be sent to clients; ...
-//!     password_hash: String,
-//! }
-//! ```
+//! Response safety (OWASP API3, excessive data exposure), checked at compile time:
+//! [`SafeResponse`] and [`List`].
 
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, LinkedList, VecDeque};
 use std::rc::Rc;
@@ -72,11 +7,74 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-/// A type whose serialized form has been checked for data exposure: it can be sent to clients
-/// as `Json<T>` from a `#[secure_endpoint]` handler.
+/// A type whose serialized form has been checked for data exposure (OWASP API3, excessive
+/// data exposure): a handler of a secure endpoint answers with `Json<T>` only when `T` is
+/// `SafeResponse`.
 ///
-/// Derive it with `#[derive(Serialize, SafeResponse)]` (the derive shares this trait's name, as
-/// serde's `Serialize` does). See the [module docs](self) for what the derive checks.
+/// - Derive it next to `Serialize`: `#[derive(Serialize, SafeResponse)]` (the derive shares
+///   this trait's name, as serde's `Serialize` does). It refuses a serialized field whose name
+///   looks secret (`password_hash`, `apiKey`, `mfa_secret`, `reset_token`, ...) unless it is
+///   kept out of responses with `#[serde(skip_serializing)]` (or `#[serde(skip)]`), or marked
+///   `#[safe(expose)]` when sending it is the point (the token a login endpoint returns).
+///   `skip_serializing_if` is not enough: it still serializes sometimes. The name checked is
+///   both the Rust name and a `#[serde(rename = "...")]`.
+/// - Every serialized field's type must itself be `SafeResponse`, so a nested struct that was
+///   never checked does not compile either.
+/// - Standard types that carry no field names of their own are `SafeResponse`: numbers
+///   (`NonZero*`, `Wrapping`, `Saturating` too), `bool`, `char`, strings, `()`, `Uuid`, IP and
+///   socket addresses, `Duration` and `SystemTime`; and `Option`, `&T`, `Box`, `Arc`, `Rc`,
+///   `Cow`, `Reverse`, slices, arrays, `Vec`, `VecDeque`, `LinkedList`, `BinaryHeap`, the
+///   sets, the maps (`BTreeMap<String, T>`, `HashMap<String, T>`, ...) and tuples of up to
+///   four elements, of `SafeResponse` types. File system paths (`Path`, `PathBuf`) are not:
+///   they tell clients about the server's disk.
+/// - Behind cargo features named after their crates (each off by default, and each enabling
+///   nothing of its crate but the type itself; turn on the crate's own `serde` feature, or a
+///   `#[serde(with = ...)]` format, in your own `Cargo.toml` as usual):
+///   `chrono` (`DateTime<Tz>`, `NaiveDate`, `NaiveDateTime`, `NaiveTime`, `Weekday`, `Month`),
+///   `time` (`OffsetDateTime`, `PrimitiveDateTime`, `Date`, `Time`, `UtcOffset`, `Duration`,
+///   `Weekday`, `Month`) and `rust_decimal` (`Decimal`). `uuid::Uuid` and `url::Url` need no
+///   feature (features `uuid` and `url` exist, and do nothing): the runtime depends on both.
+/// - `serde_json::Value` and `serde_json::Map` are deliberately not `SafeResponse`, with or
+///   without any feature: dynamic JSON can carry anything and cannot be checked. A foreign type
+///   can be wrapped in a newtype of your own and `impl SafeResponse for Wrapper {}` written by
+///   hand, after review.
+/// - A handler may not answer with a top-level JSON array (`Json<Vec<T>>`): wrap the items in a
+///   [`List`], which serializes as `{"data": [...], "count": n}`.
+///
+/// ```
+/// use secure_endpoint::SafeResponse;
+/// use serde::Serialize;
+///
+/// #[derive(Serialize, SafeResponse)]
+/// struct UserView {
+///     id: String,
+///     email: String,
+///     /// Stored, never sent.
+///     #[serde(skip_serializing)]
+///     password_hash: String,
+/// }
+///
+/// #[derive(Serialize, SafeResponse)]
+/// struct LoginResponse {
+///     /// The whole point of the login endpoint.
+///     #[safe(expose)]
+///     token: String,
+///     expires_in: u64,
+/// }
+/// ```
+///
+/// A field that looks secret and is neither skipped nor exposed does not compile:
+///
+/// ```compile_fail
+/// use secure_endpoint::SafeResponse;
+///
+/// #[derive(serde::Serialize, SafeResponse)]
+/// struct User {
+///     id: String,
+///     // error: field `password_hash` of `User` looks secret and would be sent to clients; ...
+///     password_hash: String,
+/// }
+/// ```
 ///
 /// Implementing it by hand (`impl SafeResponse for Wrapper {}`) skips every check: do it only
 /// for a type whose serialized form a reviewer has read.

@@ -5,7 +5,7 @@
 //! handler.
 //!
 //! ```
-//! use secure_endpoint::loader::{LoadContext, LoadOwned};
+//! use secure_endpoint::{LoadContext, LoadOwned};
 //! use secure_endpoint::Problem;
 //!
 //! #[derive(Clone)]

@@ -4,12 +4,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-mod body;
-pub(crate) mod part;
+pub(crate) mod body;
 pub(crate) mod build;
+pub(crate) mod part;
 
-#[cfg(feature = "openapi")]
-pub use body::probe;
 pub use body::{BodySpec, SchemaFn, Schemas, TypeSchemas};
 // Public as `multipart::PartSpec`.
 use part::PartSpec;

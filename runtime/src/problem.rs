@@ -1,47 +1,4 @@
-//! RFC 9457 problem details: the one shape of every rejection.
-//!
-//! A [`Problem`] renders as `application/problem+json` with `type`, `title`, `status`, an
-//! optional `detail`, a machine-readable `code`, an `error_id` and, when served through the
-//! secure router, the `request_id`. It never carries anything internal: no source error, type
-//! name, query or stack trace. Build one from a status and a fixed message; log details yourself
-//! under the `error_id` if you need them.
-//!
-//! # The application's own error format
-//!
-//! Many APIs publish an error shape of their own.
-//! [`SecurityBuilder::problem_renderer`](crate::SecurityBuilder::problem_renderer) installs a
-//! [`ProblemRenderer`] that turns every rejection into that shape: the library's own (401, 403, 404, 405, 408, 413, 414, 415, 422,
-//! 429, 503, a panic's or a timeout's 500/503, the router's 404 and 405 fallbacks), the
-//! [`Json`](crate::Json)/[`Query`](crate::Query) extractors' validation failures, a handler's
-//! own [`Problem`] and a handler's own error status. It is applied where the secure router
-//! finishes every response, so one renderer covers them all, and what the guarantees say stays
-//! true whatever it writes: the status is the problem's, the security headers and
-//! `X-Request-ID` are set, and the headers the rejection needs (`WWW-Authenticate`,
-//! `Retry-After`, `RateLimit*`, `Allow`) are kept. The renderer sees a [`ProblemView`]: what the
-//! default body would show and nothing more (never the internal reason of a refusal, such as
-//! "not the owner" behind a 404). It chooses the body and its content type; returning `None`
-//! keeps the RFC 9457 default for that problem, and a renderer that panics or fails to
-//! serialize gets the default too (and a log line).
-//!
-//! ```
-//! use secure_endpoint::problem::{ProblemBody, ProblemView};
-//! use secure_endpoint::Security;
-//! use std::collections::BTreeMap;
-//!
-//! /// RealWorld's shape: `{"errors": {"body": ["can't be empty"]}}`.
-//! fn realworld(problem: &ProblemView<'_>) -> Option<ProblemBody> {
-//!     let mut errors: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-//!     for error in problem.errors() {
-//!         errors.entry(&error.field).or_default().push(&error.message);
-//!     }
-//!     if errors.is_empty() {
-//!         errors.insert("body", vec![problem.detail().unwrap_or(problem.title())]);
-//!     }
-//!     ProblemBody::json(&serde_json::json!({ "errors": errors }))
-//! }
-//!
-//! let security = Security::builder().problem_renderer(realworld).build();
-//! ```
+//! Problems (RFC 9457) and their rendering: [`Problem`], [`ProblemRenderer`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -52,7 +9,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 
 /// `application/problem+json`.
-pub const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
+pub(crate) const PROBLEM_JSON: HeaderValue = HeaderValue::from_static("application/problem+json");
 
 /// One invalid or unexpected field, named by its path (values are never echoed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -363,8 +320,53 @@ impl ProblemBody {
     }
 }
 
-/// Turns rejections into the application's error format; see [the module docs](self) and
+/// Turns rejections into the application's error format; see
 /// [`SecurityBuilder::problem_renderer`](crate::SecurityBuilder::problem_renderer).
+///
+/// RFC 9457 problem details: the one shape of every rejection.
+///
+/// A [`Problem`] renders as `application/problem+json` with `type`, `title`, `status`, an
+/// optional `detail`, a machine-readable `code`, an `error_id` and, when served through the
+/// secure router, the `request_id`. It never carries anything internal: no source error, type
+/// name, query or stack trace. Build one from a status and a fixed message; log details yourself
+/// under the `error_id` if you need them.
+///
+/// # The application's own error format
+///
+/// Many APIs publish an error shape of their own.
+/// [`SecurityBuilder::problem_renderer`](crate::SecurityBuilder::problem_renderer) installs a
+/// [`ProblemRenderer`] that turns every rejection into that shape: the library's own (401, 403, 404, 405, 408, 413, 414, 415, 422,
+/// 429, 503, a panic's or a timeout's 500/503, the router's 404 and 405 fallbacks), the
+/// [`Json`](crate::Json)/[`Query`](crate::Query) extractors' validation failures, a handler's
+/// own [`Problem`] and a handler's own error status. It is applied where the secure router
+/// finishes every response, so one renderer covers them all, and what the guarantees say stays
+/// true whatever it writes: the status is the problem's, the security headers and
+/// `X-Request-ID` are set, and the headers the rejection needs (`WWW-Authenticate`,
+/// `Retry-After`, `RateLimit*`, `Allow`) are kept. The renderer sees a [`ProblemView`]: what the
+/// default body would show and nothing more (never the internal reason of a refusal, such as
+/// "not the owner" behind a 404). It chooses the body and its content type; returning `None`
+/// keeps the RFC 9457 default for that problem, and a renderer that panics or fails to
+/// serialize gets the default too (and a log line).
+///
+/// ```
+/// use secure_endpoint::{ProblemBody, ProblemView};
+/// use secure_endpoint::Security;
+/// use std::collections::BTreeMap;
+///
+/// /// RealWorld's shape: `{"errors": {"body": ["can't be empty"]}}`.
+/// fn realworld(problem: &ProblemView<'_>) -> Option<ProblemBody> {
+///     let mut errors: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+///     for error in problem.errors() {
+///         errors.entry(&error.field).or_default().push(&error.message);
+///     }
+///     if errors.is_empty() {
+///         errors.insert("body", vec![problem.detail().unwrap_or(problem.title())]);
+///     }
+///     ProblemBody::json(&serde_json::json!({ "errors": errors }))
+/// }
+///
+/// let security = Security::builder().problem_renderer(realworld).build();
+/// ```
 ///
 /// Implemented for every `Fn(&ProblemView<'_>) -> Option<ProblemBody>` (a `fn` item, or a
 /// closure whose parameter is annotated: `|problem: &ProblemView<'_>| ...`). `None` keeps the

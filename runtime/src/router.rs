@@ -29,7 +29,6 @@ use fallback::{fallback, guard_fallback, not_found};
 use method::methods_text;
 pub use method::{any, delete, get, head, on, options, patch, post, put};
 use secured::Serve;
-pub use secured::{Guarded, SecuredRouteMarker};
 
 struct Pending<S> {
     /// The methods it answers, one inventory entry each.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use common::*;
 use reqwest::StatusCode;
 use secure_endpoint::api_key::{InMemoryApiKeys, NewApiKey};
-use secure_endpoint::auth::credential::{CookieCredential, Credentials};
+use secure_endpoint::credential::{CookieCredential, Credentials};
 use secure_endpoint::jwt::JwtVerifier;
 use secure_endpoint::routing::get;
 use secure_endpoint::{secure_endpoint, Principal, SecureRouter};

@@ -11,10 +11,9 @@ use common::*;
 use reqwest::StatusCode;
 use secure_endpoint::dpop::{DpopKey, DpopNonces, DpopVerifier, ProofRequest};
 use secure_endpoint::jwt::JwtIssuer;
+use secure_endpoint::perimeter::mark_https;
 use secure_endpoint::routing::get;
-use secure_endpoint::{
-    mark_https, secure_endpoint, Json, Principal, SafeResponse, SecureRouter, Security,
-};
+use secure_endpoint::{secure_endpoint, Json, Principal, SafeResponse, SecureRouter, Security};
 use serde::Serialize;
 use serde_json::Value;
 

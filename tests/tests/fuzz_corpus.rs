@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use secure_endpoint::body::check_fields;
 use secure_endpoint::hmac::{HmacClient, HmacVerifier, InMemoryHmacKeys};
 use secure_endpoint::jwt::{JwtKey, JwtVerifier};
 use secure_endpoint::perimeter::IpNet;
 use secure_endpoint::policy::LifecycleDate;
+use secure_endpoint::request_body::check_fields;
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

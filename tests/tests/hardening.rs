@@ -19,11 +19,10 @@ use secure_endpoint::api_key::{InMemoryApiKeys, NewApiKey};
 use secure_endpoint::cors::Cors;
 use secure_endpoint::events::{EventKind, EventSink, SecurityEvent, SinkFull};
 use secure_endpoint::jwt::{JwtKey, JwtVerifier};
+use secure_endpoint::perimeter::mark_https;
 use secure_endpoint::policy::RateSpec;
 use secure_endpoint::routing::get;
-use secure_endpoint::{
-    mark_https, secure_endpoint, Principal, SecureRouter, Security, SecurityBuilder,
-};
+use secure_endpoint::{secure_endpoint, Principal, SecureRouter, Security, SecurityBuilder};
 
 const ORIGIN: &str = "https://app.example.com";
 

@@ -14,9 +14,8 @@
 //!   inventory, and the mirror writes the very same JSON back.
 
 use proptest::prelude::*;
-use secure_endpoint::inventory::GraphQlInventory;
+use secure_endpoint::inventory::{GraphQlInventory, Inventory, InventoryEntry};
 use secure_endpoint::multipart::PartSpec;
-use secure_endpoint::{Inventory, InventoryEntry};
 use serde::{Deserialize, Serialize};
 
 /// The inventory as read back from its JSON.

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use secure_endpoint::body::{LINGER_MAX_BYTES, LINGER_MAX_TIME};
+use secure_endpoint::request_body::{LINGER_MAX_BYTES, LINGER_MAX_TIME};
 use secure_endpoint::routing::post;
 use secure_endpoint::{secure_endpoint, Json, SecureRouter, Security};
 use serde::Deserialize;

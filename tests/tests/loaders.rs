@@ -15,10 +15,10 @@ use axum::extract::Path;
 use axum::Extension;
 use common::*;
 use reqwest::StatusCode;
-use secure_endpoint::loader::{LoadContext, LoadOwned};
 use secure_endpoint::policy::OwnerDenial;
 use secure_endpoint::routing::{delete, get};
 use secure_endpoint::{secure_endpoint, Owned, Problem, SecureRouter};
+use secure_endpoint::{LoadContext, LoadOwned};
 
 /// Comments by (article slug, comment id), and how many times a handler ran.
 #[derive(Clone, Default)]

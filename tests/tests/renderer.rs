@@ -13,9 +13,9 @@ use std::time::Duration;
 use common::*;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
-use secure_endpoint::problem::{ProblemBody, ProblemView};
 use secure_endpoint::routing::{get, post};
 use secure_endpoint::{secure_endpoint, FieldError, Problem, Security, SecurityBuilder};
+use secure_endpoint::{ProblemBody, ProblemView};
 use serde_json::{json, Value};
 
 /// RealWorld's error shape, and under `meta` what else the view gives a renderer.
@@ -532,7 +532,7 @@ async fn plain_routes_behind_the_configured_layer_are_rendered_too() {
         .layer(security.layer());
     let bare = axum::Router::new()
         .route("/bare", axum::routing::get(plain_conflict))
-        .layer(secure_endpoint::response::SecurityLayer);
+        .layer(secure_endpoint::layer::SecurityLayer);
     let addr = serve(
         router(security)
             .with_state::<()>(seeded_state())

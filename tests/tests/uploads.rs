@@ -8,8 +8,9 @@ mod common;
 use axum::extract::Path;
 use common::*;
 use reqwest::StatusCode;
+use secure_endpoint::multipart::MultipartForm;
 use secure_endpoint::routing::put;
-use secure_endpoint::{secure_endpoint, Json, List, MultipartForm, SafeResponse, SecureRouter};
+use secure_endpoint::{secure_endpoint, Json, List, SafeResponse, SecureRouter};
 use serde::Serialize;
 use serde_json::Value;
 

@@ -123,7 +123,7 @@ fn secured(db: Db) -> axum::Router {
             std::time::Duration::from_secs(1),
         ))
         .build();
-    secure_endpoint::mark_https(
+    secure_endpoint::perimeter::mark_https(
         conduit::api::routes(security).with_state(conduit::api::state(db, SECRET)),
     )
 }

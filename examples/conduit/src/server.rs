@@ -67,8 +67,8 @@ pub async fn serve_https(
         shutdown_signal().await;
         stopper.graceful_shutdown(Some(Duration::from_secs(5)));
     });
-    let service =
-        secure_endpoint::mark_https(router).into_make_service_with_connect_info::<SocketAddr>();
+    let service = secure_endpoint::perimeter::mark_https(router)
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(Arc::new(tls)))
         .handle(handle)
         .serve(service)

@@ -3,7 +3,7 @@
 //! changes these files, so it shows up in review.
 //! Update with `INSTA_UPDATE=always cargo test -p conduit --test inventory` and read the diff.
 
-fn inventory() -> secure_endpoint::Inventory {
+fn inventory() -> secure_endpoint::inventory::Inventory {
     let secret = [7u8; 32];
     conduit::api::routes(conduit::api::security(&secret, &[])).inventory()
 }

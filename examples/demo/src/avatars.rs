@@ -24,8 +24,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use secure_endpoint::multipart::sniff;
+use secure_endpoint::multipart::MultipartForm;
 use secure_endpoint::outbound::{OutboundClient, OutboundClientBuilder, OutboundError};
-use secure_endpoint::{secure_endpoint, Json, MultipartForm, Principal, Problem, SafeResponse};
+use secure_endpoint::{secure_endpoint, Json, Principal, Problem, SafeResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::{read, write, AppState};

@@ -24,8 +24,9 @@ use async_graphql::{
     ComplexObject, Context, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID,
 };
 use secure_endpoint::graphql::{
-    not_found, owned, principal, Authenticated, GraphQlLimits, RequireRole, SecureSchema,
+    not_found, owned, principal, Authenticated, RequireRole, SecureSchema,
 };
+use secure_endpoint::policy::GraphQlLimits;
 
 use crate::{read, Article, Order, User};
 

@@ -9,10 +9,9 @@ use std::time::Duration;
 use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
 use demo::{app, DemoConfig};
 use reqwest::{Client, StatusCode};
-use secure_endpoint::graphql::{
-    unlisted_fields, GraphQlLimits, GraphQlRequest, GraphQlResponse, SecureSchema,
-};
+use secure_endpoint::graphql::{unlisted_fields, GraphQlRequest, GraphQlResponse, SecureSchema};
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
+use secure_endpoint::policy::GraphQlLimits;
 use secure_endpoint::routing::post;
 use secure_endpoint::{secure_endpoint, Problem, SecureRouter, Security};
 use serde_json::{json, Value};

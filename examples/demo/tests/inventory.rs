@@ -19,7 +19,7 @@ fn config() -> DemoConfig {
     }
 }
 
-fn inventory() -> secure_endpoint::Inventory {
+fn inventory() -> secure_endpoint::inventory::Inventory {
     app(&config()).0.inventory()
 }
 

@@ -324,7 +324,7 @@ pub(crate) fn check_multipart(
         Some(ty) if is_multipart_type(ty) => cx.error_spanned_by(
             ty,
             "axum's `Multipart` reads parts unchecked; with `multipart = [...]` take the \
-             validated parts as `form: MultipartForm` (`secure_endpoint::MultipartForm`)",
+             validated parts as `form: MultipartForm` (`secure_endpoint::multipart::MultipartForm`)",
         ),
         _ => cx.error_spanned_by(
             &arg.key,

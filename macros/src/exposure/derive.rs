@@ -139,12 +139,14 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
             }
             let ty = &field.ty;
             let named = replace_self(ty.to_token_stream(), &self_ty);
+            let private = crate::emit::private(ty.span());
             asserts.push(quote_spanned! {ty.span()=>
-                ::secure_endpoint::__private::assert_safe_response::<#named>();
+                #private::assert_safe_response::<#named>();
             });
         }
     }
 
+    let private = crate::emit::private(Span::call_site());
     let mut bounded = generics.clone();
     let params: Vec<Ident> = generics.type_params().map(|p| p.ident.clone()).collect();
     if !params.is_empty() {
@@ -152,7 +154,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         for param in params {
             where_clause
                 .predicates
-                .push(syn::parse_quote!(#param: ::secure_endpoint::__private::SafeResponse));
+                .push(syn::parse_quote!(#param: #private::SafeResponse));
         }
     }
     let (impl_generics, ty_generics, where_clause) = bounded.split_for_impl();
@@ -167,7 +169,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         #errors
 
         #[automatically_derived]
-        impl #impl_generics ::secure_endpoint::__private::SafeResponse for #ident #ty_generics #where_clause {}
+        impl #impl_generics #private::SafeResponse for #ident #ty_generics #where_clause {}
 
         const _: () = {
             // Every serialized field's type must be `SafeResponse` too. The value parameter

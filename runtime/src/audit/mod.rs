@@ -84,7 +84,7 @@ mod sink;
 mod spill;
 mod writer;
 
-pub use crate::events::FieldLimits;
+use crate::events::FieldLimits;
 pub use aggregate::Aggregation;
 pub use sink::{AuditSink, FsyncPolicy, JsonLinesSink, TracingSink};
 

@@ -20,7 +20,7 @@ use crate::extract::RequestContext;
 use crate::policy::AuthScheme;
 use crate::problem::Problem;
 
-pub use crate::extract::Principal;
+pub(crate) use crate::extract::Principal;
 
 /// A handler that takes a [`Principal`] runs only for an authenticated caller; without one
 /// (an endpoint whose authentication is optional), the 401 of a missing credential. Here
@@ -58,14 +58,8 @@ pub enum AuthFailure {
 }
 
 /// 401 with `WWW-Authenticate: Bearer` (RFC 6750): no credentials.
-pub fn unauthenticated() -> Problem {
+pub(crate) fn unauthenticated() -> Problem {
     AuthFailure::Missing.problem(&[AuthScheme::Jwt])
-}
-
-/// 401 with `WWW-Authenticate: Bearer error="invalid_token"`: the same body whatever was wrong
-/// with the token, so the response tells an attacker nothing.
-pub fn invalid_token() -> Problem {
-    AuthFailure::Invalid.problem(&[AuthScheme::Jwt])
 }
 
 impl AuthFailure {

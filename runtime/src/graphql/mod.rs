@@ -43,7 +43,7 @@ use http::{header, HeaderValue};
 use sha2::{Digest, Sha256};
 
 use crate::extract::Principal;
-pub use crate::policy::GraphQlLimits;
+use crate::policy::GraphQlLimits;
 use crate::problem::Problem;
 
 /// The re-exported async-graphql, whose derives the schema is written with.

@@ -64,11 +64,11 @@ use http::StatusCode;
 
 use crate::problem::Problem;
 
-pub mod classify;
+mod classify;
 mod client;
 mod resolve;
 
-pub use classify::{Blocked, Embedding, Range};
+pub use classify::{classify, classify_v4, classify_v6, Blocked, Embedding, Range};
 pub use client::{Fetched, OutboundClient, OutboundClientBuilder, OutboundRequest};
 pub use ipnet::IpNet;
 pub use resolve::{GuardedResolver, Lookup, LookupFuture, SystemLookup};

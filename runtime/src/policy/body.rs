@@ -152,8 +152,8 @@ pub mod probe {
 macro_rules! __schema_of {
     ($t:ty) => {{
         #[allow(unused_imports)]
-        use $crate::policy::probe::{HasSchema as _, NoSchema as _};
-        (&&$crate::policy::probe::Probe::<$t>(::core::marker::PhantomData)).schema_fn()
+        use $crate::__private::probe::{HasSchema as _, NoSchema as _};
+        (&&$crate::__private::probe::Probe::<$t>(::core::marker::PhantomData)).schema_fn()
     }};
 }
 

@@ -58,7 +58,7 @@ impl<S> Clone for SecuredRoute<S> {
 
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
-pub struct SecuredRouteMarker;
+pub(crate) struct SecuredRouteMarker;
 
 impl<S> Handler<SecuredRouteMarker, S> for SecuredRoute<S>
 where
@@ -118,7 +118,7 @@ where
 /// in it (a loader, an extractor, the handler) into a 500 problem so the connection is
 /// answered and stays usable, and finishes the response. Not generic: compiled once.
 #[doc(hidden)]
-pub struct Guarded {
+pub(crate) struct Guarded {
     inner: BoxedServe,
     request_id: Option<RequestId>,
     handler: &'static str,

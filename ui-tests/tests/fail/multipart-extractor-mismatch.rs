@@ -1,4 +1,4 @@
-use secure_endpoint::{secure_endpoint, Json, MultipartForm};
+use secure_endpoint::{secure_endpoint, Json, multipart::MultipartForm};
 
 /// Stands for axum's `Multipart` (feature `multipart`, off here): the check reads the name.
 struct Multipart;

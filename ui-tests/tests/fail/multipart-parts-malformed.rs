@@ -1,4 +1,4 @@
-use secure_endpoint::{secure_endpoint, MultipartForm};
+use secure_endpoint::{secure_endpoint, multipart::MultipartForm};
 
 #[secure_endpoint(auth = "jwt", allow = "authenticated", multipart = [])]
 async fn no_parts(form: MultipartForm) -> String {

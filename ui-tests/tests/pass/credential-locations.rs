@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use secure_endpoint::api_key::InMemoryApiKeys;
-use secure_endpoint::auth::credential::{CookieCredential, Credentials};
+use secure_endpoint::credential::{CookieCredential, Credentials};
 use secure_endpoint::jwt::JwtVerifier;
 use secure_endpoint::Security;
 

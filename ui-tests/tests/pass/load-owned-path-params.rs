@@ -2,7 +2,7 @@
 //! and an endpoint whose ownership failure is a 403.
 use axum::extract::State;
 use secure_endpoint::jwt::JwtVerifier;
-use secure_endpoint::loader::{LoadContext, LoadOwned};
+use secure_endpoint::{LoadContext, LoadOwned};
 use secure_endpoint::policy::OwnerDenial;
 use secure_endpoint::routing::delete;
 use secure_endpoint::{secure_endpoint, Owned, Problem, SecureEndpoint, SecureRouter, Security};

@@ -4,7 +4,7 @@
 
 use axum::extract::Path;
 use secure_endpoint::multipart::{PartSpec, SNIFFABLE_TYPES};
-use secure_endpoint::{secure_endpoint, MultipartForm, Principal, SecureEndpoint};
+use secure_endpoint::{secure_endpoint, multipart::MultipartForm, Principal, SecureEndpoint};
 
 #[secure_endpoint(
     auth = "jwt",

@@ -27,7 +27,7 @@ async fn person(Path(Person { user_id, .. }): Path<Person>) -> String {
     user_id
 }
 
-fn app() -> (axum::Router, secure_endpoint::Inventory) {
+fn app() -> (axum::Router, secure_endpoint::inventory::Inventory) {
     let verifier = JwtVerifier::hs256(b"a secret of at least thirty-two bytes!")
         .unwrap()
         .issuer("https://issuer.example")

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use secure_endpoint::problem::{ProblemBody, ProblemView};
+use secure_endpoint::{ProblemBody, ProblemView};
 
 /// The renderer installed on Conduit's security configuration. A field error is keyed by the
 /// field's name inside its envelope (`user.email` → `email`, `article.tagList[2]` →

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use axum::http::{HeaderName, Method};
-use secure_endpoint::auth::credential::Credentials;
 use secure_endpoint::cors::Cors;
+use secure_endpoint::credential::Credentials;
 use secure_endpoint::jwt::{JwtIssuer, JwtVerifier};
 use secure_endpoint::{Principal, Problem};
 
