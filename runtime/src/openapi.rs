@@ -34,7 +34,7 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, ComponentsBuilder, KnownFormat, ObjectBuilder,
-    SchemaFormat, Type,
+    SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::security::{SecurityRequirement, SecurityScheme};
 use utoipa::openapi::server::ServerBuilder;
@@ -352,10 +352,16 @@ fn operation(
         // A string can be no longer than the body that carries it: the endpoint's limit, or
         // the router's default (the OWASP ruleset wants every string bounded).
         let longest = e.body_limit.unwrap_or(crate::body::DEFAULT_BODY_LIMIT);
+        // GraphQL over HTTP: `operationName`, `variables` and `extensions` may be `null`, as
+        // absent (the executor takes them so).
         for field in crate::body::GRAPHQL_FIELDS {
             let schema = match *field {
-                "query" | "operationName" => string(longest),
-                _ => ObjectBuilder::new().schema_type(Type::Object),
+                "query" => string(longest),
+                "operationName" => {
+                    string(longest).schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                }
+                _ => ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::Object, Type::Null])),
             };
             request = request.property(*field, schema);
         }
