@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::auth::credential::Credentials;
 use crate::policy::{byte_size, Authentication, EndpointPolicy};
 
 /// One endpoint of the inventory.
@@ -209,11 +210,41 @@ impl InventoryEntry {
 pub struct Inventory {
     /// The endpoints.
     pub endpoints: Vec<InventoryEntry>,
+    /// Where the verifiers read their credentials, when configured other than the defaults;
+    /// for the OpenAPI document's security schemes. Not in the JSON.
+    #[serde(skip)]
+    pub credentials: CredentialPlaces,
+}
+
+/// Where the JWT and API-key verifiers read their credentials; `None`: the defaults
+/// (`Authorization: Bearer`, `X-API-Key`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialPlaces {
+    /// The JWT verifier's ([`JwtVerifierBuilder::credentials`](crate::jwt::JwtVerifierBuilder::credentials)).
+    pub jwt: Option<Credentials>,
+    /// The API keys' ([`SecurityBuilder::api_key_credentials`](crate::SecurityBuilder::api_key_credentials)).
+    pub api_key: Option<Credentials>,
 }
 
 impl Inventory {
     pub(crate) fn new(endpoints: Vec<InventoryEntry>) -> Self {
-        Inventory { endpoints }
+        Inventory {
+            endpoints,
+            credentials: CredentialPlaces::default(),
+        }
+    }
+
+    /// The same inventory, knowing where the JWT and API-key verifiers read credentials.
+    pub(crate) fn with_credentials(
+        mut self,
+        jwt: Option<&Credentials>,
+        api_key: Option<&Credentials>,
+    ) -> Self {
+        self.credentials = CredentialPlaces {
+            jwt: jwt.cloned(),
+            api_key: api_key.cloned(),
+        };
+        self
     }
 
     /// Pretty-printed JSON.

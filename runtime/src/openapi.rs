@@ -2,9 +2,11 @@
 //! runtime enforces (feature `openapi`).
 //!
 //! What it says comes from the contracts, not from hand-written annotations:
-//! - security schemes for the schemes the endpoints use (bearer JWT, `X-API-Key`, HMAC-signed
-//!   `Authorization`), and per operation the accepted schemes (alternatives) with the required
-//!   scopes; roles, ownership and the rate are in the description and in `x-` extensions;
+//! - security schemes for the schemes the endpoints use, where the verifiers read them (a JWT
+//!   in `Authorization: Bearer` by default, or as configured: `Authorization: Token`, a header,
+//!   a cookie; `X-API-Key` or as configured; signatures in their headers; mutual TLS), and per
+//!   operation the accepted schemes (alternatives) with the required scopes; roles, ownership
+//!   and the rate are in the description and in `x-` extensions;
 //! - path parameters; for endpoints with `fields`, a JSON request body with exactly those
 //!   properties (`additionalProperties: false`) and the body limit;
 //! - the problem+json (RFC 9457) answers the pipeline can give: 401 with `WWW-Authenticate`,
@@ -32,11 +34,9 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, ComponentsBuilder, KnownFormat, ObjectBuilder,
-    SchemaFormat, Type,
+    SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-};
+use utoipa::openapi::security::{SecurityRequirement, SecurityScheme};
 use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
@@ -45,24 +45,10 @@ use utoipa::openapi::{
 
 use crate::inventory::{Inventory, InventoryEntry};
 
+mod security;
 mod types;
 
 const PROBLEM_JSON: &str = "application/problem+json";
-
-/// The name of each scheme's entry in `components.securitySchemes`.
-fn scheme_name(scheme: &str) -> &'static str {
-    match scheme {
-        "jwt" => "bearerJwt",
-        "api_key" => "apiKey",
-        "signature" => "httpMessageSignature",
-        "github_webhook" => "githubWebhook",
-        "stripe_webhook" => "stripeWebhook",
-        "standard_webhook" => "standardWebhook",
-        "dpop" => "dpop",
-        "mtls" => "mutualTls",
-        _ => "hmacSignature",
-    }
-}
 
 fn string(max: usize) -> ObjectBuilder {
     ObjectBuilder::new()
@@ -250,10 +236,14 @@ fn description(e: &InventoryEntry) -> String {
     parts.join(" ")
 }
 
+/// The entries of `components.securitySchemes` documenting each scheme used, by scheme.
+type Schemes = BTreeMap<&'static str, Vec<(String, SecurityScheme)>>;
+
 fn operation(
     e: &InventoryEntry,
     operation_id: String,
     components: &mut types::Components,
+    schemes: &Schemes,
 ) -> OperationBuilder {
     let schemas = e.schemas.map(|s| s.get()).unwrap_or_default();
     let mut op = OperationBuilder::new()
@@ -274,25 +264,25 @@ fn operation(
             );
         }
     }
-    // Security: requirement objects are alternatives. Each accepted scheme is one; with roles
-    // (any of), one per scheme and role. The array lists what the principal needs: the role
-    // (OpenAPI 3.1 allows role names for non-OAuth schemes) and every scope.
+    // Security: requirement objects are alternatives. Each accepted scheme is one per place
+    // its credential is read; with roles (any of), one per such entry and role. The array
+    // lists what the principal needs: the role (OpenAPI 3.1 allows role names for non-OAuth
+    // schemes) and every scope.
     if e.public {
         op = op.securities(Some(Vec::<SecurityRequirement>::new()));
     } else {
         let mut requirements = Vec::new();
         for scheme in &e.auth {
-            if e.roles.is_empty() {
-                requirements.push(SecurityRequirement::new(
-                    scheme_name(scheme),
-                    e.scopes.iter().copied(),
-                ));
-            }
-            for role in &e.roles {
-                requirements.push(SecurityRequirement::new(
-                    scheme_name(scheme),
-                    std::iter::once(*role).chain(e.scopes.iter().copied()),
-                ));
+            for (name, _) in schemes.get(scheme).into_iter().flatten() {
+                if e.roles.is_empty() {
+                    requirements.push(SecurityRequirement::new(name, e.scopes.iter().copied()));
+                }
+                for role in &e.roles {
+                    requirements.push(SecurityRequirement::new(
+                        name,
+                        std::iter::once(*role).chain(e.scopes.iter().copied()),
+                    ));
+                }
             }
         }
         if e.optional_auth {
@@ -362,10 +352,16 @@ fn operation(
         // A string can be no longer than the body that carries it: the endpoint's limit, or
         // the router's default (the OWASP ruleset wants every string bounded).
         let longest = e.body_limit.unwrap_or(crate::body::DEFAULT_BODY_LIMIT);
+        // GraphQL over HTTP: `operationName`, `variables` and `extensions` may be `null`, as
+        // absent (the executor takes them so).
         for field in crate::body::GRAPHQL_FIELDS {
             let schema = match *field {
-                "query" | "operationName" => string(longest),
-                _ => ObjectBuilder::new().schema_type(Type::Object),
+                "query" => string(longest),
+                "operationName" => {
+                    string(longest).schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                }
+                _ => ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::Object, Type::Null])),
             };
             request = request.property(*field, schema);
         }
@@ -473,7 +469,18 @@ impl Inventory {
         }
         let mut paths = Paths::new();
         let mut tags = std::collections::BTreeSet::new();
-        let mut schemes = std::collections::BTreeSet::new();
+        let mut schemes = Schemes::new();
+        for e in self
+            .endpoints
+            .iter()
+            .filter(|e| method(&e.method).is_some())
+        {
+            for scheme in &e.auth {
+                schemes
+                    .entry(scheme)
+                    .or_insert_with(|| security::schemes(scheme, &self.credentials));
+            }
+        }
         let mut types = types::Components::new();
         for e in &self.endpoints {
             let Some(m) = method(&e.method) else { continue };
@@ -483,8 +490,7 @@ impl Inventory {
                 e.handler.to_owned()
             };
             tags.insert(tag_of(&e.path));
-            schemes.extend(e.auth.iter().copied());
-            let item = PathItem::new(m, operation(e, id, &mut types));
+            let item = PathItem::new(m, operation(e, id, &mut types, &schemes));
             match paths.paths.get_mut(&e.path) {
                 Some(existing) => existing.merge_operations(item),
                 None => {
@@ -499,52 +505,8 @@ impl Inventory {
         for (name, response) in responses() {
             components = components.response(name, response.build());
         }
-        for scheme in schemes {
-            let definition = match scheme {
-                "jwt" => SecurityScheme::Http(
-                    HttpBuilder::new()
-                        .scheme(HttpAuthScheme::Bearer)
-                        .bearer_format("JWT")
-                        .description(Some("A JWT in `Authorization: Bearer`, verified per RFC8725 (JWT Best Current Practices): one algorithm per key, `none` refused, `exp`/`iss`/`aud` required, no key-carrying headers."))
-                        .build(),
-                ),
-                "api_key" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                    "X-API-Key",
-                    "An API key in the `X-API-Key` header; never in the URL.",
-                ))),
-                "signature" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                    "Signature",
-                    "An HTTP Message Signature (RFC 9421): `Signature-Input` and `Signature`, covering at least `@method`, `@path`, `@query` and `content-digest` (RFC 9530), with `created`, `keyid` and `nonce`.",
-                ))),
-                "github_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                    "X-Hub-Signature-256",
-                    "A GitHub webhook delivery: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`, `X-GitHub-Delivery` as replay nonce.",
-                ))),
-                "stripe_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                    "Stripe-Signature",
-                    "A Stripe webhook delivery: `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of t.body>`, within 300 s.",
-                ))),
-                "standard_webhook" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                    "webhook-signature",
-                    "A Standard Webhooks delivery: `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
-                ))),
-                // OpenAPI's `http` type names IANA schemes, but utoipa's list lacks `DPoP`:
-                // described as the header the client writes.
-                "dpop" => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                    "Authorization",
-                    "A DPoP-bound JWT (RFC 9449): `Authorization: DPoP <JWT>` and a `DPoP: <proof JWT>` header signed (ES256 or EdDSA) by the key the token's `cnf.jkt` names, with `htm`, `htu`, `iat`, a single-use `jti` and `ath`; the token verified per RFC8725 as for bearer JWTs. Refusals: `WWW-Authenticate: DPoP` with `invalid_dpop_proof`, `use_dpop_nonce` (and `DPoP-Nonce`) or `invalid_token`.",
-                ))),
-                "mtls" => SecurityScheme::MutualTls {
-                    description: Some("A client certificate (mutual TLS), verified against the configured client CAs and CRLs; the principal is read from the certificate. Behind a TLS-terminating proxy, the RFC9440 `Client-Cert` header from trusted proxies only.".into()),
-                    deprecated: None,
-                    extensions: None,
-                },
-                _ => SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                    "Authorization",
-                    "An HMAC-SHA256 request signature: `Authorization: HMAC-SHA256 keyId=…, timestamp=…, nonce=…, signature=…` over the method, path, query, body digest, timestamp and nonce (docs/hmac.md).",
-                ))),
-            };
-            components = components.security_scheme(scheme_name(scheme), definition);
+        for (name, definition) in schemes.into_values().flatten() {
+            components = components.security_scheme(name, definition);
         }
         OpenApiBuilder::new()
             .info(

@@ -385,7 +385,12 @@ impl<S: Clone + Send + Sync + 'static> SecureRouter<S> {
         compose::walk(&self.items, "", None, &mut |path, pending, denial| {
             all.extend(entries(engine, path, pending, &versions, denial));
         });
-        Inventory::new(all)
+        Inventory::new(all).with_credentials(
+            engine
+                .and_then(|e| e.jwt.as_ref())
+                .map(|j| j.credential_locations()),
+            engine.and_then(|e| e.api_key_credentials.as_ref()),
+        )
     }
 
     /// The finished `axum::Router`. Every response of its endpoints, and of its fallbacks

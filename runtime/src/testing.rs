@@ -5,7 +5,8 @@
 //! - without credentials → 401 problem with `WWW-Authenticate` (authenticated endpoints);
 //! - another principal's resource → 404 (`owner` endpoints);
 //! - a principal lacking a required role or scope → 403;
-//! - a body with a field outside `fields` → 422 `unknown_fields`;
+//! - a body with a field outside `fields`, in the endpoint's media type (JSON, or a URL-encoded
+//!   form for `Form<T>`) → 422 `unknown_fields`;
 //! - the declared `rate` + 1 requests → 429 (at the latest);
 //! - every response carries the security headers and a request id.
 //!
@@ -233,14 +234,14 @@ impl<'c> ContractChecker<'c> {
         body: Option<&str>,
     ) -> Option<Response> {
         let method = Method::from_bytes(e.method.as_bytes()).ok()?;
-        // A GraphQL endpoint takes a JSON body too (its fields are GraphQL's).
-        let json = e.fields.is_some() || e.graphql.is_some();
-        let body = body.unwrap_or(if json { "{}" } else { "" });
+        let media = media_type(e);
+        let body = body.unwrap_or(match media {
+            Some(JSON) => "{}",
+            _ => "",
+        });
         let mut req: RequestBuilder = self.client.request(method, format!("{}{path}", self.base));
-        if json {
-            req = req
-                .header("content-type", "application/json")
-                .body(body.to_owned());
+        if let Some(media) = media {
+            req = req.header("content-type", media).body(body.to_owned());
         }
         if let Some((scheme, principal)) = who {
             let pending = PendingRequest {
@@ -370,7 +371,12 @@ impl<'c> ContractChecker<'c> {
         if e.fields.is_none() && e.graphql.is_none() {
             return;
         }
-        let body = format!(r#"{{"{UNKNOWN_FIELD}":true}}"#);
+        // In the endpoint's media type: a form's unknown field is a form field.
+        let body = if media_type(e) == Some(FORM) {
+            format!("{UNKNOWN_FIELD}=true")
+        } else {
+            format!(r#"{{"{UNKNOWN_FIELD}":true}}"#)
+        };
         let subject = format!("contract-{}", uuid::Uuid::new_v4());
         let me = Self::able(e, &subject);
         let (path, placeholder) = self.path_for(e, &subject);
@@ -445,6 +451,21 @@ impl<'c> ContractChecker<'c> {
                 return;
             }
         }
+    }
+}
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The media type of the body the endpoint reads, if it parses one: a URL-encoded form for
+/// `Form<T>`, JSON for `Json<T>` and GraphQL (whose fields are GraphQL's).
+fn media_type(e: &InventoryEntry) -> Option<&'static str> {
+    if e.fields.is_some() && e.form {
+        Some(FORM)
+    } else if e.fields.is_some() || e.graphql.is_some() {
+        Some(JSON)
+    } else {
+        None
     }
 }
 

@@ -11,7 +11,6 @@ use common::*;
 use reqwest::StatusCode;
 use secure_endpoint::dpop::{DpopKey, DpopNonces, DpopVerifier, ProofRequest};
 use secure_endpoint::jwt::JwtIssuer;
-use secure_endpoint::perimeter::mark_https;
 use secure_endpoint::routing::get;
 use secure_endpoint::{secure_endpoint, Json, Principal, SafeResponse, SecureRouter, Security};
 use serde::Serialize;
@@ -65,22 +64,6 @@ impl App {
     /// The three endpoints (and `/nested/...` under `Router::nest`) over TLS, a certificate
     /// for 127.0.0.1 from a CA made here.
     async fn start(dpop: DpopVerifier) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-            .unwrap()
-            .signed_by(&leaf_key, &ca, &ca_key)
-            .unwrap();
-        let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
-            leaf.pem().into_bytes(),
-            leaf_key.serialize_pem().into_bytes(),
-        )
-        .await
-        .unwrap();
         let security = || {
             Security::builder()
                 .jwt(verifier())
@@ -95,22 +78,7 @@ impl App {
                 .into_router()
         };
         let router = routes(security()).nest("/nested", routes(security()));
-        let service = mark_https(router).into_make_service_with_connect_info::<SocketAddr>();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum_server::from_tcp_rustls(listener, tls)
-                .serve(service)
-                .await
-                .unwrap()
-        });
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .add_root_certificate(reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
+        let (addr, client) = serve_tls(router).await;
         App { addr, client }
     }
 

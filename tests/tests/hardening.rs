@@ -19,7 +19,6 @@ use secure_endpoint::api_key::{InMemoryApiKeys, NewApiKey};
 use secure_endpoint::cors::Cors;
 use secure_endpoint::events::{EventKind, EventSink, SecurityEvent, SinkFull};
 use secure_endpoint::jwt::{JwtKey, JwtVerifier};
-use secure_endpoint::perimeter::mark_https;
 use secure_endpoint::policy::RateSpec;
 use secure_endpoint::routing::get;
 use secure_endpoint::{secure_endpoint, Principal, SecureRouter, Security, SecurityBuilder};
@@ -109,39 +108,8 @@ impl App {
 
     /// Served over TLS (a fresh CA and a certificate for 127.0.0.1), requests marked HTTPS.
     async fn tls(builder: SecurityBuilder) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
-            .unwrap()
-            .signed_by(&leaf_key, &ca, &ca_key)
-            .unwrap();
-        let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
-            leaf.pem().into_bytes(),
-            leaf_key.serialize_pem().into_bytes(),
-        )
-        .await
-        .unwrap();
         let (router, api_key, events) = Self::router(builder);
-        let service = mark_https(router).into_make_service_with_connect_info::<SocketAddr>();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum_server::from_tcp_rustls(listener, tls)
-                .serve(service)
-                .await
-                .unwrap()
-        });
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .add_root_certificate(reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap();
+        let (addr, client) = serve_tls(router).await;
         App {
             addr,
             client,

@@ -207,7 +207,7 @@ impl From<&InventoryEntry> for EntryJson {
 
 impl From<&Inventory> for InventoryJson {
     fn from(inventory: &Inventory) -> Self {
-        let Inventory { endpoints } = inventory;
+        let Inventory { endpoints, .. } = inventory;
         InventoryJson {
             endpoints: endpoints.iter().map(EntryJson::from).collect(),
         }
@@ -376,7 +376,10 @@ fn entry() -> impl Strategy<Value = InventoryEntry> {
 }
 
 fn inventory() -> impl Strategy<Value = Inventory> {
-    prop::collection::vec(entry(), 0..6).prop_map(|endpoints| Inventory { endpoints })
+    prop::collection::vec(entry(), 0..6).prop_map(|endpoints| Inventory {
+        endpoints,
+        credentials: Default::default(),
+    })
 }
 
 proptest! {

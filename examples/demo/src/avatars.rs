@@ -134,10 +134,11 @@ pub async fn put_avatar(
 }
 
 /// An import request.
-#[derive(Debug, Deserialize, garde::Validate)]
+#[derive(Debug, Deserialize, garde::Validate, utoipa::ToSchema)]
 pub struct ImportAvatar {
     /// Where the image is: an `https://` URL of a public host.
     #[garde(length(min = 1, max = 2048))]
+    #[schema(min_length = 1, max_length = 2048, pattern = "^https://")]
     url: String,
 }
 

@@ -298,15 +298,54 @@ pub fn app(config: &DemoConfig) -> (SecureRouter<AppState>, AppState) {
     (router, state)
 }
 
-/// The OpenAPI 3.1 document of the demo, generated from the routes' contracts.
+/// The OpenAPI 3.1 document of the demo, generated from the routes' contracts, with what only
+/// the handlers know: a refused login is 401.
 pub fn openapi(router: &SecureRouter<AppState>) -> String {
-    router
-        .inventory()
-        .openapi(
-            "secure-endpoint demo",
-            env!("CARGO_PKG_VERSION"),
-            "https://127.0.0.1:8443",
-        )
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let mut document = router.inventory().openapi(
+        "secure-endpoint demo",
+        env!("CARGO_PKG_VERSION"),
+        "https://127.0.0.1:8443",
+    );
+    if let Some(operation) = document
+        .paths
+        .paths
+        .get_mut("/api/login")
+        .and_then(|item| item.post.as_mut())
+    {
+        let refused = ResponseBuilder::new()
+            .description(
+                "Wrong email or password: the same answer for either, and for an unknown email.",
+            )
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build();
+        operation
+            .responses
+            .responses
+            .insert("401".to_owned(), refused.into());
+    }
+    // An avatar is answered as the image it is, not JSON.
+    if let Some(operation) = document
+        .paths
+        .paths
+        .get_mut("/api/users/{user_id}/avatar")
+        .and_then(|item| item.get.as_mut())
+    {
+        let mut image = ResponseBuilder::new().description("The avatar's bytes, as stored.");
+        for media in ["image/png", "image/jpeg", "image/webp"] {
+            image = image.content(media, ContentBuilder::new().build());
+        }
+        operation
+            .responses
+            .responses
+            .insert("200".to_owned(), image.build().into());
+    }
+    document
         .to_pretty_json()
         .expect("an OpenAPI document serializes")
 }

@@ -292,10 +292,39 @@ impl Credentials {
             .collect()
     }
 
+    #[cfg(feature = "openapi")]
+    /// Every place a credential is read, in the order configured, for the documentation of
+    /// the API (the OpenAPI document's security schemes).
+    pub(crate) fn places(&self) -> Vec<Place<'_>> {
+        let mut out = Vec::new();
+        for location in &self.locations {
+            match location {
+                Location::Authorization(schemes) => {
+                    out.extend(schemes.iter().map(|s| Place::Authorization(s)));
+                }
+                Location::Header(_, name) => out.push(Place::Header(name)),
+                Location::Cookie(cookie) => out.push(Place::Cookie(&cookie.name)),
+            }
+        }
+        out
+    }
+
     /// `true` when this is `Authorization: Bearer` alone, the JWT default.
     pub(crate) fn is_bearer_only(&self) -> bool {
         matches!(self.locations.as_slice(), [Location::Authorization(s)] if s.len() == 1 && s[0].eq_ignore_ascii_case("bearer"))
     }
+}
+
+/// One place a verifier reads its credential from ([`Credentials::places`]).
+#[cfg(feature = "openapi")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place<'a> {
+    /// `Authorization: <scheme> <credential>`, this scheme as configured.
+    Authorization(&'a str),
+    /// The credential alone in this header.
+    Header(&'a str),
+    /// The credential in this cookie.
+    Cookie(&'a str),
 }
 
 impl Default for Credentials {

@@ -401,6 +401,46 @@ pub(crate) async fn serve(app: axum::Router) -> SocketAddr {
     addr
 }
 
+/// Serves `app` over TLS on a fresh port of 127.0.0.1, every request marked HTTPS
+/// ([`secure_endpoint::mark_https`]), with a certificate for 127.0.0.1 from a CA made here;
+/// returns the address and a client that trusts that CA (and ignores proxy settings).
+pub(crate) async fn serve_tls(app: axum::Router) -> (SocketAddr, Client) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
+        leaf.pem().into_bytes(),
+        leaf_key.serialize_pem().into_bytes(),
+    )
+    .await
+    .unwrap();
+    let service =
+        secure_endpoint::perimeter::mark_https(app).into_make_service_with_connect_info::<SocketAddr>();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum_server::from_tcp_rustls(listener, tls)
+            .serve(service)
+            .await
+            .unwrap()
+    });
+    let client = Client::builder()
+        .no_proxy()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    (addr, client)
+}
+
 /// A client that ignores proxy settings, optionally bound to a local address.
 pub(crate) fn client_from(local: Option<IpAddr>) -> Client {
     Client::builder()

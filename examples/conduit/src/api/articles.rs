@@ -3,10 +3,13 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use secure_endpoint::{secure_endpoint, Json, Owned, OwnedResource, Principal, Problem, Query};
+use secure_endpoint::routing::{get, post};
+use secure_endpoint::{
+    secure_endpoint, Json, Owned, OwnedResource, Principal, Problem, Query, SecureRouter,
+};
 
 use super::tokens::{user_id, viewer};
-use super::{problem, AppState};
+use super::{deleted, found, problem, AppState};
 use crate::model::{
     ArticleEnvelope, ArticleList, FeedQuery, ListArticlesQuery, NewArticleRequest,
     UpdateArticleRequest,
@@ -72,13 +75,8 @@ pub(super) async fn get_article(
     principal: Option<Principal>,
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleEnvelope>, Problem> {
-    state
-        .db
-        .article(&slug, viewer(principal.as_ref())?)
-        .await
-        .map_err(problem)?
-        .map(|article| Json(article.into()))
-        .ok_or_else(Problem::not_found)
+    let article = found(state.db.article(&slug, viewer(principal.as_ref())?).await)?;
+    Ok(Json(article.into()))
 }
 
 /// Publishes an article by the caller (201).
@@ -104,13 +102,13 @@ pub(super) async fn update_article(
     Owned(article): Owned<ArticleAuthor>,
     Json(req): Json<UpdateArticleRequest>,
 ) -> Result<Json<ArticleEnvelope>, Problem> {
-    state
-        .db
-        .update_article(article.author_id, &article.slug, &req.article)
-        .await
-        .map_err(problem)?
-        .map(|article| Json(article.into()))
-        .ok_or_else(Problem::not_found)
+    let article = found(
+        state
+            .db
+            .update_article(article.author_id, &article.slug, &req.article)
+            .await,
+    )?;
+    Ok(Json(article.into()))
 }
 
 /// Deletes the caller's own article (204).
@@ -119,15 +117,12 @@ pub(super) async fn delete_article(
     State(state): State<AppState>,
     Owned(article): Owned<ArticleAuthor>,
 ) -> Result<StatusCode, Problem> {
-    match state
-        .db
-        .delete_article(article.author_id, &article.slug)
-        .await
-        .map_err(problem)?
-    {
-        true => Ok(StatusCode::NO_CONTENT),
-        false => Err(Problem::not_found()),
-    }
+    deleted(
+        state
+            .db
+            .delete_article(article.author_id, &article.slug)
+            .await,
+    )
 }
 
 /// Favorites an article.
@@ -138,13 +133,8 @@ pub(super) async fn favorite(
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleEnvelope>, Problem> {
     let me = user_id(&principal)?;
-    state
-        .db
-        .favorite(me, &slug)
-        .await
-        .map_err(problem)?
-        .map(|article| Json(article.into()))
-        .ok_or_else(Problem::not_found)
+    let article = found(state.db.favorite(me, &slug).await)?;
+    Ok(Json(article.into()))
 }
 
 /// Takes back a favorite.
@@ -155,11 +145,21 @@ pub(super) async fn unfavorite(
     Path(slug): Path<String>,
 ) -> Result<Json<ArticleEnvelope>, Problem> {
     let me = user_id(&principal)?;
-    state
-        .db
-        .unfavorite(me, &slug)
-        .await
-        .map_err(problem)?
-        .map(|article| Json(article.into()))
-        .ok_or_else(Problem::not_found)
+    let article = found(state.db.unfavorite(me, &slug).await)?;
+    Ok(Json(article.into()))
+}
+
+/// This module's routes (the articles, the feed and favorites), relative to where they are nested (`/api`).
+pub(super) fn routes() -> SecureRouter<AppState> {
+    SecureRouter::module()
+        .route("/articles", get(list_articles).post(create_article))
+        .route("/articles/feed", get(feed))
+        .route(
+            "/articles/{slug}",
+            get(get_article).put(update_article).delete(delete_article),
+        )
+        .route(
+            "/articles/{slug}/favorite",
+            post(favorite).delete(unfavorite),
+        )
 }

@@ -2,10 +2,13 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use secure_endpoint::{secure_endpoint, Json, LoadContext, LoadOwned, Owned, Principal, Problem};
+use secure_endpoint::routing::{delete, get};
+use secure_endpoint::{
+    secure_endpoint, Json, LoadContext, LoadOwned, Owned, Principal, Problem, SecureRouter,
+};
 
 use super::tokens::{user_id, viewer};
-use super::{problem, AppState};
+use super::{deleted, found, problem, AppState};
 use crate::model::{CommentEnvelope, CommentList, NewCommentRequest};
 
 /// A comment's author, loaded for the ownership check of delete: the comment must be on the
@@ -48,13 +51,8 @@ pub(super) async fn list_comments(
     principal: Option<Principal>,
     Path(slug): Path<String>,
 ) -> Result<Json<CommentList>, Problem> {
-    state
-        .db
-        .comments(&slug, viewer(principal.as_ref())?)
-        .await
-        .map_err(problem)?
-        .map(|comments| Json(CommentList { comments }))
-        .ok_or_else(Problem::not_found)
+    let comments = found(state.db.comments(&slug, viewer(principal.as_ref())?).await)?;
+    Ok(Json(CommentList { comments }))
 }
 
 /// Comments on an article as the caller.
@@ -66,13 +64,8 @@ pub(super) async fn add_comment(
     Json(req): Json<NewCommentRequest>,
 ) -> Result<Json<CommentEnvelope>, Problem> {
     let me = user_id(&principal)?;
-    state
-        .db
-        .add_comment(me, &slug, &req.comment.body)
-        .await
-        .map_err(problem)?
-        .map(|comment| Json(CommentEnvelope { comment }))
-        .ok_or_else(Problem::not_found)
+    let comment = found(state.db.add_comment(me, &slug, &req.comment.body).await)?;
+    Ok(Json(CommentEnvelope { comment }))
 }
 
 /// Deletes the caller's own comment on the article in the path (204).
@@ -81,13 +74,20 @@ pub(super) async fn delete_comment(
     State(state): State<AppState>,
     Owned(comment): Owned<CommentAuthor>,
 ) -> Result<StatusCode, Problem> {
-    match state
-        .db
-        .delete_comment(comment.author_id, &comment.slug, comment.id)
-        .await
-        .map_err(problem)?
-    {
-        true => Ok(StatusCode::NO_CONTENT),
-        false => Err(Problem::not_found()),
-    }
+    deleted(
+        state
+            .db
+            .delete_comment(comment.author_id, &comment.slug, comment.id)
+            .await,
+    )
+}
+
+/// This module's routes (an article's comments), relative to where they are nested (`/api`).
+pub(super) fn routes() -> SecureRouter<AppState> {
+    SecureRouter::module()
+        .route(
+            "/articles/{slug}/comments",
+            get(list_comments).post(add_comment),
+        )
+        .route("/articles/{slug}/comments/{id}", delete(delete_comment))
 }

@@ -39,56 +39,16 @@ impl FromRef<AppState> for Db {
     }
 }
 
-/// The secured routes, before the state is given: one router per resource, merged.
+/// The secured routes, before the state is given: each module's router (made without a
+/// `Security`, as [`SecureRouter::module`]), merged and nested under `/api`; they enforce with
+/// `security`.
 pub fn routes(security: Security) -> SecureRouter<AppState> {
-    SecureRouter::new(security)
-        .route(
-            "/api/users",
-            secure_endpoint::routing::post(users::register),
-        )
-        .route(
-            "/api/users/login",
-            secure_endpoint::routing::post(users::login),
-        )
-        .route(
-            "/api/user",
-            secure_endpoint::routing::get(users::current_user).put(users::update_user),
-        )
-        .route(
-            "/api/profiles/{username}",
-            secure_endpoint::routing::get(profiles::get_profile),
-        )
-        .route(
-            "/api/profiles/{username}/follow",
-            secure_endpoint::routing::post(profiles::follow).delete(profiles::unfollow),
-        )
-        .route(
-            "/api/articles",
-            secure_endpoint::routing::get(articles::list_articles).post(articles::create_article),
-        )
-        .route(
-            "/api/articles/feed",
-            secure_endpoint::routing::get(articles::feed),
-        )
-        .route(
-            "/api/articles/{slug}",
-            secure_endpoint::routing::get(articles::get_article)
-                .put(articles::update_article)
-                .delete(articles::delete_article),
-        )
-        .route(
-            "/api/articles/{slug}/favorite",
-            secure_endpoint::routing::post(articles::favorite).delete(articles::unfavorite),
-        )
-        .route(
-            "/api/articles/{slug}/comments",
-            secure_endpoint::routing::get(comments::list_comments).post(comments::add_comment),
-        )
-        .route(
-            "/api/articles/{slug}/comments/{id}",
-            secure_endpoint::routing::delete(comments::delete_comment),
-        )
-        .route("/api/tags", secure_endpoint::routing::get(tags::list_tags))
+    let api = users::routes()
+        .merge(profiles::routes())
+        .merge(articles::routes())
+        .merge(comments::routes())
+        .merge(tags::routes());
+    SecureRouter::new(security).nest("/api", api)
 }
 
 /// The security configuration: `Authorization: Token <jwt>` verified with `secret`, the spec's
@@ -154,6 +114,20 @@ pub(crate) fn problem(err: crate::Error) -> Problem {
             field: field.to_owned(),
             message: message.into(),
         }])
+}
+
+/// What the data layer found: the record, a 404 when there is none (no such article, profile,
+/// user), or the failure as [`problem`] answers it.
+pub(crate) fn found<T>(record: Result<Option<T>, crate::Error>) -> Result<T, Problem> {
+    record.map_err(problem)?.ok_or_else(Problem::not_found)
+}
+
+/// A deletion: 204 when the record was there, 404 when it was not.
+pub(crate) fn deleted(deleted: Result<bool, crate::Error>) -> Result<StatusCode, Problem> {
+    match deleted.map_err(problem)? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(Problem::not_found()),
+    }
 }
 
 #[cfg(test)]

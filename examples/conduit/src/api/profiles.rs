@@ -1,10 +1,11 @@
 //! Profiles: `GET /api/profiles/{username}`, `POST`/`DELETE .../follow`.
 
 use axum::extract::{Path, State};
-use secure_endpoint::{secure_endpoint, Json, Principal, Problem};
+use secure_endpoint::routing::{get, post};
+use secure_endpoint::{secure_endpoint, Json, Principal, Problem, SecureRouter};
 
 use super::tokens::{user_id, viewer};
-use super::{problem, AppState};
+use super::{found, AppState};
 use crate::model::ProfileEnvelope;
 
 /// A user's profile; `following` is the caller's, when a token is sent.
@@ -14,13 +15,13 @@ pub(super) async fn get_profile(
     principal: Option<Principal>,
     Path(username): Path<String>,
 ) -> Result<Json<ProfileEnvelope>, Problem> {
-    state
-        .db
-        .profile(&username, viewer(principal.as_ref())?)
-        .await
-        .map_err(problem)?
-        .map(|profile| Json(profile.into()))
-        .ok_or_else(Problem::not_found)
+    let profile = found(
+        state
+            .db
+            .profile(&username, viewer(principal.as_ref())?)
+            .await,
+    )?;
+    Ok(Json(profile.into()))
 }
 
 /// Follows a user. Some clients (the official suite among them) send a body with it, which
@@ -32,13 +33,8 @@ pub(super) async fn follow(
     Path(username): Path<String>,
 ) -> Result<Json<ProfileEnvelope>, Problem> {
     let me = user_id(&principal)?;
-    state
-        .db
-        .follow(me, &username)
-        .await
-        .map_err(problem)?
-        .map(|profile| Json(profile.into()))
-        .ok_or_else(Problem::not_found)
+    let profile = found(state.db.follow(me, &username).await)?;
+    Ok(Json(profile.into()))
 }
 
 /// Stops following a user.
@@ -49,11 +45,13 @@ pub(super) async fn unfollow(
     Path(username): Path<String>,
 ) -> Result<Json<ProfileEnvelope>, Problem> {
     let me = user_id(&principal)?;
-    state
-        .db
-        .unfollow(me, &username)
-        .await
-        .map_err(problem)?
-        .map(|profile| Json(profile.into()))
-        .ok_or_else(Problem::not_found)
+    let profile = found(state.db.unfollow(me, &username).await)?;
+    Ok(Json(profile.into()))
+}
+
+/// This module's routes (`GET /profiles/{username}`, `POST`/`DELETE /profiles/{username}/follow`), relative to where they are nested (`/api`).
+pub(super) fn routes() -> SecureRouter<AppState> {
+    SecureRouter::module()
+        .route("/profiles/{username}", get(get_profile))
+        .route("/profiles/{username}/follow", post(follow).delete(unfollow))
 }

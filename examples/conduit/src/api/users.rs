@@ -3,10 +3,11 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use secure_endpoint::{secure_endpoint, ClientIp, Json, Principal, Problem};
+use secure_endpoint::routing::{get, post};
+use secure_endpoint::{secure_endpoint, ClientIp, Json, Principal, Problem, SecureRouter};
 
 use super::tokens::user_id;
-use super::{problem, AppState};
+use super::{found, problem, AppState};
 use crate::model::{LoginRequest, NewUserRequest, UpdateUserRequest, User, UserEnvelope};
 
 /// Registers a user and returns it with a token (201).
@@ -72,12 +73,7 @@ pub(super) async fn current_user(
     principal: Principal,
 ) -> Result<Json<UserEnvelope>, Problem> {
     let id = user_id(&principal)?;
-    let record = state
-        .db
-        .user_by_id(id)
-        .await
-        .map_err(problem)?
-        .ok_or_else(Problem::not_found)?;
+    let record = found(state.db.user_by_id(id).await)?;
     Ok(Json(User::new(record, state.tokens.issue(id)).into()))
 }
 
@@ -93,11 +89,14 @@ pub(super) async fn update_user(
     Json(req): Json<UpdateUserRequest>,
 ) -> Result<Json<UserEnvelope>, Problem> {
     let id = user_id(&principal)?;
-    let record = state
-        .db
-        .update_user(id, &req.user)
-        .await
-        .map_err(problem)?
-        .ok_or_else(Problem::not_found)?;
+    let record = found(state.db.update_user(id, &req.user).await)?;
     Ok(Json(User::new(record, state.tokens.issue(id)).into()))
+}
+
+/// This module's routes (`POST /users`, `POST /users/login`, `GET`/`PUT /user`), relative to where they are nested (`/api`).
+pub(super) fn routes() -> SecureRouter<AppState> {
+    SecureRouter::module()
+        .route("/users", post(register))
+        .route("/users/login", post(login))
+        .route("/user", get(current_user).put(update_user))
 }
