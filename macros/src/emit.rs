@@ -299,10 +299,9 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         });
         // "Fake return edge": the handler's response must be `IntoResponse`, and an error about
         // it points at the user's return type.
-        // The whole call at the return type (its parentheses too: a call whose tokens come
-        // from two places is reported at the attribute).
-        quote_spanned! {ret_span=>
-            #private::handler::#call_fn(#handler, #owner #parts, #body, #state, #stage)
+        let call_fn = quote_spanned!(ret_span=> #private::handler::#call_fn);
+        quote! {
+            #call_fn(#handler, #owner #parts, #body, #state, #stage)
         }
     };
 
