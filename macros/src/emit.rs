@@ -12,10 +12,6 @@ use syn::{FnArg, Ident, ReturnType};
 
 use crate::model::{Auth, BindKind, Date, Endpoint, Lifecycle, Scheme};
 
-/// The most extractors besides the body's a handler may take: the runtime's
-/// `handler::{call,owner}_N[_body]` go up to this `N` (axum's handlers take 16 arguments).
-const MAX_PARTS: usize = 16;
-
 /// The item emitted when the attribute is wrong: the errors, plus a unit struct of the same
 /// name that implements nothing, so the handler can never be routed unenforced and uses of
 /// the name do not cascade into unrelated "cannot find value" errors.
@@ -194,14 +190,9 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         Some(flow) => quote!(::core::option::Option::Some(#flow)),
     };
 
-    // ---- extraction: one call into the runtime, which extracts as axum's `impl_handler!` ----
-    // No `async` body per endpoint: rustc would type-check each one over the generic state
-    // and prove it `Send`, which is most of what an endpoint costs to compile. The runtime's
-    // `handler::{call,owner}_N[_body]` run the extractors in the pipeline's order (the owner's
-    // `Path` and its check first, the body read second, the other parts extractors, the body
-    // extractor last); the bounds stay here, spanned at the argument types, so a type that is
-    // not an extractor is reported where the endpoint is routed.
+    // ---- extraction, as axum's `impl_handler!` does it, with the argument types as written ----
     let s = format_ident!("__S", span = Span::mixed_site());
+    let req = format_ident!("__secure_endpoint_req", span = Span::mixed_site());
     let state = format_ident!("__secure_endpoint_state", span = Span::mixed_site());
     let parts = format_ident!("__secure_endpoint_parts", span = Span::mixed_site());
     let body = format_ident!("__secure_endpoint_body", span = Span::mixed_site());
@@ -220,17 +211,9 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             }
         })
         .collect();
-    let arg_names: Vec<Ident> = (0..typed.len())
-        .map(|i| format_ident!("__secure_endpoint_arg{}", i, span = Span::mixed_site()))
-        .collect();
-    let bounds = typed.iter().enumerate().map(|(i, arg)| {
-        let ty = &arg.ty;
-        if Some(i) == ep.body_arg {
-            quote_spanned!(ty.span()=> #ty: #private::FromRequest<#s>)
-        } else {
-            quote_spanned!(ty.span()=> #ty: #private::FromRequestParts<#s>)
-        }
-    });
+    let mut bounds = Vec::new();
+    let mut extract = Vec::new();
+    let mut arg_names = Vec::new();
     // Ownership by path parameter, on the value the handler binds: its `Path` is extracted
     // first and compared with the principal's subject, before the body is read and before
     // the other extractors run. With a loader, the loader has established ownership already.
@@ -238,71 +221,61 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         .owner
         .as_ref()
         .filter(|o| o.loader.is_none())
-        .and_then(|o| o.binding.as_ref())
-        .filter(|bind| Some(bind.arg) != ep.body_arg);
-    // The arguments in the order they are extracted.
-    let owner_arg = owner_bind.map(|bind| bind.arg);
-    let mut order: Vec<usize> = owner_arg.into_iter().collect();
-    order.extend((0..typed.len()).filter(|&i| Some(i) != ep.body_arg && Some(i) != owner_arg));
-    let parts_count = order.len();
-    order.extend(ep.body_arg);
-    let call_fn = format_ident!(
-        "{}_{}{}",
-        if owner_bind.is_some() {
-            "owner"
-        } else {
-            "call"
-        },
-        parts_count,
-        if ep.body_arg.is_some() { "_body" } else { "" },
-    );
-    let call = if parts_count > MAX_PARTS {
-        let extra = &typed[order[MAX_PARTS]].ty;
-        syn::Error::new(
-            extra.span(),
-            format!(
-                "endpoint `{name_str}` takes more than {MAX_PARTS} extractors besides its body's \
-                 (as an axum handler); group some of them into one extractor"
-            ),
-        )
-        .to_compile_error()
-    } else {
-        let ret_span = match &func.sig.output {
-            ReturnType::Default => func.sig.ident.span(),
-            ReturnType::Type(_, ty) => ty.span(),
-        };
-        // The handler, or, when the owner's `Path` is not its first argument, a closure taking
-        // the arguments in the order they are extracted.
-        let handler = if order.iter().copied().eq(0..typed.len()) {
-            quote_spanned!(ret_span=> Self::handler)
-        } else {
-            let params = order.iter().map(|&i| {
-                let (var, ty) = (&arg_names[i], &typed[i].ty);
-                quote!(#var: #ty)
+        .and_then(|o| o.binding.as_ref());
+    let mut owner_first = TokenStream::new();
+    for (i, arg) in typed.iter().enumerate() {
+        let ty = &arg.ty;
+        let var = format_ident!("__secure_endpoint_arg{}", i, span = Span::mixed_site());
+        if Some(i) == ep.body_arg {
+            bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequest<#s>));
+            extract.push(quote_spanned! {ty.span()=>
+                let #req = #private::Request::from_parts(#parts, #body);
+                let #var = match <#ty as #private::FromRequest<#s>>::from_request(#req, &#state).await {
+                    ::core::result::Result::Ok(value) => value,
+                    ::core::result::Result::Err(rejection) => return #private::IntoResponse::into_response(rejection),
+                };
             });
-            quote_spanned!(ret_span=> |#(#params),*| Self::handler(#(#arg_names),*))
-        };
-        // The value the owner's `Path` binds, shown for the comparison; located at the
-        // extractor's type, so a type that cannot be compared (no `Display`) is reported
-        // there.
-        let owner = owner_bind.map(|bind| {
-            let ty = &typed[bind.arg].ty;
-            let access = bind.access.iter();
-            let value = Ident::new(
-                "__secure_endpoint_owner",
-                Span::mixed_site().located_at(ty.span()),
-            );
-            let shown = quote_spanned! {ty.span()=>
-                #private::owner_value(&#value.0 #(.#access)*)
+        } else {
+            bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequestParts<#s>));
+            let extraction = quote_spanned! {ty.span()=>
+                let #var = match <#ty as #private::FromRequestParts<#s>>::from_request_parts(&mut #parts, &#state).await {
+                    ::core::result::Result::Ok(value) => value,
+                    ::core::result::Result::Err(rejection) => return #private::IntoResponse::into_response(rejection),
+                };
             };
-            quote!(|#value: &#ty| #shown,)
-        });
-        // "Fake return edge": the handler's response must be `IntoResponse`, and an error about
-        // it points at the user's return type.
-        let call_fn = quote_spanned!(ret_span=> #private::handler::#call_fn);
-        quote! {
-            #call_fn(#handler, #owner #parts, #body, #state, #stage)
+            match owner_bind {
+                Some(bind) if bind.arg == i => {
+                    let access = bind.access.iter();
+                    // Located at the extractor's type, same hygiene: a type that cannot be
+                    // compared (no `Display`) is reported there.
+                    let at = Span::mixed_site().located_at(ty.span());
+                    let value = Ident::new(&var.to_string(), at);
+                    let shown = quote_spanned! {ty.span()=>
+                        #private::owner_value(&#value.0 #(.#access)*)
+                    };
+                    owner_first = quote! {
+                        #extraction
+                        if let ::core::option::Option::Some(response) = #stage.refuse_owner(#shown) {
+                            return response;
+                        }
+                    };
+                }
+                _ => extract.push(extraction),
+            }
         }
+        arg_names.push(var);
+    }
+    if ep.body_arg.is_none() {
+        // Keep `body` used so a handler without arguments compiles warning-free.
+        extract.push(quote!(let _ = #body;));
+    }
+    // The body, allowlisted (or refused when the endpoint takes none), after ownership and
+    // before the other extractors, which is the order the pipeline promises.
+    let read_body = quote! {
+        let #body = match #stage.body(&mut #parts, #body).await {
+            ::core::result::Result::Ok(body) => body,
+            ::core::result::Result::Err(response) => return response,
+        };
     };
 
     // The user's function, unchanged, nested in the endpoint's associated function `handler`,
@@ -317,6 +290,14 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         let ty = &arg.ty;
         quote!(#var: #ty)
     });
+    let ret_span = match &func.sig.output {
+        ReturnType::Default => func.sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    // "Fake return edge": an error about the return type points at the user's return type.
+    let respond = quote_spanned! {ret_span=>
+        #private::IntoResponse::into_response(Self::handler(#(#arg_names),*).await)
+    };
     let handler_doc = format!(
         "The function `{name_str}` as written, callable directly (from another handler, from a \
          unit test): `{name_str}::handler(...)`. A direct call runs none of the contract: route \
@@ -451,8 +432,9 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             {
                 #load_fn
 
+                #[allow(clippy::manual_async_fn)]
                 fn call<#life>(
-                    #parts: #private::Parts,
+                    mut #parts: #private::Parts,
                     #body: #private::Body,
                     #state: #s,
                     #stage: #private::Stage<#life>,
@@ -460,7 +442,12 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 where
                     #s: #life,
                 {
-                    #call
+                    async move {
+                        #owner_first
+                        #read_body
+                        #(#extract)*
+                        #respond
+                    }
                 }
             }
         };

@@ -10,8 +10,6 @@ use crate::auth::Principal;
 use crate::pipeline::Stage;
 use crate::policy::EndpointPolicy;
 
-pub mod handler;
-
 /// A handler annotated with `#[secure_endpoint(...)]`: it carries its security contract.
 ///
 /// Only the macro implements this trait. The secure router's routing functions require it, so
@@ -57,11 +55,10 @@ pub trait EndpointHandler<S>: SecureEndpoint {
 
     /// Runs the handler's extractors, then the handler. The request comes split, as the
     /// pipeline holds it: a future that took a whole `Request` and split it would hold it
-    /// twice. The `Path` that binds the owner is extracted first and `stage` checks it, then
-    /// `stage` reads the body, then the other extractors run. The macro emits one call to the
-    /// function of [`handler`] for the handler's arguments, which does all that: no `async`
-    /// body per endpoint. An associated function, not a method: the router keeps no value of
-    /// the endpoint, only a function pointer (see `router::Serve`).
+    /// twice. The wrapper extracts the `Path` that binds the owner first and has `stage`
+    /// check it, then has `stage` read the body, then runs the other extractors. An
+    /// associated function, not a method: the router keeps no value of the endpoint, only a
+    /// function pointer (see `router::Serve`).
     fn call<'a>(
         parts: Parts,
         body: Body,

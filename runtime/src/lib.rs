@@ -121,7 +121,7 @@ pub use secure_endpoint_macros::SafeResponse;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::authz::{owner_field_param, OwnedResource};
-    pub use crate::endpoint::{handler, EndpointHandler, SecureEndpoint};
+    pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
     pub use crate::exposure::SafeResponse;
     pub use crate::loader::{load_owned, LoadOwned};
     pub use crate::multipart::PartSpec;
