@@ -120,10 +120,10 @@ pub mod testing;
 pub use auth::{api_key, credential, dpop, hmac, jwt, mtls, signature, signature_base, webhook};
 
 pub use auth::AuthFailure;
-pub use extract::{ClientIp, Principal, RequestId};
 pub use authz::{Owned, OwnedResource};
 pub use body::{Form, Json, Query};
 pub use config::{Security, SecurityBuilder};
+pub use extract::{ClientIp, Principal, RequestId};
 
 pub use endpoint::SecureEndpoint;
 pub use exposure::{List, SafeResponse};
@@ -184,9 +184,9 @@ pub mod __private {
     pub use crate::exposure::SafeResponse;
     pub use crate::loader::{load_owned, LoadOwned};
     pub use crate::pipeline::stages::Stage;
-    pub use crate::policy::build::{AuthorizationBuilder, OwnerBuilder, PolicyBuilder};
     #[cfg(feature = "openapi")]
     pub use crate::policy::body::probe;
+    pub use crate::policy::build::{AuthorizationBuilder, OwnerBuilder, PolicyBuilder};
     pub use crate::policy::part::PartSpec;
     pub use crate::policy::{
         AuthScheme, Authentication, Authorization, EndpointPolicy, Lifecycle, LifecycleDate, Owner,

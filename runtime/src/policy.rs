@@ -262,7 +262,8 @@ pub struct EndpointPolicy {
     /// `waive = [...]`: the rules of the organisation's policy file (`secure-endpoint.toml`)
     /// this endpoint is a reviewed exception to, such as `require_rate`.
     pub waivers: &'static [&'static str],
-    /// `reason = "..."`: why the endpoint waives rules or is public.
+    /// `reason = "..."`: why the endpoint waives rules or is reachable anonymously (`auth =
+    /// "none"` or `auth = optional(...)`).
     pub reason: Option<&'static str>,
     /// `flow = "login"`: the business flow the endpoint belongs to, whose budgets
     /// ([`SecurityBuilder::flow`](crate::SecurityBuilder::flow)) hold across its endpoints.

@@ -14,8 +14,8 @@ use tower::{Layer, Service};
 
 use crate::problem::{new_error_id, Problem, RenderedProblem, Renderer, PROBLEM_JSON};
 
-pub use crate::extract::X_REQUEST_ID;
 use crate::extract::RequestId;
+pub use crate::extract::X_REQUEST_ID;
 
 /// The headers set on every response. Built once; inserting them copies no bytes.
 const SECURITY_HEADERS: [(HeaderName, HeaderValue); 6] = [

@@ -39,7 +39,8 @@ fn credential_bytes_are_what_to_str_without_whitespace_admitted() {
 
 fn parts_raw(name: HeaderName, value: &[u8]) -> Parts {
     let mut p = parts("GET", &[]);
-    p.headers.insert(name, HeaderValue::from_bytes(value).unwrap());
+    p.headers
+        .insert(name, HeaderValue::from_bytes(value).unwrap());
     p
 }
 

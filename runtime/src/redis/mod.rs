@@ -40,8 +40,8 @@ use std::time::Duration;
 use redis::{AsyncCommands, RedisError, Script};
 
 use crate::auth::api_key::{ApiKeyRecord, ApiKeyStore, InMemoryApiKeys};
-use crate::error::ConfigError;
 use crate::auth::hmac::{NonceOutcome, NonceStore};
+use crate::error::ConfigError;
 use crate::rate::{Decision, Limit, RateStore};
 use crate::store::{StoreError, StoreErrorKind, StoreFuture};
 mod connect;

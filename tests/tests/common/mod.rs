@@ -421,8 +421,8 @@ pub(crate) async fn serve_tls(app: axum::Router) -> (SocketAddr, Client) {
     )
     .await
     .unwrap();
-    let service =
-        secure_endpoint::perimeter::mark_https(app).into_make_service_with_connect_info::<SocketAddr>();
+    let service = secure_endpoint::perimeter::mark_https(app)
+        .into_make_service_with_connect_info::<SocketAddr>();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();

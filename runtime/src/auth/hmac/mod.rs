@@ -44,8 +44,8 @@ use ::hmac::{Hmac, Mac};
 use http::request::Parts;
 use sha2::{Digest, Sha256};
 
-use crate::error::ConfigError;
 use super::{AuthFailure, Principal};
+use crate::error::ConfigError;
 use crate::policy::AuthScheme;
 use crate::store::{StoreError, StoreFuture};
 
