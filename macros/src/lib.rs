@@ -14,6 +14,7 @@
 
 mod check;
 mod ctxt;
+mod doc;
 mod emit;
 mod expand;
 mod exposure;

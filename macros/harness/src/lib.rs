@@ -21,6 +21,8 @@ extern crate proc_macro;
 mod check;
 #[path = "../../src/ctxt.rs"]
 mod ctxt;
+#[path = "../../src/doc.rs"]
+mod doc;
 #[path = "../../src/emit.rs"]
 mod emit;
 #[path = "../../src/expand.rs"]
