@@ -1,5 +1,5 @@
 //! The configuration error every builder of the runtime reports (a leaf: it imports nothing of
-//! the crate). Public as [`jwt::ConfigError`](crate::jwt::ConfigError), where it first lived.
+//! the crate). Public at the crate root: every scheme's builder and the stores refuse with it.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -59,7 +59,7 @@
 //!
 //! | path | holds |
 //! |---|---|
-//! | root | the [`secure_endpoint`](macro@secure_endpoint) attribute and the [`SafeResponse`](derive@SafeResponse) derive; [`SecureRouter`], [`Security`], [`SecurityBuilder`]; the extractors [`Json`], [`Query`], [`Form`], [`Principal`], [`ClientIp`], [`RequestId`], [`Owned`]; ownership ([`OwnedResource`], [`LoadOwned`], [`LoadContext`]); responses and errors ([`Problem`], [`FieldError`], [`ProblemRenderer`], [`ProblemView`], [`ProblemBody`], [`List`], [`SafeResponse`](trait@SafeResponse), [`AuthFailure`]); [`SecureEndpoint`]; in-process tests ([`in_process`], [`in_process_from`], [`IN_PROCESS_CLIENT`]) |
+//! | root | the [`secure_endpoint`](macro@secure_endpoint) attribute and the [`SafeResponse`](derive@SafeResponse) derive; [`SecureRouter`], [`Security`], [`SecurityBuilder`]; the extractors [`Json`], [`Query`], [`Form`], [`Principal`], [`ClientIp`], [`RequestId`], [`Owned`]; ownership ([`OwnedResource`], [`LoadOwned`], [`LoadContext`]); responses and errors ([`Problem`], [`FieldError`], [`ProblemRenderer`], [`ProblemView`], [`ProblemBody`], [`List`], [`SafeResponse`](trait@SafeResponse), [`AuthFailure`], [`ConfigError`]); [`SecureEndpoint`]; in-process tests ([`in_process`], [`in_process_from`], [`IN_PROCESS_CLIENT`]) |
 //! | [`routing`] | `get`, `post`, `put`, `patch`, `delete`, `head`, `options`, `any`, `on`, [`SecureMethodRouter`](routing::SecureMethodRouter), `MethodFilter` |
 //! | [`jwt`], [`api_key`], [`hmac`], [`signature`], [`signature_base`], [`webhook`], [`dpop`], [`mtls`], [`credential`] | one authentication scheme each (verifiers, keys, stores); where credentials are read |
 //! | [`rate`], [`abuse`] | rate limits and stores; flow budgets, stuffing and enumeration detectors |
@@ -123,6 +123,7 @@ pub use auth::AuthFailure;
 pub use authz::{Owned, OwnedResource};
 pub use body::{Form, Json, Query};
 pub use config::{Security, SecurityBuilder};
+pub use error::ConfigError;
 pub use extract::{ClientIp, Principal, RequestId};
 
 pub use endpoint::SecureEndpoint;

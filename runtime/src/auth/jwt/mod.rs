@@ -88,8 +88,6 @@ const MAX_KID_LEN: usize = 256;
 /// request.
 pub(crate) const QUERY_TOKEN_NAMES: [&str; 1] = ["access_token"];
 
-pub use crate::error::ConfigError;
-
 /// Verifies bearer JWTs and turns their claims into a [`Principal`]. Cheap to clone.
 #[derive(Clone)]
 pub struct JwtVerifier {
