@@ -1,4 +1,4 @@
-//! What runs on each request of a secured endpoint, in DESIGN.md's order:
+//! What runs on each request of a secured endpoint, in the order the crate documentation gives:
 //! per-IP limit → authentication → per-principal limit → roles/scopes → ownership → body
 //! allowlist → (the handler's extractors: deserialize, validate) → handler, panics caught.
 //!
