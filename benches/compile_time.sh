@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compile-time cost of the attribute: generates two crates with the same 100 handlers, one
 # with #[secure_endpoint] on a SecureRouter, one plain on an axum Router, builds their
-# dependencies once, then times REPS rebuilds of each crate alone (dev profile), the two
+# dependencies once, then times (CPU: user + sys) REPS rebuilds of each crate alone (dev profile), the two
 # crates interleaved (plain, secured, plain, ...) so that a change in the machine's load hits
 # both alike, and prints the medians, the median of the per-pair ratios and the extra time
 # per endpoint. COMPILE_BENCH_DIR moves the generated crates and their target directory.
@@ -68,13 +68,13 @@ for kind in plain secured; do
   gen "$kind"
   cargo build -q --manifest-path "$DIR/$kind/Cargo.toml"   # dependencies, once
 done
-time_build() { # $1 = plain|secured: seconds for one rebuild of that crate alone
+time_build() { # $1 = plain|secured: CPU seconds (user + sys, rustc included) of one rebuild
+  # of that crate alone. CPU time, not wall time: on a shared or loaded machine the wall clock
+  # measures the other processes too, and rustc's parallel code generation hides work.
   touch "$DIR/$1/src/lib.rs"
-  local s e
-  s=$(date +%s.%N)
-  cargo build -q --manifest-path "$DIR/$1/Cargo.toml"
-  e=$(date +%s.%N)
-  echo "$e - $s" | bc
+  local cpu
+  cpu=$( { TIMEFORMAT='%3U + %3S'; time cargo build -q --manifest-path "$DIR/$1/Cargo.toml" 2>/dev/null; } 2>&1 )
+  echo "$cpu" | bc
 }
 : > "$DIR/plain.times"; : > "$DIR/secured.times"; : > "$DIR/ratios"
 for _ in $(seq "$REPS"); do
@@ -85,7 +85,7 @@ done
 median < "$DIR/plain.times" > "$DIR/plain.median"
 median < "$DIR/secured.times" > "$DIR/secured.median"
 plain=$(cat "$DIR/plain.median"); secured=$(cat "$DIR/secured.median")
-echo "| crate | $N handlers, median of $REPS interleaved rebuilds |"
+echo "| crate | $N handlers, CPU seconds, median of $REPS interleaved whole rebuilds |"
 echo "|---|---|"
 echo "| plain axum | ${plain} s |"
 echo "| #[secure_endpoint] | ${secured} s |"
