@@ -217,9 +217,9 @@ pub mod __private {
 /// The guides of the repository's `docs/`, included here so that their Rust examples are
 /// compiled (and run) as doc tests, and read next to the API they describe.
 pub mod guides {
-    #[doc = include_str!("../../docs/hmac.md")]
+    #[doc = include_str!("../docs/hmac.md")]
     pub mod signed_requests {}
 
-    #[doc = include_str!("../../docs/policy.md")]
+    #[doc = include_str!("../docs/policy.md")]
     pub mod policy_file {}
 }
