@@ -62,6 +62,23 @@ pub(super) fn garde_errors(report: garde::Report) -> Vec<FieldError> {
         .collect()
 }
 
+/// `value` validated with garde, or the 422 problem naming each failing field under `detail`.
+pub(super) fn validated<T>(value: T, detail: &'static str) -> Result<T, Problem>
+where
+    T: garde::Validate,
+    T::Context: Default,
+{
+    value
+        .validate_with(&T::Context::default())
+        .map_err(|report| {
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
+                .with_code("validation_failed")
+                .with_detail(detail)
+                .with_errors(garde_errors(report))
+        })?;
+    Ok(value)
+}
+
 /// A JSON body, deserialized after the allowlist check and validated with garde.
 ///
 /// Rejections are problem+json: 415 for a non-JSON media type, 400 for malformed JSON, 422 for
@@ -92,14 +109,7 @@ where
                     .with_code("malformed_json")
             }
         })?;
-        value
-            .validate_with(&T::Context::default())
-            .map_err(|report| {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
-                    .with_code("validation_failed")
-                    .with_detail("The request body failed validation.")
-                    .with_errors(garde_errors(report))
-            })?;
+        let value = validated(value, "The request body failed validation.")?;
         Ok(Json(value))
     }
 }
@@ -139,14 +149,7 @@ where
             Problem::bad_request("The query string is not valid for this endpoint.")
                 .with_code("invalid_query")
         })?;
-        value
-            .validate_with(&T::Context::default())
-            .map_err(|report| {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
-                    .with_code("validation_failed")
-                    .with_detail("The query string failed validation.")
-                    .with_errors(garde_errors(report))
-            })?;
+        let value = validated(value, "The query string failed validation.")?;
         Ok(Query(value))
     }
 }

@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Request};
 use http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::extract::{garde_errors, read_extracted};
+use super::extract::{read_extracted, validated};
 use super::{media, shown, MAX_LISTED};
 use crate::problem::{FieldError, Problem};
 
@@ -91,14 +91,7 @@ where
                 .with_code("invalid_body")
                 .with_detail("The request body does not have the expected shape.")
         })?;
-        value
-            .validate_with(&T::Context::default())
-            .map_err(|report| {
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY)
-                    .with_code("validation_failed")
-                    .with_detail("The request body failed validation.")
-                    .with_errors(garde_errors(report))
-            })?;
+        let value = validated(value, "The request body failed validation.")?;
         Ok(Form(value))
     }
 }
