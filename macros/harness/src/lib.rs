@@ -43,7 +43,7 @@ mod notation;
 mod policy_file;
 #[path = "../../src/symbol.rs"]
 mod symbol;
-#[path = "../../src/syntax.rs"]
+#[path = "../../src/syntax/mod.rs"]
 mod syntax;
 
 mod contract;
