@@ -1,23 +1,31 @@
-//! The two models: [`Raw`] straight from the tokens (spans kept, values of a known notation
-//! read, nothing checked against the contract) and [`Endpoint`], which only `check` can build,
-//! so `emit` never sees an unchecked policy.
+//! The two models: [`Raw`] straight from the tokens (spans kept, each value read in its key's
+//! notation, nothing checked against the contract) and [`Endpoint`], which only `check` can
+//! build, so `emit` never sees an unchecked policy.
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::{Ident, ItemFn, LitStr};
 
-/// One `key = value` of the attribute, as written, and read when its key fixes the notation.
+/// One `key = value` of the attribute, as written, and read in the notation its key fixes.
 pub(crate) struct RawArg {
     pub(crate) key: Ident,
     pub(crate) value: RawValue,
-    /// For a key whose value has a notation (`rate`, `body_limit`, `deprecated`, `sunset`,
-    /// `successor`, `owner_status`): the value read at parse time, or the error saying why it
-    /// cannot be. `check` reports the error in its turn, so errors keep the contract's order.
-    pub(crate) typed: Option<syn::Result<Typed>>,
+    /// For a known key: its value read at parse time, as far as it could be read (`None` when
+    /// nothing could be); `None` for an unknown key.
+    pub(crate) typed: Option<Typed>,
+    /// Every error reading the value, combined in the order found. `check` reports it in its
+    /// turn, so errors keep the contract's order.
+    pub(crate) error: Option<syn::Error>,
 }
 
 /// A value read in the notation its key fixes.
 pub(crate) enum Typed {
+    /// `allow = "authenticated"`.
+    Authenticated,
+    /// `owner = "user_id"` or `flow = "login"`: an identifier, as a string.
+    Ident(LitStr),
+    /// `loader = Order` or `graphql = LIMITS`.
+    Path(syn::Path),
     /// `rate = "100/15m"`.
     Rate(Rate),
     /// `body_limit = "100kb"`.
@@ -28,6 +36,19 @@ pub(crate) enum Typed {
     Successor(LitStr),
     /// `owner_status = 403` or `404`.
     OwnerStatus(u16),
+    /// `body = "raw"` or `"ignored"`.
+    Body(BodyForm),
+    /// `reason = "..."`: text that is not blank.
+    Text(LitStr),
+}
+
+/// The values of `body`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyForm {
+    /// `body = "raw"`: handed over unparsed.
+    Raw,
+    /// `body = "ignored"`: drained unread.
+    Ignored,
 }
 
 /// A value as written.

@@ -47,16 +47,14 @@ impl<'a> Args<'a> {
         self.slots[i]
     }
 
-    /// The value of `key` as read at parse time (see [`RawArg::typed`]); its error, if it
-    /// could not be read, is reported now.
+    /// The value of `key` as read at parse time (see [`RawArg::typed`]); the errors reading
+    /// it are reported now, so each check reads its keys once, in its turn.
     pub(crate) fn typed(&self, cx: &Ctxt, key: &str) -> Option<&'a Typed> {
-        match self.get(key)?.typed.as_ref()? {
-            Ok(typed) => Some(typed),
-            Err(err) => {
-                cx.push(err.clone());
-                None
-            }
+        let arg = self.get(key)?;
+        if let Some(err) = &arg.error {
+            cx.push(err.clone());
         }
+        arg.typed.as_ref()
     }
 }
 

@@ -9,7 +9,7 @@ use super::args::{string_list, value_tokens, Args};
 use super::signature::{generic_of, last_ident, last_segment, owner_binding, path_bindings};
 use crate::ctxt::Ctxt;
 use crate::model::{Auth, OwnerBind, RawArg, RawValue, Scheme, Typed};
-use crate::notation::{is_ident, unknown};
+use crate::notation::unknown;
 use crate::symbol::*;
 
 /// What the authentication and authorization keys declare.
@@ -57,56 +57,21 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, attr_span: Span, name: &Ident) -
     let optional = matches!(auth, Some(Auth::Optional(_)));
 
     // ---- authorization ------------------------------------------------------------------------
-    let any_authenticated = match get(ALLOW) {
-        None => false,
-        Some(arg) => match &arg.value {
-            RawValue::Str(s) if s.value() == "authenticated" => true,
-            RawValue::Str(s) => {
-                cx.error_spanned_by(s, unknown(&s.value(), "`allow` value", ALLOW_VALUES));
-                false
-            }
-            other => {
-                cx.error_spanned_by(
-                    value_tokens(other),
-                    "`allow` takes a string: `allow = \"authenticated\"`",
-                );
-                false
-            }
-        },
-    };
+    let any_authenticated = matches!(args.typed(cx, ALLOW), Some(Typed::Authenticated));
     let roles = get(ROLES)
         .map(|arg| string_list(cx, arg, "role"))
         .unwrap_or_default();
     let scopes = get(SCOPES)
         .map(|arg| string_list(cx, arg, "scope"))
         .unwrap_or_default();
-    let owner_param = get(OWNER).and_then(|arg| match &arg.value {
-        RawValue::Str(s) if is_ident(&s.value()) => Some(s.clone()),
-        RawValue::Str(s) => {
-            cx.error_spanned_by(
-                s,
-                "`owner` names a path parameter, e.g. `owner = \"user_id\"`",
-            );
-            None
-        }
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`owner` takes a string: `owner = \"user_id\"`",
-            );
-            None
-        }
-    });
-    let loader = get(LOADER).and_then(|arg| match &arg.value {
-        RawValue::Path(p) => Some(p.clone()),
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`loader` takes a type that implements `OwnedResource`, e.g. `loader = Order`",
-            );
-            None
-        }
-    });
+    let owner_param = match args.typed(cx, OWNER) {
+        Some(Typed::Ident(param)) => Some(param.clone()),
+        _ => None,
+    };
+    let loader = match args.typed(cx, LOADER) {
+        Some(Typed::Path(loader)) => Some(loader.clone()),
+        _ => None,
+    };
     if let (Some(arg), None) = (get(LOADER), get(OWNER)) {
         cx.error_spanned_by(
             &arg.key,

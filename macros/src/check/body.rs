@@ -7,7 +7,7 @@ use super::args::{string_list, value_tokens, Args};
 use super::multipart;
 use super::signature::{is_body_type, is_parts_type, last_segment};
 use crate::ctxt::Ctxt;
-use crate::model::{BodyDecl, BodyLimit, Part, RawValue, Typed};
+use crate::model::{BodyDecl, BodyForm, BodyLimit, Part, RawValue, Typed};
 use crate::symbol::*;
 
 /// Largest allowlist the runtime tracks (duplicates are detected with a 64-bit mask).
@@ -80,20 +80,13 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, inputs: &[&syn::PatType], name: 
     };
     // `body = "raw"`: the body unparsed, as `Bytes` or `String` (a webhook's payload, whose
     // top-level keys the sender chooses), under the body limit; never with `fields`.
-    let raw_body = get(BODY).is_some_and(|arg| match &arg.value {
-        RawValue::Str(s) if BODY_VALUES.contains(&s.value().as_str()) => s.value() == "raw",
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`body` takes \"raw\" (the handler takes the body unparsed, as `Bytes` or \
-                 `String`) or \"ignored\" (a body may be sent; it is drained unread)",
-            );
-            false
-        }
-    });
+    let body_form = match args.typed(cx, BODY) {
+        Some(Typed::Body(form)) => Some(*form),
+        _ => None,
+    };
+    let raw_body = body_form == Some(BodyForm::Raw);
     // `body = "ignored"`: a body may be sent and is discarded unread under the limit.
-    let body_ignored = get(BODY)
-        .is_some_and(|arg| matches!(&arg.value, RawValue::Str(s) if s.value() == "ignored"));
+    let body_ignored = body_form == Some(BodyForm::Ignored);
     if body_ignored {
         let key = &get(BODY).unwrap().key;
         if get(FIELDS).is_some() {
@@ -150,16 +143,10 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, inputs: &[&syn::PatType], name: 
     }
     // `graphql = LIMITS`: the body is a GraphQL request or batch, taken by the last argument
     // (`GraphQlRequest`), under the limits of the `GraphQlLimits` constant it names.
-    let graphql = get(GRAPHQL).and_then(|arg| match &arg.value {
-        RawValue::Path(p) => Some(p.clone()),
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`graphql` takes a `GraphQlLimits` constant, e.g. `graphql = GRAPHQL_LIMITS`",
-            );
-            None
-        }
-    });
+    let graphql = match args.typed(cx, GRAPHQL) {
+        Some(Typed::Path(limits)) => Some(limits.clone()),
+        _ => None,
+    };
     // A malformed value has its own error, which names the fix.
     if let (Some(arg), Some(_)) = (get(GRAPHQL), &graphql) {
         if let Some(f) = get(FIELDS) {

@@ -20,7 +20,6 @@ use self::organisation::PolicyInput;
 use crate::ctxt::Ctxt;
 use crate::model::{Endpoint, Owner, Raw};
 use crate::policy_file::PolicyFile;
-use crate::symbol::FLOW;
 
 /// Checks the attribute against the contract, the function and the organisation's policy file
 /// (if one applies); returns the validated endpoint.
@@ -44,7 +43,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
     auth::check_principal(&cx, &authz, &inputs);
     let responses = response::check(&cx, &func.sig.output, &name);
     let (waivers, reason) = organisation::check_waivers(&cx, &args, authz.auth.as_ref(), &name);
-    let flow = args.get(FLOW).and_then(|arg| rate::check_flow(&cx, arg));
+    let flow = rate::check_flow(&cx, &args);
     if let Some(policy) = policy {
         organisation::check_policy(
             &cx,

@@ -6,7 +6,7 @@ use syn::{Ident, LitStr};
 use super::args::{string_list, value_tokens, Args};
 use super::signature::path_binding_idents;
 use crate::ctxt::Ctxt;
-use crate::model::{Auth, BodyLimit, Rate, RawArg, RawValue, Scheme};
+use crate::model::{Auth, BodyLimit, Rate, RawArg, RawValue, Scheme, Typed};
 use crate::notation::unknown;
 use crate::policy_file::{
     self, PolicyFile, Rules, ALLOWED_SCHEMES, API_KEY_REQUIRES_SCOPES, MAX_BODY_LIMIT as MAX_BODY,
@@ -40,24 +40,10 @@ pub(crate) fn check_waivers(
             list
         })
         .unwrap_or_default();
-    let reason = get(REASON).and_then(|arg| match &arg.value {
-        RawValue::Str(s) if !s.value().trim().is_empty() => Some(s.clone()),
-        RawValue::Str(s) => {
-            cx.error_spanned_by(
-                s,
-                "`reason` is empty; say why this endpoint is an exception, for reviewers and the \
-                 inventory",
-            );
-            None
-        }
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`reason` takes a string such as \"status page, polled by the load balancer\"",
-            );
-            None
-        }
-    });
+    let reason = match args.typed(cx, REASON) {
+        Some(Typed::Text(reason)) => Some(reason.clone()),
+        _ => None,
+    };
     if let (Some(arg), None) = (get(WAIVE), get(REASON)) {
         cx.error_spanned_by(
             &arg.key,

@@ -3,11 +3,10 @@
 
 use syn::LitStr;
 
-use super::args::{value_tokens, Args};
+use super::args::Args;
 use crate::ctxt::Ctxt;
-use crate::model::{Rate, RawArg, RawValue, Typed};
-use crate::notation::is_ident;
-use crate::symbol::RATE;
+use crate::model::{Rate, Typed};
+use crate::symbol::{FLOW, RATE};
 
 /// `rate = "100/15m"`, if written and well formed.
 pub(crate) fn check_rate(cx: &Ctxt, args: &Args<'_>) -> Option<Rate> {
@@ -17,30 +16,10 @@ pub(crate) fn check_rate(cx: &Ctxt, args: &Args<'_>) -> Option<Rate> {
     }
 }
 
-/// `flow = "login"`: an identifier naming the business flow (the router's budgets are keyed
-/// by it, and it shows in the inventory and in metrics), so `"password reset"` or `"login!"`
-/// is refused.
-pub(crate) fn check_flow(cx: &Ctxt, arg: &RawArg) -> Option<LitStr> {
-    match &arg.value {
-        RawValue::Str(s) if is_ident(&s.value()) && s.value().is_ascii() => Some(s.clone()),
-        RawValue::Str(s) => {
-            cx.error_spanned_by(
-                s,
-                format!(
-                    "`flow` names a business flow with an identifier such as \"login\" or \
-                     \"password_reset\" (ASCII letters, digits and `_`, not starting with a \
-                     digit); {:?} is not one",
-                    s.value()
-                ),
-            );
-            None
-        }
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`flow` takes a string naming the business flow: `flow = \"login\"`",
-            );
-            None
-        }
+/// `flow = "login"`, if written and an identifier.
+pub(crate) fn check_flow(cx: &Ctxt, args: &Args<'_>) -> Option<LitStr> {
+    match args.typed(cx, FLOW) {
+        Some(Typed::Ident(flow)) => Some(flow.clone()),
+        _ => None,
     }
 }

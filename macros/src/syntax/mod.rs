@@ -1,7 +1,8 @@
-//! Stage 1: tokens → [`Raw`]. The shape is checked here, and a value whose key fixes its
-//! notation (a rate, a size, a date, a link, a status) is read here, as garde's `syntax.rs`
-//! does; meaning (the contract, the signature, the policy) is `check`'s job.
+//! Stage 1: tokens → [`Raw`]. The shape is checked here, and a value is read in the notation
+//! its key fixes (a rate, a size, a date, a link, a status, an identifier, a keyword, a path), as garde's `syntax.rs` does, one notation per file; meaning (how the
+//! keys combine, the signature, the organisation's policy) is `check`'s job.
 
+mod literal;
 mod nesting;
 
 use proc_macro2::TokenStream;
@@ -11,9 +12,8 @@ use syn::{Attribute, Block, Expr, ItemFn, Lit, Meta, Signature, Stmt, Token, Vis
 
 pub(crate) use self::nesting::check_nesting;
 use crate::ctxt::Ctxt;
-use crate::model::{value_tokens, BodyLimit, Rate, Raw, RawArg, RawValue, Typed};
-use crate::notation::{check_successor, parse_body_limit, parse_date, parse_rate};
-use crate::symbol::{BODY_LIMIT, DEPRECATED, OWNER_STATUS, RATE, SUCCESSOR, SUNSET};
+use crate::model::{Raw, RawArg, RawValue, Typed};
+use crate::symbol::*;
 
 /// Parses the attribute arguments and the item. Every malformed argument is reported together.
 pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Raw> {
@@ -36,10 +36,12 @@ pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Raw> {
                     continue;
                 };
                 let value = raw_value(nv.value);
+                let (typed, error) = read(&key.to_string(), &value);
                 raw_args.push(RawArg {
-                    typed: typed(&key, &value),
                     key,
                     value,
+                    typed,
+                    error,
                 });
             }
             Meta::Path(path) => cx.error_spanned_by(
@@ -148,115 +150,36 @@ fn raw_value(expr: Expr) -> RawValue {
     }
 }
 
-/// The value of a key whose notation is known, read (see [`RawArg::typed`]); `None` for the
-/// other keys.
-fn typed(key: &syn::Ident, value: &RawValue) -> Option<syn::Result<Typed>> {
-    let key = key.to_string();
-    Some(match key.as_str() {
-        RATE => rate(value),
-        BODY_LIMIT => body_limit(value),
-        DEPRECATED | SUNSET => date(&key, value),
-        SUCCESSOR => successor(value),
-        OWNER_STATUS => owner_status(value),
-        _ => return None,
-    })
+/// The value of `key` read in its notation (see [`RawArg::typed`]), and every error reading it.
+fn read(key: &str, value: &RawValue) -> (Option<Typed>, Option<syn::Error>) {
+    let cx = Ctxt::new();
+    let typed = read_value(&cx, key, value);
+    (typed, cx.check().err())
 }
 
-/// `rate = "100/15m"`.
-fn rate(value: &RawValue) -> syn::Result<Typed> {
-    let RawValue::Str(s) = value else {
-        return Err(syn::Error::new_spanned(
-            value_tokens(value),
-            "`rate` takes a string such as \"100/15m\"",
-        ));
-    };
-    match parse_rate(&s.value()) {
-        Ok((count, period_secs)) => Ok(Typed::Rate(Rate {
-            count,
-            period_secs,
-            text: s.value(),
-        })),
-        Err(why) => Err(syn::Error::new_spanned(
-            s,
-            format!(
-                "malformed rate `{}`: {why}; write `<count>/<period>` such as \
-                 \"100/15m\", \"10/s\" or \"1000/1h\"",
-                s.value()
-            ),
-        )),
-    }
-}
-
-/// `body_limit = "100kb"`.
-fn body_limit(value: &RawValue) -> syn::Result<Typed> {
-    let RawValue::Str(s) = value else {
-        return Err(syn::Error::new_spanned(
-            value_tokens(value),
-            "`body_limit` takes a string such as \"100kb\"",
-        ));
-    };
-    match parse_body_limit(&s.value()) {
-        Ok(bytes) => Ok(Typed::BodyLimit(BodyLimit {
-            bytes,
-            text: s.value(),
-        })),
-        Err(err) => Err(syn::Error::new_spanned(s, err.message(&s.value()))),
-    }
-}
-
-/// `deprecated` or `sunset = "2026-06-30"`.
-fn date(key: &str, value: &RawValue) -> syn::Result<Typed> {
-    let RawValue::Str(s) = value else {
-        return Err(syn::Error::new_spanned(
-            value_tokens(value),
-            format!("`{key}` takes a date string `YYYY-MM-DD`, such as \"2026-06-30\""),
-        ));
-    };
-    match parse_date(&s.value()) {
-        Ok(date) => Ok(Typed::Date(date, s.clone())),
-        Err(err) => Err(syn::Error::new_spanned(s, err.message(key, &s.value()))),
-    }
-}
-
-/// `successor = "/api/v2/users/{user_id}"`.
-fn successor(value: &RawValue) -> syn::Result<Typed> {
-    let RawValue::Str(s) = value else {
-        return Err(syn::Error::new_spanned(
-            value_tokens(value),
-            "`successor` takes a string such as \"/api/v2/users/{user_id}\"",
-        ));
-    };
-    match check_successor(&s.value()) {
-        Ok(()) => Ok(Typed::Successor(s.clone())),
-        Err(why) => Err(syn::Error::new_spanned(s, why)),
-    }
-}
-
-/// `owner_status = 403`: the status for another principal's resource, 403 or 404.
-fn owner_status(value: &RawValue) -> syn::Result<Typed> {
-    match value {
-        RawValue::Other(syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(int),
-            ..
-        })) => match int.base10_parse::<u16>() {
-            Ok(status @ (403 | 404)) if int.suffix().is_empty() => Ok(Typed::OwnerStatus(status)),
-            _ => Err(syn::Error::new_spanned(
-                int,
-                "`owner_status` is 404 (the default: another's resource looks like none at \
-                 all) or 403 (where a published API specifies it)",
-            )),
-        },
-        RawValue::Str(s) => Err(syn::Error::new_spanned(
-            s,
-            format!(
-                "`owner_status` takes a number, not a string: `owner_status = {}`",
-                s.value().trim()
-            ),
-        )),
-        other => Err(syn::Error::new_spanned(
-            value_tokens(other),
-            "`owner_status` takes 403 or 404: `owner_status = 403`",
-        )),
+fn read_value(cx: &Ctxt, key: &str, value: &RawValue) -> Option<Typed> {
+    match key {
+        ALLOW => literal::allow(cx, value),
+        OWNER => literal::owner(cx, value),
+        LOADER => literal::path(
+            cx,
+            value,
+            "`loader` takes a type that implements `OwnedResource`, e.g. `loader = Order`",
+        ),
+        RATE => literal::rate(cx, value),
+        BODY_LIMIT => literal::body_limit(cx, value),
+        DEPRECATED | SUNSET => literal::date(cx, key, value),
+        SUCCESSOR => literal::successor(cx, value),
+        REASON => literal::reason(cx, value),
+        BODY => literal::body(cx, value),
+        GRAPHQL => literal::path(
+            cx,
+            value,
+            "`graphql` takes a `GraphQlLimits` constant, e.g. `graphql = GRAPHQL_LIMITS`",
+        ),
+        FLOW => literal::flow(cx, value),
+        OWNER_STATUS => literal::owner_status(cx, value),
+        _ => None,
     }
 }
 
@@ -336,33 +259,45 @@ mod tests {
         assert!(err.to_string().contains("goes on an `async fn`"));
     }
 
-    #[test]
-    fn values_of_a_known_notation_are_read_at_parse_time() {
+    /// Each argument's value as read, and the error reading it, as a pair.
+    fn read_args(args: TokenStream) -> Vec<(Option<Typed>, Option<String>)> {
         let raw = parse(
-            quote!(
-                rate = "10/s",
-                owner_status = 403,
-                sunset = "2026-06-30",
-                body_limit = "1.5mb",
-                roles = ["a"]
-            ),
+            args,
             quote!(
                 async fn f() {}
             ),
         )
         .unwrap();
-        let typed: Vec<_> = raw.args.iter().map(|a| a.typed.as_ref()).collect();
+        raw.args
+            .into_iter()
+            .map(|a| (a.typed, a.error.map(|e| e.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn values_of_a_known_notation_are_read_at_parse_time() {
+        let typed = read_args(quote!(
+            rate = "10/s",
+            owner_status = 403,
+            sunset = "2026-06-30",
+            body_limit = "1.5mb",
+            roles = ["a"],
+            colour = "red"
+        ));
         assert!(
-            matches!(typed[0], Some(Ok(Typed::Rate(r))) if (r.count, r.period_secs) == (10, 1))
+            matches!(&typed[0], (Some(Typed::Rate(r)), None) if (r.count, r.period_secs) == (10, 1))
         );
-        assert!(matches!(typed[1], Some(Ok(Typed::OwnerStatus(403)))));
-        assert!(matches!(typed[2], Some(Ok(Typed::Date(d, _))) if d.to_string() == "2026-06-30"));
+        assert!(matches!(typed[1], (Some(Typed::OwnerStatus(403)), None)));
+        assert!(
+            matches!(&typed[2], (Some(Typed::Date(d, _)), None) if d.to_string() == "2026-06-30")
+        );
         // The error is kept for `check` to report in its turn.
-        match typed[3] {
-            Some(Err(err)) => assert!(err.to_string().starts_with("malformed body limit `1.5mb`")),
+        match &typed[3] {
+            (None, Some(err)) => assert!(err.starts_with("malformed body limit `1.5mb`")),
             _ => panic!("`1.5mb` is refused"),
         }
-        // A key whose value has no notation of its own.
-        assert!(typed[4].is_none());
+        // A key whose value is not read here yet, and one the attribute does not know.
+        assert!(matches!(typed[4], (None, None)));
+        assert!(matches!(typed[5], (None, None)));
     }
 }
