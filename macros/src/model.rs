@@ -20,6 +20,8 @@ pub(crate) struct RawArg {
 
 /// A value read in the notation its key fixes.
 pub(crate) enum Typed {
+    /// `auth = "jwt"`, `["jwt", "api_key"]` or `optional("jwt")`.
+    Auth(AuthRead),
     /// `allow = "authenticated"`.
     Authenticated,
     /// `owner = "user_id"` or `flow = "login"`: an identifier, as a string.
@@ -40,6 +42,15 @@ pub(crate) enum Typed {
     Body(BodyForm),
     /// `reason = "..."`: text that is not blank.
     Text(LitStr),
+}
+
+/// `auth = ...` as read.
+pub(crate) struct AuthRead {
+    /// `None` when the value is malformed or names an unknown scheme.
+    pub(crate) auth: Option<Auth>,
+    /// Every scheme name written as a string (`"none"` and unknown names too), for the policy
+    /// file's `allowed_schemes`.
+    pub(crate) names: Vec<LitStr>,
 }
 
 /// The values of `body`.
@@ -89,6 +100,7 @@ pub(crate) struct Raw {
 }
 
 /// Authentication of a checked endpoint.
+#[derive(Clone)]
 pub(crate) enum Auth {
     /// `auth = "none"`: public on purpose.
     None,

@@ -5,11 +5,10 @@
 use proc_macro2::Span;
 use syn::{Ident, LitStr};
 
-use super::args::{string_list, value_tokens, Args};
+use super::args::{string_list, Args};
 use super::signature::{generic_of, last_ident, last_segment, owner_binding, path_bindings};
 use crate::ctxt::Ctxt;
-use crate::model::{Auth, OwnerBind, RawArg, RawValue, Scheme, Typed};
-use crate::notation::unknown;
+use crate::model::{Auth, OwnerBind, Typed};
 use crate::symbol::*;
 
 /// What the authentication and authorization keys declare.
@@ -22,6 +21,8 @@ pub(crate) struct Authz {
     pub(crate) owner_param: Option<LitStr>,
     pub(crate) loader: Option<syn::Path>,
     pub(crate) owner_status: Option<u16>,
+    /// Every scheme name `auth` writes, known or not, for the policy's `allowed_schemes`.
+    pub(crate) scheme_names: Vec<LitStr>,
 }
 
 impl Authz {
@@ -40,7 +41,11 @@ impl Authz {
 /// and a public or optional one declares none.
 pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, attr_span: Span, name: &Ident) -> Authz {
     let get = |key: &str| args.get(key);
-    let auth = match get(AUTH) {
+    let read = match args.typed(cx, AUTH) {
+        Some(Typed::Auth(read)) => Some(read),
+        _ => None,
+    };
+    let (auth, scheme_names) = match read {
         None => {
             cx.error_at(
                 attr_span,
@@ -49,9 +54,9 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, attr_span: Span, name: &Ident) -
                      (or `auth = \"none\"` to make it public on purpose)"
                 ),
             );
-            None
+            (None, Vec::new())
         }
-        Some(arg) => auth_value(cx, arg),
+        Some(read) => (read.auth.clone(), read.names.clone()),
     };
     let public = matches!(auth, Some(Auth::None));
     let optional = matches!(auth, Some(Auth::Optional(_)));
@@ -153,6 +158,7 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, attr_span: Span, name: &Ident) -
         owner_param,
         loader,
         owner_status,
+        scheme_names,
     }
 }
 
@@ -243,143 +249,6 @@ pub(crate) fn check_principal(cx: &Ctxt, authz: &Authz, inputs: &[&syn::PatType]
                     "a public endpoint (`auth = \"none\"`) has no `Principal`; use `Option<Principal>` or require authentication",
                 );
             }
-        }
-    }
-}
-
-fn auth_value(cx: &Ctxt, arg: &RawArg) -> Option<Auth> {
-    let scheme = |s: &LitStr| -> Option<Option<Scheme>> {
-        match s.value().as_str() {
-            "jwt" => Some(Some(Scheme::Jwt)),
-            "api_key" => Some(Some(Scheme::ApiKey)),
-            "hmac" => Some(Some(Scheme::Hmac)),
-            "signature" => Some(Some(Scheme::Signature)),
-            "github_webhook" => Some(Some(Scheme::GithubWebhook)),
-            "stripe_webhook" => Some(Some(Scheme::StripeWebhook)),
-            "standard_webhook" => Some(Some(Scheme::StandardWebhook)),
-            "dpop" => Some(Some(Scheme::Dpop)),
-            "mtls" => Some(Some(Scheme::Mtls)),
-            "none" => Some(None),
-            // `jwt+dpop`, `DPoP`, `bearer_dpop`...: say how the two forms are written.
-            other if other.to_ascii_lowercase().contains("dpop") => {
-                cx.error_spanned_by(
-                    s,
-                    format!(
-                        "unknown auth scheme `{other}`; a DPoP-bound token (RFC 9449) is \
-                         `auth = \"dpop\"`, and `auth = [\"jwt\", \"dpop\"]` accepts plain \
-                         bearer tokens too"
-                    ),
-                );
-                None
-            }
-            other => {
-                let message = match other.strip_suffix('?') {
-                    Some(base) if AUTH_SCHEMES.contains(&base) && base != "none" => format!(
-                        "unknown auth scheme `{other}`; for optional authentication write \
-                         `auth = {OPTIONAL}(\"{base}\")`"
-                    ),
-                    _ => unknown(other, "auth scheme", AUTH_SCHEMES),
-                };
-                cx.error_spanned_by(s, message);
-                None
-            }
-        }
-    };
-    match &arg.value {
-        RawValue::Str(s) => match scheme(s)? {
-            None => Some(Auth::None),
-            Some(sch) => Some(Auth::Schemes(vec![sch])),
-        },
-        RawValue::List { items, bad, span } => {
-            for b in bad {
-                cx.error_spanned_by(b, "expected a string such as \"jwt\"");
-            }
-            if items.is_empty() && bad.is_empty() {
-                cx.error_at(
-                    *span,
-                    "`auth` lists no scheme; add one such as \"jwt\", or write `auth = \"none\"`",
-                );
-                return None;
-            }
-            let mut out = Vec::new();
-            let mut ok = bad.is_empty();
-            for item in items {
-                match scheme(item) {
-                    Some(Some(sch)) if out.contains(&sch) => {
-                        cx.error_spanned_by(
-                            item,
-                            format!("auth scheme `{}` is listed twice", item.value()),
-                        );
-                        ok = false;
-                    }
-                    Some(Some(sch)) => out.push(sch),
-                    Some(None) => {
-                        cx.error_spanned_by(
-                            item,
-                            "`none` cannot be combined with other schemes; write `auth = \"none\"` alone",
-                        );
-                        ok = false;
-                    }
-                    None => ok = false,
-                }
-            }
-            ok.then_some(Auth::Schemes(out))
-        }
-        RawValue::Other(syn::Expr::Call(call)) if matches!(&*call.func, syn::Expr::Path(p) if p.path.is_ident(OPTIONAL)) =>
-        {
-            if call.args.is_empty() {
-                cx.error_spanned_by(
-                    call,
-                    "`optional()` names no scheme; write `auth = optional(\"jwt\")`",
-                );
-                return None;
-            }
-            let mut out = Vec::new();
-            let mut ok = true;
-            for arg in &call.args {
-                match arg {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(s),
-                        ..
-                    }) => match scheme(s) {
-                        Some(Some(sch)) if out.contains(&sch) => {
-                            cx.error_spanned_by(
-                                s,
-                                format!("auth scheme `{}` is listed twice", s.value()),
-                            );
-                            ok = false;
-                        }
-                        Some(Some(sch)) => out.push(sch),
-                        Some(None) => {
-                            cx.error_spanned_by(
-                                s,
-                                "`none` cannot be optional: `auth = \"none\"` alone makes the \
-                                 endpoint public; `optional(...)` names the schemes whose \
-                                 credentials are read when presented, e.g. `optional(\"jwt\")`",
-                            );
-                            ok = false;
-                        }
-                        None => ok = false,
-                    },
-                    other => {
-                        cx.error_spanned_by(
-                            other,
-                            "`optional(...)` takes scheme names as strings: \
-                             `auth = optional(\"jwt\", \"api_key\")`",
-                        );
-                        ok = false;
-                    }
-                }
-            }
-            ok.then_some(Auth::Optional(out))
-        }
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                "`auth` takes a string such as \"jwt\", a list such as [\"jwt\", \"api_key\"], \
-                 or `optional(\"jwt\")` for optional authentication",
-            );
-            None
         }
     }
 }

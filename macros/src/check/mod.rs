@@ -51,6 +51,7 @@ pub(crate) fn check(raw: Raw, policy: Option<&PolicyFile>) -> syn::Result<Endpoi
             &PolicyInput {
                 name: &name,
                 auth: authz.auth.as_ref(),
+                scheme_names: &authz.scheme_names,
                 args: &args,
                 rate: rate.as_ref(),
                 body_limit: body.body_limit.as_ref(),

@@ -6,7 +6,7 @@ use syn::{Ident, LitStr};
 use super::args::{string_list, value_tokens, Args};
 use super::signature::path_binding_idents;
 use crate::ctxt::Ctxt;
-use crate::model::{Auth, BodyLimit, Rate, RawArg, RawValue, Scheme, Typed};
+use crate::model::{Auth, BodyLimit, Rate, RawArg, Scheme, Typed};
 use crate::notation::unknown;
 use crate::policy_file::{
     self, PolicyFile, Rules, ALLOWED_SCHEMES, API_KEY_REQUIRES_SCOPES, MAX_BODY_LIMIT as MAX_BODY,
@@ -67,6 +67,8 @@ pub(crate) fn check_waivers(
 pub(crate) struct PolicyInput<'a> {
     pub(crate) name: &'a Ident,
     pub(crate) auth: Option<&'a Auth>,
+    /// The scheme names `auth` writes (see [`crate::model::AuthRead::names`]).
+    pub(crate) scheme_names: &'a [LitStr],
     pub(crate) args: &'a Args<'a>,
     pub(crate) rate: Option<&'a Rate>,
     pub(crate) body_limit: Option<&'a BodyLimit>,
@@ -254,30 +256,10 @@ fn require_owner_for_ids(r: &Review<'_>, rules: &Rules) {
 /// `allowed_schemes = [...]`: `auth` names only these (inside `optional(...)` too).
 fn allowed_schemes(r: &Review<'_>, rules: &Rules) {
     let name = r.ep.name;
-    let (Some(allowed), Some(auth_arg), false) = (
-        &rules.allowed_schemes,
-        r.get(AUTH),
-        r.waived(ALLOWED_SCHEMES),
-    ) else {
+    let (Some(allowed), false) = (&rules.allowed_schemes, r.waived(ALLOWED_SCHEMES)) else {
         return;
     };
-    let named: Vec<&LitStr> = match &auth_arg.value {
-        RawValue::Str(s) => vec![s],
-        RawValue::List { items, .. } => items.iter().collect(),
-        RawValue::Other(syn::Expr::Call(call)) => call
-            .args
-            .iter()
-            .filter_map(|arg| match arg {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    for scheme in named {
+    for scheme in r.ep.scheme_names {
         let value = scheme.value();
         if value != "none" && !allowed.contains(&value) {
             r.cx.error_spanned_by(

@@ -1,7 +1,9 @@
-//! Stage 1: tokens → [`Raw`]. The shape is checked here, and a value is read in the notation
-//! its key fixes (a rate, a size, a date, a link, a status, an identifier, a keyword, a path), as garde's `syntax.rs` does, one notation per file; meaning (how the
-//! keys combine, the signature, the organisation's policy) is `check`'s job.
+//! Stage 1: tokens → [`Raw`]. The shape is checked here, and a value is read in the notation its
+//! key fixes (scheme names, a rate, a size, a date, a link, a status, an identifier, a keyword, a
+//! path), as garde's `syntax.rs` does, one notation per file; meaning (how the keys combine, the
+//! signature, the organisation's policy) is `check`'s job.
 
+mod auth;
 mod literal;
 mod nesting;
 
@@ -159,6 +161,7 @@ fn read(key: &str, value: &RawValue) -> (Option<Typed>, Option<syn::Error>) {
 
 fn read_value(cx: &Ctxt, key: &str, value: &RawValue) -> Option<Typed> {
     match key {
+        AUTH => Some(Typed::Auth(auth::read(cx, value))),
         ALLOW => literal::allow(cx, value),
         OWNER => literal::owner(cx, value),
         LOADER => literal::path(
