@@ -1,94 +1,25 @@
 //! `fields` as paths: `"user.email"` (a key of the object under `user`) and `"items[].sku"`
-//! (a key of each object in the array under `items`), checked here so that a malformed path,
-//! or two paths that disagree about what a key holds, does not compile. Also what the body
-//! declarations need from the signature: a `Form<T>` body and the types that have schemas.
+//! (a key of each object in the array under `items`), read at parse time (`syntax::lists`) and
+//! checked here so that a malformed path, or two paths that disagree about what a key holds,
+//! does not compile. Also what the body declarations need from the signature: a `Form<T>` body
+//! and the types that have schemas.
 
 use syn::{LitStr, Type};
 
 use crate::ctxt::Ctxt;
-
-/// Deepest path accepted: the runtime refuses JSON nested deeper than 64 levels anyway.
-const MAX_DEPTH: usize = 32;
-
-/// One step of a path: a key, and how many arrays (`[]`) its value is before the next step.
-#[derive(Debug, PartialEq, Eq)]
-struct Step {
-    name: String,
-    arrays: usize,
-}
-
-/// Parses `path` into steps, or says what is wrong with it.
-fn steps(path: &str) -> Result<Vec<Step>, String> {
-    let mut out = Vec::new();
-    for segment in path.split('.') {
-        let name_end = segment.find(['[', ']']).unwrap_or(segment.len());
-        let (name, mut marks) = segment.split_at(name_end);
-        if name.is_empty() {
-            return Err(if segment.is_empty() {
-                format!(
-                    "field path `{path}` has an empty segment; write keys separated by single \
-                     dots, such as \"user.email\""
-                )
-            } else {
-                format!(
-                    "field path `{path}`: `[]` follows a key, such as \"items[].sku\" (the \
-                     elements of the array under `items`)"
-                )
-            });
-        }
-        let mut arrays = 0;
-        while !marks.is_empty() {
-            if let Some(rest) = marks.strip_prefix("[]") {
-                marks = rest;
-                arrays += 1;
-            } else if marks.starts_with('[') {
-                return Err(format!(
-                    "field path `{path}`: array elements are written `[]` (every element is \
-                     checked), not `{}`",
-                    marks.split_inclusive(']').next().unwrap_or(marks)
-                ));
-            } else {
-                return Err(format!(
-                    "field path `{path}`: unbalanced `]`; array elements are written `[]`, \
-                     such as \"items[].sku\""
-                ));
-            }
-        }
-        out.push(Step {
-            name: name.to_owned(),
-            arrays,
-        });
-    }
-    if let Some(last) = out.last() {
-        if last.arrays > 0 {
-            let array = path.trim_end_matches("[]");
-            return Err(format!(
-                "field path `{path}` ends with `[]`: list the array itself as \"{array}\" (its \
-                 elements are then not looked into), or the elements' keys, such as \
-                 \"{array}[].id\""
-            ));
-        }
-    }
-    if out.iter().map(|s| 1 + s.arrays).sum::<usize>() > MAX_DEPTH {
-        return Err(format!(
-            "field path `{path}` is nested more than {MAX_DEPTH} levels deep"
-        ));
-    }
-    Ok(out)
-}
+use crate::model::{FieldPath, Step};
 
 /// Checks every path of `fields` and that they agree with each other: a key is either a leaf
 /// (any value) or a parent (its keys listed), never both, and a parent is the same shape
 /// (object, or arrays of objects) in every path through it. Returns `true` when any field is
 /// a path, so the runtime walks the levels.
-pub(crate) fn check_paths(cx: &Ctxt, fields: &[LitStr]) -> bool {
-    let mut parsed: Vec<(&LitStr, Vec<Step>)> = Vec::new();
-    for field in fields {
-        let value = field.value();
-        if value.is_empty() {
+pub(crate) fn check_paths(cx: &Ctxt, fields: &[FieldPath]) -> bool {
+    let mut parsed: Vec<(&LitStr, &[Step])> = Vec::new();
+    for FieldPath { name: field, steps } in fields {
+        if field.value().is_empty() {
             continue; // reported by the caller
         }
-        match steps(&value) {
+        match steps {
             Ok(steps) => parsed.push((field, steps)),
             Err(why) => cx.error_spanned_by(field, why),
         }
@@ -137,7 +68,7 @@ pub(crate) fn check_paths(cx: &Ctxt, fields: &[LitStr]) -> bool {
             }
         }
     }
-    fields.iter().any(|f| f.value().contains(['.', '[']))
+    fields.iter().any(|f| f.name.value().contains(['.', '[']))
 }
 
 /// `true` when the body extractor (the handler's last argument) is a `Form<T>`.
@@ -200,11 +131,11 @@ mod tests {
 
     fn errors(fields: &[&str]) -> Vec<String> {
         let cx = Ctxt::new();
-        let lits: Vec<LitStr> = fields
+        let paths: Vec<FieldPath> = fields
             .iter()
-            .map(|f| LitStr::new(f, proc_macro2::Span::call_site()))
+            .map(|f| crate::syntax::field_path(LitStr::new(f, proc_macro2::Span::call_site())))
             .collect();
-        check_paths(&cx, &lits);
+        check_paths(&cx, &paths);
         match cx.check() {
             Ok(()) => Vec::new(),
             Err(e) => e.into_iter().map(|e| e.to_string()).collect(),

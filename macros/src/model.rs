@@ -24,6 +24,10 @@ pub(crate) enum Typed {
     Auth(AuthRead),
     /// `allow = "authenticated"`.
     Authenticated,
+    /// `roles`, `scopes` or `waive`: the string literals listed (a malformed element left out).
+    Strings(Vec<LitStr>),
+    /// `fields = ["name", "user.email", "items[].sku"]`: the names listed, each read as a path.
+    Fields(Vec<FieldPath>),
     /// `owner = "user_id"` or `flow = "login"`: an identifier, as a string.
     Ident(LitStr),
     /// `loader = Order` or `graphql = LIMITS`.
@@ -60,6 +64,21 @@ pub(crate) enum BodyForm {
     Raw,
     /// `body = "ignored"`: drained unread.
     Ignored,
+}
+
+/// One name of `fields`, and its path (`user.email`, `items[].sku`) read into steps, or why it
+/// cannot be.
+pub(crate) struct FieldPath {
+    pub(crate) name: LitStr,
+    pub(crate) steps: Result<Vec<Step>, String>,
+}
+
+/// One step of a field path: a key, and how many arrays (`[]`) its value is before the next
+/// step.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Step {
+    pub(crate) name: String,
+    pub(crate) arrays: usize,
 }
 
 /// A value as written.

@@ -1,13 +1,13 @@
 //! The attribute's arguments by key: unknown and duplicate keys are reported once, here (as
-//! serde's `Attr::set` does), and the readers of value shapes several keys share.
+//! serde's `Attr::set` does), and each value as read at parse time.
 
 use syn::LitStr;
 
 use crate::ctxt::Ctxt;
 pub(crate) use crate::model::value_tokens;
-use crate::model::{RawArg, RawValue, Typed};
+use crate::model::{RawArg, Typed};
 use crate::notation::unknown;
-use crate::symbol::{ALL_KEYS, FIELDS};
+use crate::symbol::ALL_KEYS;
 
 /// Each known key's first argument.
 pub(crate) struct Args<'a> {
@@ -58,45 +58,10 @@ impl<'a> Args<'a> {
     }
 }
 
-/// A list of string literals (`roles`, `scopes`, `fields`, `waive`), each malformed element
-/// reported; what was read.
-pub(crate) fn string_list(cx: &Ctxt, arg: &RawArg, what: &str) -> Vec<LitStr> {
-    let key = arg.key.to_string();
-    match &arg.value {
-        RawValue::List { items, bad, span } => {
-            for b in bad {
-                cx.error_spanned_by(b, format!("expected a {what} name as a string literal"));
-            }
-            if items.is_empty() && bad.is_empty() && key != FIELDS {
-                cx.error_at(*span, format!("`{key}` is empty; list at least one {what}"));
-            }
-            // Field names are checked with the allowlist (empty, duplicate); roles and scopes
-            // are single tokens.
-            if key != FIELDS {
-                for item in items {
-                    if item.value().is_empty() || item.value().chars().any(char::is_whitespace) {
-                        cx.error_spanned_by(
-                            item,
-                            format!("a {what} cannot be empty or contain spaces"),
-                        );
-                    }
-                }
-            }
-            items.clone()
-        }
-        RawValue::Str(s) => {
-            cx.error_spanned_by(
-                s,
-                format!("`{key}` takes a list: `{key} = [\"{}\"]`", s.value()),
-            );
-            Vec::new()
-        }
-        other => {
-            cx.error_spanned_by(
-                value_tokens(other),
-                format!("`{key}` takes a list of strings"),
-            );
-            Vec::new()
-        }
+/// The names of `roles`, `scopes` or `waive` as read (none when the value could not be).
+pub(crate) fn strings(typed: Option<&Typed>) -> Vec<LitStr> {
+    match typed {
+        Some(Typed::Strings(list)) => list.clone(),
+        _ => Vec::new(),
     }
 }

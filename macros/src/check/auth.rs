@@ -5,7 +5,7 @@
 use proc_macro2::Span;
 use syn::{Ident, LitStr};
 
-use super::args::{string_list, Args};
+use super::args::{strings, Args};
 use super::signature::{generic_of, last_ident, last_segment, owner_binding, path_bindings};
 use crate::ctxt::Ctxt;
 use crate::model::{Auth, OwnerBind, Typed};
@@ -63,12 +63,8 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, attr_span: Span, name: &Ident) -
 
     // ---- authorization ------------------------------------------------------------------------
     let any_authenticated = matches!(args.typed(cx, ALLOW), Some(Typed::Authenticated));
-    let roles = get(ROLES)
-        .map(|arg| string_list(cx, arg, "role"))
-        .unwrap_or_default();
-    let scopes = get(SCOPES)
-        .map(|arg| string_list(cx, arg, "scope"))
-        .unwrap_or_default();
+    let roles = strings(args.typed(cx, ROLES));
+    let scopes = strings(args.typed(cx, SCOPES));
     let owner_param = match args.typed(cx, OWNER) {
         Some(Typed::Ident(param)) => Some(param.clone()),
         _ => None,

@@ -3,11 +3,11 @@
 
 use syn::{Ident, LitStr};
 
-use super::args::{string_list, value_tokens, Args};
+use super::args::{value_tokens, Args};
 use super::multipart;
 use super::signature::{is_body_type, is_parts_type, last_segment};
 use crate::ctxt::Ctxt;
-use crate::model::{BodyDecl, BodyForm, BodyLimit, Part, RawValue, Typed};
+use crate::model::{BodyDecl, BodyForm, BodyLimit, FieldPath, Part, Typed};
 use crate::symbol::*;
 
 /// Largest allowlist the runtime tracks (duplicates are detected with a 64-bit mask).
@@ -29,14 +29,12 @@ pub(crate) struct Body {
 /// A handler that reads a body declares what it may hold, in one form, under a limit.
 pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, inputs: &[&syn::PatType], name: &Ident) -> Body {
     let get = |key: &str| args.get(key);
-    let fields = get(FIELDS).map(|arg| {
-        let list = string_list(cx, arg, "field");
-        if list.is_empty() && matches!(arg.value, RawValue::List { .. }) {
-            cx.error_spanned_by(
-                value_tokens(&arg.value),
-                "`fields` is empty; list the body fields callers may send",
-            );
-        }
+    let paths: Option<&[FieldPath]> = match args.typed(cx, FIELDS) {
+        Some(Typed::Fields(paths)) => Some(paths),
+        _ => None,
+    };
+    let fields = get(FIELDS).zip(paths).map(|(arg, paths)| {
+        let list: Vec<LitStr> = paths.iter().map(|p| p.name.clone()).collect();
         if list.len() > MAX_FIELDS {
             cx.error_spanned_by(
                 value_tokens(&arg.value),
@@ -57,9 +55,7 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, inputs: &[&syn::PatType], name: 
         list
     });
     // Paths (`user.email`, `items[].sku`): well formed and agreeing with each other.
-    let nested = fields
-        .as_ref()
-        .is_some_and(|list| crate::fields::check_paths(cx, list));
+    let nested = paths.is_some_and(|paths| crate::fields::check_paths(cx, paths));
     // The body extractor must be the last argument; with `fields` the last argument is taken to
     // be the body extractor whatever its name (a custom `FromRequest` type).
     let last_is_body = inputs.last().is_some_and(|arg| is_body_type(&arg.ty));

@@ -3,7 +3,7 @@
 
 use syn::{Ident, LitStr};
 
-use super::args::{string_list, value_tokens, Args};
+use super::args::{strings, value_tokens, Args};
 use super::signature::path_binding_idents;
 use crate::ctxt::Ctxt;
 use crate::model::{Auth, BodyLimit, Rate, RawArg, Scheme, Typed};
@@ -24,22 +24,17 @@ pub(crate) fn check_waivers(
     name: &Ident,
 ) -> (Vec<LitStr>, Option<LitStr>) {
     let get = |key: &str| args.get(key);
-    let waivers: Vec<LitStr> = get(WAIVE)
-        .map(|arg| {
-            let list = string_list(cx, arg, "rule");
-            for (i, rule) in list.iter().enumerate() {
-                if !policy_file::RULES.contains(&rule.value().as_str()) {
-                    cx.error_spanned_by(
-                        rule,
-                        unknown(&rule.value(), "policy rule", policy_file::RULES),
-                    );
-                } else if list[..i].iter().any(|r| r.value() == rule.value()) {
-                    cx.error_spanned_by(rule, format!("rule `{}` is waived twice", rule.value()));
-                }
-            }
-            list
-        })
-        .unwrap_or_default();
+    let waivers = strings(args.typed(cx, WAIVE));
+    for (i, rule) in waivers.iter().enumerate() {
+        if !policy_file::RULES.contains(&rule.value().as_str()) {
+            cx.error_spanned_by(
+                rule,
+                unknown(&rule.value(), "policy rule", policy_file::RULES),
+            );
+        } else if waivers[..i].iter().any(|r| r.value() == rule.value()) {
+            cx.error_spanned_by(rule, format!("rule `{}` is waived twice", rule.value()));
+        }
+    }
     let reason = match args.typed(cx, REASON) {
         Some(Typed::Text(reason)) => Some(reason.clone()),
         _ => None,

@@ -1,9 +1,10 @@
 //! Stage 1: tokens → [`Raw`]. The shape is checked here, and a value is read in the notation its
-//! key fixes (scheme names, a rate, a size, a date, a link, a status, an identifier, a keyword, a
-//! path), as garde's `syntax.rs` does, one notation per file; meaning (how the keys combine, the
+//! key fixes (scheme names, lists of names, field paths, a rate, a size, a date, a link, a status,
+//! ...), as garde's `syntax.rs` does, one notation per file; meaning (how the keys combine, the
 //! signature, the organisation's policy) is `check`'s job.
 
 mod auth;
+mod lists;
 mod literal;
 mod nesting;
 
@@ -12,6 +13,8 @@ use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Block, Expr, ItemFn, Lit, Meta, Signature, Stmt, Token, Visibility};
 
+#[cfg(test)]
+pub(crate) use self::lists::field_path;
 pub(crate) use self::nesting::check_nesting;
 use crate::ctxt::Ctxt;
 use crate::model::{Raw, RawArg, RawValue, Typed};
@@ -163,6 +166,8 @@ fn read_value(cx: &Ctxt, key: &str, value: &RawValue) -> Option<Typed> {
     match key {
         AUTH => Some(Typed::Auth(auth::read(cx, value))),
         ALLOW => literal::allow(cx, value),
+        ROLES => Some(Typed::Strings(lists::strings(cx, key, value, "role"))),
+        SCOPES => Some(Typed::Strings(lists::strings(cx, key, value, "scope"))),
         OWNER => literal::owner(cx, value),
         LOADER => literal::path(
             cx,
@@ -170,9 +175,11 @@ fn read_value(cx: &Ctxt, key: &str, value: &RawValue) -> Option<Typed> {
             "`loader` takes a type that implements `OwnedResource`, e.g. `loader = Order`",
         ),
         RATE => literal::rate(cx, value),
+        FIELDS => Some(Typed::Fields(lists::fields(cx, value))),
         BODY_LIMIT => literal::body_limit(cx, value),
         DEPRECATED | SUNSET => literal::date(cx, key, value),
         SUCCESSOR => literal::successor(cx, value),
+        WAIVE => Some(Typed::Strings(lists::strings(cx, key, value, "rule"))),
         REASON => literal::reason(cx, value),
         BODY => literal::body(cx, value),
         GRAPHQL => literal::path(
@@ -299,8 +306,11 @@ mod tests {
             (None, Some(err)) => assert!(err.starts_with("malformed body limit `1.5mb`")),
             _ => panic!("`1.5mb` is refused"),
         }
-        // A key whose value is not read here yet, and one the attribute does not know.
-        assert!(matches!(typed[4], (None, None)));
+        match &typed[4] {
+            (Some(Typed::Strings(roles)), None) => assert_eq!(roles[0].value(), "a"),
+            _ => panic!("`roles` is read"),
+        }
+        // A key the attribute does not know has no notation (`check` reports the key).
         assert!(matches!(typed[5], (None, None)));
     }
 }
