@@ -44,6 +44,8 @@ pub(crate) enum Typed {
     OwnerStatus(u16),
     /// `body = "raw"` or `"ignored"`.
     Body(BodyForm),
+    /// `multipart = [part(...), ...]`: the parts read (a malformed one left out).
+    Parts(Vec<Part>),
     /// `reason = "..."`: text that is not blank.
     Text(LitStr),
 }
@@ -209,6 +211,7 @@ impl std::fmt::Display for Date {
 }
 
 /// One checked part.
+#[derive(Clone)]
 pub(crate) struct Part {
     pub(crate) name: LitStr,
     /// Empty for a text part.

@@ -1,5 +1,5 @@
-//! The declared parts of an upload (`multipart = [...]`, checked in `check::multipart`) as
-//! generated code: the runtime's `PartSpec`s and the endpoint's doc line.
+//! The declared parts of an upload (`multipart = [...]`, read in `syntax::parts` and checked in
+//! `check::multipart`) as generated code: the runtime's `PartSpec`s and the endpoint's doc line.
 
 use proc_macro2::TokenStream;
 use quote::quote;

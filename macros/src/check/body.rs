@@ -213,7 +213,10 @@ pub(crate) fn check(cx: &Ctxt, args: &Args<'_>, inputs: &[&syn::PatType], name: 
     }
 
     // ---- multipart: an upload's declared parts -----------------------------------------------------
-    let multipart = get(MULTIPART).and_then(|arg| multipart::parts(cx, arg));
+    let multipart = match args.typed(cx, MULTIPART) {
+        Some(Typed::Parts(parts)) => Some(parts.clone()),
+        _ => None,
+    };
     multipart::check_multipart(
         cx,
         name,

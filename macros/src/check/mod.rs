@@ -1,7 +1,8 @@
-//! Stage 2: [`Raw`] → [`Endpoint`]. The default-deny contract and its cross-checks with the
-//! function signature, one concern per file (as serde's `check.rs` reads), and the
-//! organisation's policy. Every error is collected so the user sees all of them at once, in
-//! the order of the concerns below.
+//! Stage 2: [`Raw`] → [`Endpoint`]. The values arrive read in their notations (`syntax`);
+//! here is their meaning: the default-deny contract and its cross-checks with the function
+//! signature, one concern per file (as serde's `check.rs` reads), and the organisation's policy.
+//! Every error is collected so the user sees all of them at once, in the order of the concerns
+//! below; each concern reports the errors reading its keys' values in its turn.
 
 mod args;
 mod auth;

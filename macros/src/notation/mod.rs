@@ -1,8 +1,8 @@
 //! Value notations, read from text: rates (`"100/15m"`), sizes (`"100kb"`), dates
 //! (`"2026-06-30"`), `successor` links, identifiers, and the "did you mean" of an unknown name.
 //!
-//! A leaf: the contract checks, the `multipart` parts and the policy file all read their values
-//! with these functions, and nothing here knows about keys or endpoints.
+//! A leaf: the attribute's values (read at parse time, in `syntax`) and the policy file are all
+//! read with these functions, and nothing here knows about keys or endpoints.
 
 use crate::model::Date;
 

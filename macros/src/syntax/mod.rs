@@ -1,12 +1,13 @@
-//! Stage 1: tokens → [`Raw`]. The shape is checked here, and a value is read in the notation its
-//! key fixes (scheme names, lists of names, field paths, a rate, a size, a date, a link, a status,
-//! ...), as garde's `syntax.rs` does, one notation per file; meaning (how the keys combine, the
-//! signature, the organisation's policy) is `check`'s job.
+//! Stage 1: tokens → [`Raw`]. The shape is checked here, and every value is read in the
+//! notation its key fixes (scheme names, lists of names, field paths, parts, a rate, a size, a
+//! date, a link, a status, ...), as garde's `syntax.rs` does, one notation per file; meaning
+//! (how the keys combine, the signature, the organisation's policy) is `check`'s job.
 
 mod auth;
 mod lists;
 mod literal;
 mod nesting;
+mod parts;
 
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
@@ -189,6 +190,7 @@ fn read_value(cx: &Ctxt, key: &str, value: &RawValue) -> Option<Typed> {
         ),
         FLOW => literal::flow(cx, value),
         OWNER_STATUS => literal::owner_status(cx, value),
+        MULTIPART => parts::read(cx, value).map(Typed::Parts),
         _ => None,
     }
 }
@@ -196,6 +198,7 @@ fn read_value(cx: &Ctxt, key: &str, value: &RawValue) -> Option<Typed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Auth, BodyForm, Scheme};
     use quote::quote;
 
     #[test]
@@ -312,5 +315,80 @@ mod tests {
         }
         // A key the attribute does not know has no notation (`check` reports the key).
         assert!(matches!(typed[5], (None, None)));
+    }
+
+    #[test]
+    fn schemes_names_paths_and_parts_are_read_at_parse_time() {
+        let typed = read_args(quote!(
+            auth = optional("jwt", "api_key"),
+            fields = ["user.email", "items[].sku", "a..b"],
+            loader = orders::Order,
+            body = "ignored",
+            multipart = [
+                part("file", types = ["image/png"], max = "1mb"),
+                part("note", max = "1kb", optional)
+            ],
+            flow = "login"
+        ));
+        match &typed[0] {
+            (Some(Typed::Auth(read)), None) => {
+                let optional = [Scheme::Jwt, Scheme::ApiKey];
+                assert!(matches!(&read.auth, Some(Auth::Optional(s)) if *s == optional));
+                assert_eq!(read.names.len(), 2);
+            }
+            _ => panic!("`optional(...)` is read"),
+        }
+        // A malformed path is kept with its error, reported by `check` with the allowlist's.
+        match &typed[1] {
+            (Some(Typed::Fields(paths)), None) => {
+                assert_eq!(paths.len(), 3);
+                assert_eq!(paths[1].steps.as_ref().unwrap()[0].arrays, 1);
+                assert!(paths[2]
+                    .steps
+                    .as_ref()
+                    .unwrap_err()
+                    .contains("empty segment"));
+            }
+            _ => panic!("`fields` is read"),
+        }
+        assert!(matches!(&typed[2], (Some(Typed::Path(p)), None) if p.segments.len() == 2));
+        assert!(matches!(
+            typed[3],
+            (Some(Typed::Body(BodyForm::Ignored)), None)
+        ));
+        match &typed[4] {
+            (Some(Typed::Parts(parts)), None) => {
+                assert_eq!((parts[0].max, parts[0].types.len()), (1024 * 1024, 1));
+                assert!(parts[1].optional && parts[1].types.is_empty());
+            }
+            _ => panic!("the parts are read"),
+        }
+        assert!(matches!(&typed[5], (Some(Typed::Ident(flow)), None) if flow.value() == "login"));
+    }
+
+    #[test]
+    fn what_can_be_read_is_kept_beside_the_errors() {
+        let typed = read_args(quote!(
+            auth = ["jwt", "jwt", "bogus"],
+            waive = ["require_rate", 5],
+            allow = "everyone"
+        ));
+        match &typed[0] {
+            (Some(Typed::Auth(read)), Some(err)) => {
+                assert!(read.auth.is_none());
+                // Unknown names too: the policy file's `allowed_schemes` names them.
+                assert_eq!(read.names.len(), 3);
+                assert!(err.contains("listed twice"), "{err}");
+            }
+            _ => panic!("a malformed `auth` keeps its names and its errors"),
+        }
+        match &typed[1] {
+            (Some(Typed::Strings(waived)), Some(err)) => {
+                assert_eq!(waived.len(), 1);
+                assert!(err.contains("expected a rule name"), "{err}");
+            }
+            _ => panic!("`waive` keeps the rules it could read"),
+        }
+        assert!(matches!(&typed[2], (None, Some(err)) if err.contains("unknown `allow` value")));
     }
 }
