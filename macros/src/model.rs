@@ -87,7 +87,7 @@ pub(crate) struct Step {
 pub(crate) enum RawValue {
     /// `"text"`
     Str(LitStr),
-    /// `["a", "b"]`; `Err` holds an element that is not a string literal.
+    /// `["a", "b"]`: the string literals in `items`, every other element in `bad`.
     List {
         items: Vec<LitStr>,
         bad: Vec<syn::Expr>,
