@@ -204,6 +204,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     let body = format_ident!("__secure_endpoint_body", span = Span::mixed_site());
     let stage = format_ident!("__secure_endpoint_stage", span = Span::mixed_site());
     let life = syn::Lifetime::new("'__secure_endpoint_a", Span::mixed_site());
+    let g = format_ident!("__G", span = Span::mixed_site());
 
     let typed: Vec<&syn::PatType> = func
         .sig
@@ -236,17 +237,17 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequest<#s>));
             extract.push(quote_spanned! {ty.span()=>
                 let #req = #private::Request::from_parts(#parts, #body);
-                let #var = match <#ty as #private::FromRequest<#s>>::from_request(#req, &#state).await {
+                let #var = match #private::extract_request::<#ty, #s>(#req, &#state).await {
                     ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return #private::IntoResponse::into_response(rejection),
+                    ::core::result::Result::Err(response) => return response,
                 };
             });
         } else {
             bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequestParts<#s>));
             let extraction = quote_spanned! {ty.span()=>
-                let #var = match <#ty as #private::FromRequestParts<#s>>::from_request_parts(&mut #parts, &#state).await {
+                let #var = match #private::extract_parts::<#ty, #s>(&mut #parts, &#state).await {
                     ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(rejection) => return #private::IntoResponse::into_response(rejection),
+                    ::core::result::Result::Err(response) => return response,
                 };
             };
             match owner_bind {
@@ -261,7 +262,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                     };
                     owner_first = quote! {
                         #extraction
-                        if let ::core::option::Option::Some(response) = #stage.refuse_owner(#shown) {
+                        if let ::core::option::Option::Some(response) = #private::Stage::refuse_owner(&#stage, #shown) {
                             return response;
                         }
                     };
@@ -278,7 +279,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     // The body, allowlisted (or refused when the endpoint takes none), after ownership and
     // before the other extractors, which is the order the pipeline promises.
     let read_body = quote! {
-        let #body = match #stage.body(&mut #parts, #body).await {
+        let #body = match #private::Stage::body(&#stage, &mut #parts, #body).await {
             ::core::result::Result::Ok(body) => body,
             ::core::result::Result::Err(response) => return response,
         };
@@ -443,11 +444,11 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
                 #load_fn
 
                 #[allow(clippy::manual_async_fn)]
-                fn call<#life>(
+                fn call<#life, #g: #private::Stage + #life>(
                     mut #parts: #private::Parts,
                     #body: #private::Body,
                     #state: #s,
-                    #stage: #private::Stage<#life>,
+                    #stage: #g,
                 ) -> impl ::core::future::Future<Output = #private::Response> + ::core::marker::Send + #life
                 where
                     #s: #life,

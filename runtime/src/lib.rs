@@ -181,10 +181,11 @@ pub mod __private {
     /// `openapi` feature is on.
     pub use crate::__schema_of as schema_of;
     pub use crate::authz::{owner_field_param, OwnedResource};
-    pub use crate::endpoint::{EndpointHandler, SecureEndpoint};
+    pub use crate::endpoint::{
+        extract_parts, extract_request, EndpointHandler, SecureEndpoint, Stage,
+    };
     pub use crate::exposure::SafeResponse;
     pub use crate::loader::{load_owned, LoadOwned};
-    pub use crate::pipeline::stages::Stage;
     #[cfg(feature = "openapi")]
     pub use crate::policy::body::probe;
     pub use crate::policy::build::{AuthorizationBuilder, OwnerBuilder, PolicyBuilder};

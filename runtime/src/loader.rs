@@ -154,53 +154,58 @@ impl<'a, S> LoadContext<'a, S> {
 }
 
 /// Loads the resource with `T`, checks its owner, and hands it to `Owned<T>`. Not public API.
+///
+/// Its future is declared `Send` (as `endpoint::extract_parts`'s is), so that an endpoint's
+/// proof that its own future is `Send` stops here instead of walking the loader's.
 #[doc(hidden)]
-pub async fn load_owned<T: LoadOwned<S>, S: Send + Sync>(
-    parts: &mut Parts,
-    state: &S,
-    principal: &Principal,
+pub fn load_owned<'a, T: LoadOwned<S>, S: Send + Sync>(
+    parts: &'a mut Parts,
+    state: &'a S,
+    principal: &'a Principal,
     param: &'static str,
-) -> Result<(), Response> {
-    let denial = parts
-        .extensions
-        .get::<RequestContext>()
-        .map_or(OwnerDenial::NotFound, |c| c.owner_denial);
-    let not_found = || {
-        Problem::not_found()
-            .with_reason("not_owner")
-            .into_response()
-    };
-    let params: Vec<(String, String)> =
-        match axum::extract::RawPathParams::from_request_parts(parts, &()).await {
-            Ok(params) => params
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            Err(_) => return Err(not_found()),
+) -> impl Future<Output = Result<(), Response>> + Send + 'a {
+    async move {
+        let denial = parts
+            .extensions
+            .get::<RequestContext>()
+            .map_or(OwnerDenial::NotFound, |c| c.owner_denial);
+        let not_found = || {
+            Problem::not_found()
+                .with_reason("not_owner")
+                .into_response()
         };
-    // The owner parameter named once: a name repeated by a nesting prefix names two values,
-    // and loading one of them could authorize a resource other than the one the handler reads.
-    let mut values = params.iter().filter(|(k, _)| k == param).map(|(_, v)| v);
-    let id = match (values.next(), values.next()) {
-        (Some(id), None) => id.clone(),
-        _ => return Err(not_found()),
-    };
-    let request = LoadContext {
-        parts: &mut *parts,
-        state,
-        principal,
-        id: &id,
-        params: &params,
-    };
-    match T::load(request).await {
-        Ok(Some(resource)) if resource.owner_id() == principal.subject() => {
-            parts
-                .extensions
-                .insert(Slot(Arc::new(Mutex::new(Some(resource)))));
-            Ok(())
+        let params: Vec<(String, String)> =
+            match axum::extract::RawPathParams::from_request_parts(parts, &()).await {
+                Ok(params) => params
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+                Err(_) => return Err(not_found()),
+            };
+        // The owner parameter named once: a name repeated by a nesting prefix names two values,
+        // and loading one of them could authorize a resource other than the one the handler reads.
+        let mut values = params.iter().filter(|(k, _)| k == param).map(|(_, v)| v);
+        let id = match (values.next(), values.next()) {
+            (Some(id), None) => id.clone(),
+            _ => return Err(not_found()),
+        };
+        let request = LoadContext {
+            parts: &mut *parts,
+            state,
+            principal,
+            id: &id,
+            params: &params,
+        };
+        match T::load(request).await {
+            Ok(Some(resource)) if resource.owner_id() == principal.subject() => {
+                parts
+                    .extensions
+                    .insert(Slot(Arc::new(Mutex::new(Some(resource)))));
+                Ok(())
+            }
+            Ok(Some(_)) => Err(denial.problem().into_response()),
+            Ok(None) => Err(not_found()),
+            Err(problem) => Err(problem.into_response()),
         }
-        Ok(Some(_)) => Err(denial.problem().into_response()),
-        Ok(None) => Err(not_found()),
-        Err(problem) => Err(problem.into_response()),
     }
 }

@@ -24,11 +24,11 @@ mod method;
 mod observe;
 mod secured;
 
+use crate::pipeline::Erased;
 use compose::{check_endpoint, entries};
 use fallback::{fallback, guard_fallback, not_found};
 use method::methods_text;
 pub use method::{any, delete, get, head, on, options, patch, post, put};
-use secured::Serve;
 
 struct Pending<S> {
     /// The methods it answers, one inventory entry each.
@@ -37,7 +37,8 @@ struct Pending<S> {
     policy: &'static EndpointPolicy,
     /// [`SecureEndpoint::owner_field_param`] of the endpoint.
     owner_field: fn() -> Option<&'static str>,
-    serve: Serve<S>,
+    /// The endpoint's loader and wrapper.
+    endpoint: Erased<S>,
 }
 
 /// The endpoints of one path, by method. Build it with [`get`], [`post`], [`put`], [`patch`],

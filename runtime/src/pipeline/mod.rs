@@ -8,7 +8,9 @@
 
 pub(crate) mod stages;
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -16,27 +18,65 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
 use crate::endpoint::EndpointHandler;
-use crate::extract::RequestContext;
+use crate::extract::{Principal, RequestContext};
 
-use stages::Stage;
+use stages::EndpointStage;
 pub(crate) use stages::{EndpointRuntime, Seen};
+
+/// What of an endpoint depends on its type, as function pointers: its loader and its
+/// wrapper (extractors, then handler). The pipeline holds these rather than being generic over
+/// the endpoint, so it is compiled once per state type instead of once per endpoint; the
+/// wrapper's future is boxed for that (`benches/compile_time.sh`, BENCHMARKS.md).
+pub(crate) struct Erased<S> {
+    load: LoadFn<S>,
+    call: CallFn<S>,
+}
+
+type LoadFn<S> = for<'a> fn(
+    &'a mut Parts,
+    &'a S,
+    &'a Principal,
+) -> Pin<Box<dyn Future<Output = Result<(), Response>> + Send + 'a>>;
+type CallFn<S> = for<'a> fn(
+    Parts,
+    Body,
+    S,
+    EndpointStage<'a>,
+) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
+
+impl<S> Clone for Erased<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Erased<S> {}
+
+impl<S: Send + Sync + 'static> Erased<S> {
+    /// Endpoint `E`'s loader and wrapper.
+    pub(crate) fn of<E: EndpointHandler<S>>() -> Self {
+        Erased {
+            load: |parts, state, principal| Box::pin(E::load(parts, state, principal)),
+            call: |parts, body, state, stage| Box::pin(E::call(parts, body, state, stage)),
+        }
+    }
+}
 
 impl EndpointRuntime {
     /// The pipeline for one request. Only the loader and the handler depend on the endpoint's
-    /// type; everything else is in the non-generic [`admit`](Self::admit) and
-    /// [`body`](Self::body), which keeps the code generated per endpoint small. One `async fn`
-    /// that owns the runtime: every nested future level would hold its own copy of the request,
-    /// and this future is boxed on every request. It takes the request split, for the same
-    /// reason. Returns, beside the response, what it learnt about the request.
-    pub(crate) async fn serve<E, S>(
+    /// type, and they come erased ([`Erased`]); everything else is in [`admit`](Self::admit)
+    /// and [`body`](Self::body). One `async fn` that owns the runtime: every nested future
+    /// level would hold its own copy of the request, and this future is boxed on every
+    /// request. It takes the request split, for the same reason. Returns, beside the
+    /// response, what it learnt about the request.
+    pub(crate) async fn serve<S>(
         self: Arc<Self>,
+        endpoint: Erased<S>,
         request_id: crate::extract::RequestId,
         mut parts: Parts,
         mut body: Body,
         state: S,
     ) -> (Response, Seen)
     where
-        E: EndpointHandler<S>,
         S: Send + Sync,
     {
         let mut seen = Seen::default();
@@ -66,7 +106,7 @@ impl EndpointRuntime {
                 owner_denial: self.owner_denial,
             });
             if let (Some(principal), true) = (&principal, loader) {
-                if let Err(response) = E::load(&mut parts, &state, principal).await {
+                if let Err(response) = (endpoint.load)(&mut parts, &state, principal).await {
                     break 'run response;
                 }
             }
@@ -79,11 +119,11 @@ impl EndpointRuntime {
                     handler: self.policy.handler,
                 });
             }
-            let stage = Stage {
+            let stage = EndpointStage {
                 runtime: &self,
                 principal: principal.as_ref(),
             };
-            E::call(parts, body, state, stage).await
+            (endpoint.call)(parts, body, state, stage).await
         };
         if let Some((uri, method, request_id)) = watched {
             if response.status() == http::StatusCode::NOT_FOUND {

@@ -1,6 +1,6 @@
 //! One routed endpoint's runtime and the stages it runs before its handler: per-IP limit,
 //! authentication, per-principal limit and flow budgets, roles and scopes ([`admit`]); the
-//! body ([`body`]); and the [`Stage`] the endpoint's generated wrapper runs between its
+//! body ([`body`]); and the [`EndpointStage`] the endpoint's generated wrapper runs between its
 //! extractors (ownership by path parameter, then the body). None of it depends on the
 //! endpoint's type.
 //!
@@ -19,6 +19,7 @@ use crate::auth::AuthFailure;
 use crate::authz::{check_roles_and_scopes, displays_as};
 use crate::body::{read_limited, refuse_body};
 use crate::config::Engine;
+use crate::endpoint::Stage;
 use crate::extract::{Principal, RequestContext};
 use crate::lifecycle::LifecycleRuntime;
 use crate::policy::{AuthScheme, Authentication, EndpointPolicy};
@@ -244,7 +245,7 @@ impl EndpointRuntime {
     /// Everything before ownership: per-IP limit, authentication, the rate limit, roles and
     /// scopes. Not generic, so it is compiled once, not once per endpoint. Ownership by path
     /// parameter is checked by the endpoint's wrapper on the value its handler binds (see
-    /// [`Stage::refuse_owner`]); ownership by loader in [`serve`](Self::serve).
+    /// [`EndpointStage::refuse_owner`]); ownership by loader in [`serve`](Self::serve).
     pub(super) async fn admit(
         &self,
         parts: &mut Parts,
@@ -412,28 +413,19 @@ impl EndpointRuntime {
 
 /// The rest of the pipeline, run by an endpoint's generated wrapper between its extractors:
 /// the ownership check on the value the handler binds, right after its `Path` is extracted,
-/// then the body. Not public API.
-#[doc(hidden)]
-pub struct Stage<'a> {
+/// then the body. The wrapper sees it only as a [`Stage`] (see there why).
+pub(crate) struct EndpointStage<'a> {
     pub(super) runtime: &'a EndpointRuntime,
     pub(super) principal: Option<&'a Principal>,
 }
 
-impl std::fmt::Debug for Stage<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stage")
-            .field("handler", &self.runtime.policy.handler)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Stage<'_> {
+impl Stage for EndpointStage<'_> {
     /// Ownership by path parameter: `value` is the owner parameter exactly as the handler
     /// binds it (after axum's percent-decoding and the handler's own type), and must display
     /// as the principal's subject. The refusal (404 unless the contract says 403) when it
     /// does not.
     #[inline]
-    pub fn refuse_owner(&self, value: &dyn std::fmt::Display) -> Option<Response> {
+    fn refuse_owner(&self, value: &dyn std::fmt::Display) -> Option<Response> {
         match self.principal {
             Some(principal) if displays_as(value, principal.subject()) => None,
             _ => Some(self.runtime.owner_denial.problem().into_response()),
@@ -441,10 +433,16 @@ impl Stage<'_> {
     }
 
     /// The body the handler may read: the allowlisted JSON, or none at all.
-    pub async fn body(&self, parts: &mut Parts, body: Body) -> Result<Body, Response> {
-        self.runtime
-            .body(parts, body)
-            .await
-            .map_err(IntoResponse::into_response)
+    fn body<'b>(
+        &'b self,
+        parts: &'b mut Parts,
+        body: Body,
+    ) -> impl std::future::Future<Output = Result<Body, Response>> + Send + 'b {
+        async move {
+            self.runtime
+                .body(parts, body)
+                .await
+                .map_err(IntoResponse::into_response)
+        }
     }
 }

@@ -319,7 +319,7 @@ pub(super) fn register<S: Clone + Send + Sync + 'static>(
             pending.filter,
             SecuredRoute {
                 runtime,
-                serve: pending.serve,
+                endpoint: pending.endpoint,
             },
         );
     }

@@ -3,9 +3,10 @@
 use axum::routing::MethodFilter;
 use http::Method;
 
-use super::secured::serve_endpoint;
 use super::{Pending, SecureMethodRouter};
 use crate::endpoint::{EndpointHandler, SecureEndpoint};
+use crate::pipeline::Erased;
+use crate::policy::EndpointPolicy;
 
 /// The methods a [`MethodFilter`] holds that the inventory can name, in this order.
 const METHODS: [(Method, MethodFilter); 9] = [
@@ -39,19 +40,31 @@ pub(super) fn methods_text(methods: &[Method]) -> String {
 }
 
 impl<S: Clone + Send + Sync + 'static> SecureMethodRouter<S> {
-    fn add<E: EndpointHandler<S>>(mut self, filter: MethodFilter, endpoint: E) -> Self {
+    fn add<E: EndpointHandler<S>>(self, filter: MethodFilter, endpoint: E) -> Self {
+        let _ = endpoint;
+        self.push(filter, E::POLICY, E::owner_field_param, Erased::of::<E>())
+    }
+
+    /// What `add` does that does not depend on the endpoint's type: compiled once per state
+    /// type, not once per endpoint.
+    fn push(
+        mut self,
+        filter: MethodFilter,
+        policy: &'static EndpointPolicy,
+        owner_field: fn() -> Option<&'static str>,
+        endpoint: Erased<S>,
+    ) -> Self {
         let methods: Vec<Method> = METHODS
             .iter()
             .filter(|(_, f)| filter.or(*f) == filter)
             .map(|(m, _)| m.clone())
             .collect();
-        let _ = endpoint;
         self.pending.push(Pending {
             methods,
             filter,
-            policy: E::POLICY,
-            owner_field: E::owner_field_param,
-            serve: serve_endpoint::<E, S>,
+            policy,
+            owner_field,
+            endpoint,
         });
         self
     }

@@ -13,45 +13,26 @@ use http::{Method, StatusCode};
 
 use super::fallback::fallback;
 use super::observe::observe;
-use crate::endpoint::EndpointHandler;
 use crate::events::{EventContext, Observer};
 use crate::extract::RequestId;
-use crate::pipeline::{EndpointRuntime, Seen};
+use crate::pipeline::{EndpointRuntime, Erased, Seen};
 use crate::policy::{Authentication, EndpointPolicy};
 use crate::problem::{Problem, Renderer};
-
-/// An endpoint's pipeline, type-erased: [`serve_endpoint::<E, S>`](serve_endpoint). One
-/// function pointer per endpoint is all that depends on the endpoint's type; the route axum
-/// holds ([`SecuredRoute`]) does not, so axum's handler machinery is instantiated once per
-/// state type rather than once per endpoint (compile time).
-pub(super) type Serve<S> =
-    fn(Arc<EndpointRuntime>, RequestId, http::request::Parts, axum::body::Body, S) -> BoxedServe;
 
 /// The pipeline's answer, and what it learnt about the request for the security event.
 type BoxedServe = Pin<Box<dyn Future<Output = (Response, Seen)> + Send>>;
 
-/// The pipeline of endpoint `E`, boxed (the one allocation every secured request makes).
-pub(super) fn serve_endpoint<E: EndpointHandler<S>, S: Clone + Send + Sync + 'static>(
-    runtime: Arc<EndpointRuntime>,
-    request_id: RequestId,
-    parts: http::request::Parts,
-    body: axum::body::Body,
-    state: S,
-) -> BoxedServe {
-    Box::pin(runtime.serve::<E, S>(request_id, parts, body, state))
-}
-
 /// Routes an endpoint's requests into its enforcing pipeline.
 pub(super) struct SecuredRoute<S> {
     pub(super) runtime: Arc<EndpointRuntime>,
-    pub(super) serve: Serve<S>,
+    pub(super) endpoint: Erased<S>,
 }
 
 impl<S> Clone for SecuredRoute<S> {
     fn clone(&self) -> Self {
         SecuredRoute {
             runtime: self.runtime.clone(),
-            serve: self.serve,
+            endpoint: self.endpoint,
         }
     }
 }
@@ -103,7 +84,13 @@ where
         });
         Guarded {
             observed,
-            inner: (self.serve)(self.runtime, request_id.clone(), parts, body, state),
+            inner: Box::pin(self.runtime.serve(
+                self.endpoint,
+                request_id.clone(),
+                parts,
+                body,
+                state,
+            )),
             request_id: Some(request_id),
             handler,
             timeout,
