@@ -100,6 +100,7 @@ pub trait Stage: Send {
 /// it, again in every endpoint. This future says `+ Send` in its signature, proved here once
 /// for every extractor, so an endpoint's proof stops at it (see [`Stage`]).
 #[doc(hidden)]
+#[allow(clippy::manual_async_fn)] // the `Send` in the signature is the point
 pub fn extract_parts<'a, T, S, G>(
     stage: &'a mut G,
     state: &'a S,
@@ -119,6 +120,7 @@ where
 /// Runs the handler's extractor that consumes the request (its body), its rejection as a
 /// response; declared `Send` for the reason [`extract_parts`] gives. Not public API.
 #[doc(hidden)]
+#[allow(clippy::manual_async_fn)] // the `Send` in the signature is the point
 pub fn extract_request<'a, T, S, G>(
     stage: G,
     state: &'a S,

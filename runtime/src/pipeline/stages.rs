@@ -443,6 +443,7 @@ impl Stage for EndpointStage<'_> {
     }
 
     /// The body the handler may read: the allowlisted JSON, or none at all.
+    #[allow(clippy::manual_async_fn)] // the `Send` in the signature is the point
     fn read_body(&mut self) -> impl std::future::Future<Output = Result<(), Response>> + Send + '_ {
         async move {
             let body = std::mem::take(&mut self.body);
