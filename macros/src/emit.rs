@@ -198,10 +198,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
 
     // ---- extraction, as axum's `impl_handler!` does it, with the argument types as written ----
     let s = format_ident!("__S", span = Span::mixed_site());
-    let req = format_ident!("__secure_endpoint_req", span = Span::mixed_site());
     let state = format_ident!("__secure_endpoint_state", span = Span::mixed_site());
-    let parts = format_ident!("__secure_endpoint_parts", span = Span::mixed_site());
-    let body = format_ident!("__secure_endpoint_body", span = Span::mixed_site());
     let stage = format_ident!("__secure_endpoint_stage", span = Span::mixed_site());
     let life = syn::Lifetime::new("'__secure_endpoint_a", Span::mixed_site());
     let g = format_ident!("__G", span = Span::mixed_site());
@@ -236,8 +233,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         if Some(i) == ep.body_arg {
             bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequest<#s>));
             extract.push(quote_spanned! {ty.span()=>
-                let #req = #private::Request::from_parts(#parts, #body);
-                let #var = match #private::extract_request::<#ty, #s>(#req, &#state).await {
+                let #var = match #private::extract_request::<#ty, #s, #g>(#stage, &#state).await {
                     ::core::result::Result::Ok(value) => value,
                     ::core::result::Result::Err(response) => return response,
                 };
@@ -245,7 +241,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         } else {
             bounds.push(quote_spanned!(ty.span()=> #ty: #private::FromRequestParts<#s>));
             let extraction = quote_spanned! {ty.span()=>
-                let #var = match #private::extract_parts::<#ty, #s>(&mut #parts, &#state).await {
+                let #var = match #private::extract_parts::<#ty, #s, #g>(&mut #stage, &#state).await {
                     ::core::result::Result::Ok(value) => value,
                     ::core::result::Result::Err(response) => return response,
                 };
@@ -273,16 +269,14 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
         arg_names.push(var);
     }
     if ep.body_arg.is_none() {
-        // Keep `body` used so a handler without arguments compiles warning-free.
-        extract.push(quote!(let _ = #body;));
+        // The request is dropped with the stage: no extractor consumes it.
     }
     // The body, allowlisted (or refused when the endpoint takes none), after ownership and
     // before the other extractors, which is the order the pipeline promises.
     let read_body = quote! {
-        let #body = match #private::Stage::body(&#stage, &mut #parts, #body).await {
-            ::core::result::Result::Ok(body) => body,
-            ::core::result::Result::Err(response) => return response,
-        };
+        if let ::core::result::Result::Err(response) = #private::Stage::read_body(&mut #stage).await {
+            return response;
+        }
     };
 
     // The user's function, unchanged, nested in the endpoint's associated function `handler`,
@@ -445,10 +439,8 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
 
                 #[allow(clippy::manual_async_fn)]
                 fn call<#life, #g: #private::Stage + #life>(
-                    mut #parts: #private::Parts,
-                    #body: #private::Body,
                     #state: #s,
-                    #stage: #g,
+                    mut #stage: #g,
                 ) -> impl ::core::future::Future<Output = #private::Response> + ::core::marker::Send + #life
                 where
                     #s: #life,

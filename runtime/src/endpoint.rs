@@ -2,7 +2,6 @@
 
 use std::future::Future;
 
-use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
@@ -53,43 +52,43 @@ pub trait EndpointHandler<S>: SecureEndpoint {
         std::future::ready(Ok(()))
     }
 
-    /// Runs the handler's extractors, then the handler. The request comes split, as the
-    /// pipeline holds it: a future that took a whole `Request` and split it would hold it
-    /// twice. The wrapper extracts the `Path` that binds the owner first and has `stage`
+    /// Runs the handler's extractors, then the handler, on the request `stage` holds (split,
+    /// as the pipeline holds it: a future that took a whole `Request` and split it would hold
+    /// it twice). The wrapper extracts the `Path` that binds the owner first and has `stage`
     /// check it, then has `stage` read the body, then runs the other extractors. An
     /// associated function, not a method: the router keeps no value of the endpoint, only a
     /// function pointer (see `pipeline::Erased`).
-    fn call<'a, G: Stage + 'a>(
-        parts: Parts,
-        body: Body,
-        state: S,
-        stage: G,
-    ) -> impl Future<Output = Response> + Send + 'a
+    fn call<'a, G: Stage + 'a>(state: S, stage: G) -> impl Future<Output = Response> + Send + 'a
     where
         S: 'a;
 }
 
-/// The rest of the pipeline, as the generated wrapper sees it between its extractors: the
-/// ownership check on the value the handler binds, then the body. Not public API.
+/// The request and the rest of the pipeline, as the generated wrapper sees them between its
+/// extractors: the request's parts and body, the ownership check on the value the handler
+/// binds, the body's allowlist. Not public API.
 ///
-/// A trait, and `call` generic over it, rather than the pipeline's own type: the wrapper's
+/// A trait, and `call` generic over it, rather than the pipeline's own types: the wrapper's
 /// future must be `Send`, and for a concrete type the compiler proves that by walking all of
-/// it (here: the endpoint's runtime, the engine behind it, the principal), again in every
-/// endpoint. For a type parameter bounded by `Stage: Send` the proof is the bound. With 100
-/// endpoints, that walk was most of the crate's type checking (`benches/compile_time.sh`).
-/// The pipeline passes its one implementation, so the call is as direct as before.
+/// it (the request's parts, the endpoint's runtime, the engine behind it, the principal),
+/// again in every endpoint, where no proof is shared between endpoints. For a type parameter
+/// bounded by `Stage: Send` the proof is the bound. With 100 endpoints, that walk was most of
+/// the crate's type checking (`benches/compile_time.sh`). The pipeline passes its one
+/// implementation, so the calls are as direct as before.
 #[doc(hidden)]
 pub trait Stage: Send {
+    /// The request's parts, for the extractors that read them.
+    fn parts(&mut self) -> &mut Parts;
+
+    /// The request, for the extractor that consumes it (the body's).
+    fn into_request(self) -> Request;
+
     /// The refusal when `value`, the owner parameter as the handler binds it, does not
     /// display as the principal's subject; `None` when it does.
     fn refuse_owner(&self, value: &dyn std::fmt::Display) -> Option<Response>;
 
-    /// The body the handler may read: the allowlisted one, or none at all.
-    fn body<'b>(
-        &'b self,
-        parts: &'b mut Parts,
-        body: Body,
-    ) -> impl Future<Output = Result<Body, Response>> + Send + 'b;
+    /// Replaces the body with the one the handler may read: the allowlisted one, or none at
+    /// all; the refusal when there is none it may read.
+    fn read_body(&mut self) -> impl Future<Output = Result<(), Response>> + Send + '_;
 }
 
 /// Runs one of the handler's extractors that reads the request's parts, its rejection as a
@@ -98,21 +97,21 @@ pub trait Stage: Send {
 ///
 /// The wrapper's future must be `Send`. Awaited directly, an extractor's future is a concrete
 /// type (axum's `Path` state machine, say) whose `Send` the compiler proves by walking all of
-/// it, again in every endpoint, since each endpoint is generic over the router's state. This
-/// future says `+ Send` in its signature, proved here once for every extractor, so an
-/// endpoint's proof stops at it: with 100 endpoints, that proof was most of the crate's type
-/// checking (`benches/compile_time.sh`).
+/// it, again in every endpoint. This future says `+ Send` in its signature, proved here once
+/// for every extractor, so an endpoint's proof stops at it (see [`Stage`]).
 #[doc(hidden)]
-pub fn extract_parts<'a, T, S>(
-    parts: &'a mut Parts,
+#[allow(clippy::manual_async_fn)] // the `Send` in the signature is the point
+pub fn extract_parts<'a, T, S, G>(
+    stage: &'a mut G,
     state: &'a S,
 ) -> impl Future<Output = Result<T, Response>> + Send + 'a
 where
     T: FromRequestParts<S>,
     S: Send + Sync,
+    G: Stage,
 {
     async move {
-        T::from_request_parts(parts, state)
+        T::from_request_parts(stage.parts(), state)
             .await
             .map_err(IntoResponse::into_response)
     }
@@ -121,14 +120,17 @@ where
 /// Runs the handler's extractor that consumes the request (its body), its rejection as a
 /// response; declared `Send` for the reason [`extract_parts`] gives. Not public API.
 #[doc(hidden)]
-pub fn extract_request<'a, T, S>(
-    request: Request,
+#[allow(clippy::manual_async_fn)] // the `Send` in the signature is the point
+pub fn extract_request<'a, T, S, G>(
+    stage: G,
     state: &'a S,
 ) -> impl Future<Output = Result<T, Response>> + Send + 'a
 where
     T: FromRequest<S>,
     S: Send + Sync,
+    G: Stage,
 {
+    let request = stage.into_request();
     async move {
         T::from_request(request, state)
             .await

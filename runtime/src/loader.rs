@@ -158,6 +158,7 @@ impl<'a, S> LoadContext<'a, S> {
 /// Its future is declared `Send` (as `endpoint::extract_parts`'s is), so that an endpoint's
 /// proof that its own future is `Send` stops here instead of walking the loader's.
 #[doc(hidden)]
+#[allow(clippy::manual_async_fn)] // the `Send` in the signature is the point
 pub fn load_owned<'a, T: LoadOwned<S>, S: Send + Sync>(
     parts: &'a mut Parts,
     state: &'a S,

@@ -37,12 +37,8 @@ type LoadFn<S> = for<'a> fn(
     &'a S,
     &'a Principal,
 ) -> Pin<Box<dyn Future<Output = Result<(), Response>> + Send + 'a>>;
-type CallFn<S> = for<'a> fn(
-    Parts,
-    Body,
-    S,
-    EndpointStage<'a>,
-) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
+type CallFn<S> =
+    for<'a> fn(S, EndpointStage<'a>) -> Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
 
 impl<S> Clone for Erased<S> {
     fn clone(&self) -> Self {
@@ -56,7 +52,7 @@ impl<S: Send + Sync + 'static> Erased<S> {
     pub(crate) fn of<E: EndpointHandler<S>>() -> Self {
         Erased {
             load: |parts, state, principal| Box::pin(E::load(parts, state, principal)),
-            call: |parts, body, state, stage| Box::pin(E::call(parts, body, state, stage)),
+            call: |state, stage| Box::pin(E::call(state, stage)),
         }
     }
 }
@@ -122,8 +118,10 @@ impl EndpointRuntime {
             let stage = EndpointStage {
                 runtime: &self,
                 principal: principal.as_ref(),
+                parts,
+                body,
             };
-            (endpoint.call)(parts, body, state, stage).await
+            (endpoint.call)(state, stage).await
         };
         if let Some((uri, method, request_id)) = watched {
             if response.status() == http::StatusCode::NOT_FOUND {

@@ -411,15 +411,25 @@ impl EndpointRuntime {
     }
 }
 
-/// The rest of the pipeline, run by an endpoint's generated wrapper between its extractors:
-/// the ownership check on the value the handler binds, right after its `Path` is extracted,
-/// then the body. The wrapper sees it only as a [`Stage`] (see there why).
+/// The request and the rest of the pipeline, as an endpoint's generated wrapper runs them
+/// between its extractors: the ownership check on the value the handler binds, right after its
+/// `Path` is extracted, then the body. The wrapper sees it only as a [`Stage`] (see there why).
 pub(crate) struct EndpointStage<'a> {
     pub(super) runtime: &'a EndpointRuntime,
     pub(super) principal: Option<&'a Principal>,
+    pub(super) parts: Parts,
+    pub(super) body: Body,
 }
 
 impl Stage for EndpointStage<'_> {
+    fn parts(&mut self) -> &mut Parts {
+        &mut self.parts
+    }
+
+    fn into_request(self) -> axum::extract::Request {
+        axum::extract::Request::from_parts(self.parts, self.body)
+    }
+
     /// Ownership by path parameter: `value` is the owner parameter exactly as the handler
     /// binds it (after axum's percent-decoding and the handler's own type), and must display
     /// as the principal's subject. The refusal (404 unless the contract says 403) when it
@@ -433,16 +443,16 @@ impl Stage for EndpointStage<'_> {
     }
 
     /// The body the handler may read: the allowlisted JSON, or none at all.
-    fn body<'b>(
-        &'b self,
-        parts: &'b mut Parts,
-        body: Body,
-    ) -> impl std::future::Future<Output = Result<Body, Response>> + Send + 'b {
+    #[allow(clippy::manual_async_fn)] // the `Send` in the signature is the point
+    fn read_body(&mut self) -> impl std::future::Future<Output = Result<(), Response>> + Send + '_ {
         async move {
-            self.runtime
-                .body(parts, body)
+            let body = std::mem::take(&mut self.body);
+            self.body = self
+                .runtime
+                .body(&mut self.parts, body)
                 .await
-                .map_err(IntoResponse::into_response)
+                .map_err(IntoResponse::into_response)?;
+            Ok(())
         }
     }
 }
