@@ -299,6 +299,26 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     let respond = quote_spanned! {ret_span=>
         #private::IntoResponse::into_response(Self::handler(#(#arg_names),*).await)
     };
+    // `handler` returns the function's own future, not an `async` block awaiting it: one state
+    // machine per endpoint instead of two, which rustc type-checks and generates once
+    // (compile time, BENCHMARKS.md section 4). Where the signature names a lifetime (a
+    // reference, `impl Trait` in an argument, generics), an `impl Future` return would have
+    // to say what it captures, which depends on the edition: `handler` stays an `async fn`.
+    let (handler_sig, await_inner) = if names_a_lifetime(&func.sig) {
+        (
+            quote!(#vis async fn handler(#(#handler_params),*) #output),
+            quote!(.await),
+        )
+    } else {
+        let out = match output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => quote!(#ty),
+        };
+        (
+            quote!(#vis fn handler(#(#handler_params),*) -> impl ::core::future::Future<Output = #out>),
+            TokenStream::new(),
+        )
+    };
     let handler_doc = format!(
         "The function `{name_str}` as written, callable directly (from another handler, from a \
          unit test): `{name_str}::handler(...)`. A direct call runs none of the contract: route \
@@ -384,11 +404,11 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             // `impl` block), it adds no error of its own to the const's.
             impl #name {
                 #[doc = #handler_doc]
-                #vis async fn handler(#(#handler_params),*) #output {
+                #handler_sig {
                     #(#fn_attrs)*
                     #inner_sig #inner_block
 
-                    #name(#(#arg_names),*).await
+                    #name(#(#arg_names),*)#await_inner
                 }
             }
 
@@ -547,4 +567,47 @@ fn lifecycle(lifecycle: &Lifecycle, private: &TokenStream) -> TokenStream {
             successor: #successor,
         }
     }
+}
+
+/// Whether the signature has generics, a lifetime, a reference or an `impl Trait`: what an
+/// `impl Future` returned in its place would capture.
+fn names_a_lifetime(sig: &syn::Signature) -> bool {
+    use proc_macro2::TokenTree;
+    fn scan(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            TokenTree::Punct(p) => p.as_char() == '\'' || p.as_char() == '&',
+            TokenTree::Ident(i) => i == "impl" || i == "dyn",
+            TokenTree::Group(g) => scan(g.stream()),
+            TokenTree::Literal(_) => false,
+        })
+    }
+    !sig.generics.params.is_empty()
+        || sig.generics.where_clause.is_some()
+        || sig.inputs.iter().any(|arg| match arg {
+            FnArg::Typed(t) => scan(quote!(#t)),
+            FnArg::Receiver(_) => true,
+        })
+        || match &sig.output {
+            ReturnType::Default => false,
+            ReturnType::Type(_, ty) => {
+                // `impl Trait` alone as the return type is fine (`Output = impl Trait`);
+                // a lifetime or a reference in it is not.
+                let tokens = quote!(#ty);
+                tokens.into_iter().any(|t| match t {
+                    TokenTree::Punct(p) => p.as_char() == '\'' || p.as_char() == '&',
+                    TokenTree::Group(g) => scan_refs(g.stream()),
+                    _ => false,
+                })
+            }
+        }
+}
+
+/// Whether the tokens hold a lifetime or a reference.
+fn scan_refs(tokens: TokenStream) -> bool {
+    use proc_macro2::TokenTree;
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Punct(p) => p.as_char() == '\'' || p.as_char() == '&',
+        TokenTree::Group(g) => scan_refs(g.stream()),
+        _ => false,
+    })
 }
