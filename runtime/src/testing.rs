@@ -107,7 +107,10 @@ impl std::fmt::Debug for ContractChecker<'_> {
 const UNKNOWN_FIELD: &str = "contract_check_unknown_field";
 
 impl<'c> ContractChecker<'c> {
-    /// Checks the server at `base` (`https://127.0.0.1:8443`) with `client`.
+    /// Checks the server at `base` (`https://127.0.0.1:8443`) with `client`, a reqwest 0.13
+    /// client configured by the test (the roots it trusts, a timeout). With reqwest's
+    /// `rustls-no-provider` feature, install a rustls crypto provider as the process default
+    /// (`rustls::crypto::ring::default_provider().install_default()`) before building it.
     pub fn new(
         base: impl Into<String>,
         client: Client,

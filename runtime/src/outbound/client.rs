@@ -458,4 +458,36 @@ mod tests {
         assert!(!is_json(Some("text/json+html")));
         assert!(!is_json(None));
     }
+
+    #[test]
+    fn added_roots_are_checked_when_added() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).unwrap();
+        let builder = OutboundClient::builder()
+            .root_certificate_pem(ca.pem().as_bytes())
+            .unwrap()
+            .root_certificate_der(ca.der())
+            .unwrap();
+        assert_eq!(builder.roots.len(), 2);
+        builder.build().unwrap();
+
+        let not_pem = b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
+        for pem in [
+            &b""[..],
+            b"no certificate here",
+            &not_pem[..],
+            key.serialize_pem().as_bytes(),
+        ] {
+            assert!(matches!(
+                OutboundClient::builder().root_certificate_pem(pem),
+                Err(OutboundError::Transport)
+            ));
+        }
+        assert!(matches!(
+            OutboundClient::builder().root_certificate_der(b"not DER"),
+            Err(OutboundError::Transport)
+        ));
+    }
 }

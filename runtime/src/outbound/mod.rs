@@ -24,6 +24,11 @@
 //!   address they mean before the check.
 //! - **Every redirect is checked** by the same rules before it is followed, at most
 //!   [`max_redirects`](OutboundClientBuilder::max_redirects) of them (3 by default).
+//! - **TLS is rustls with the ring provider**, trusting the web PKI roots (the Mozilla set of
+//!   the `webpki-roots` crate, not the system store) and only the roots added with
+//!   [`root_certificate_pem`](OutboundClientBuilder::root_certificate_pem) or
+//!   [`root_certificate_der`](OutboundClientBuilder::root_certificate_der); it does not
+//!   depend on a process-wide default crypto provider.
 //! - **Connect and total timeouts** (5 s and 10 s by default) and a **response size cap**
 //!   (1 MiB by default) counted while the body streams in, whatever `Content-Length` says.
 //!

@@ -132,8 +132,9 @@ impl JwksSource {
         self
     }
 
-    /// Also trusts this CA certificate (PEM) for the HTTPS fetch, besides the web PKI roots:
-    /// for a provider on a private PKI.
+    /// Also trusts the CA certificates in `pem` for the HTTPS fetch, besides the web PKI roots:
+    /// for a provider on a private PKI. An error unless it holds at least one certificate and
+    /// every one parses.
     #[cfg(feature = "jwks-https")]
     pub fn root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
         // Checked now, so that a bad certificate is an error here, not when the verifier is built.
