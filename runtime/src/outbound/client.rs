@@ -12,7 +12,7 @@ use rustls::RootCertStore;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::resolve::{GuardedResolver, Lookup, SystemLookup};
+use super::resolve::{GuardedResolver, Lookup, ReqwestResolver, SystemLookup};
 use super::{find_outbound_error, IpNet, OutboundError, Policy, Refusal};
 
 /// Default for [`OutboundClientBuilder::max_redirects`].
@@ -198,7 +198,7 @@ impl OutboundClientBuilder {
         let builder = reqwest::Client::builder()
             // A proxy would resolve and connect on our behalf, past the guard.
             .no_proxy()
-            .dns_resolver(Arc::new(resolver.clone()))
+            .dns_resolver(ReqwestResolver(resolver.clone()))
             .redirect(redirects)
             .https_only(!policy.allow_http)
             .referer(false)

@@ -16,7 +16,7 @@
 //!   resolves to any refused address is refused as a whole. Exceptions are explicit:
 //!   [`allow_internal`](OutboundClientBuilder::allow_internal).
 //! - **One resolution, then the vetted addresses**: the client's DNS resolver is the guard (a
-//!   [`reqwest::dns::Resolve`]), and the connector connects to what it returned, so a name that
+//!   [`GuardedResolver`]), and the connector connects to what it returned, so a name that
 //!   answers differently a moment later (DNS rebinding) cannot slip through. No proxy is used
 //!   (`HTTPS_PROXY` and friends are ignored: a proxy would resolve the name itself).
 //! - **Numeric host tricks** (`0x7f000001`, `2130706433`, `127.1`, `0177.0.0.1`,
