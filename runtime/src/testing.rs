@@ -15,9 +15,15 @@
 //! passed: [`ContractReport::skipped`] lists each one with its reason, for the test to assert.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use rustls::RootCertStore;
 
+use crate::error::ConfigError;
 use crate::inventory::{Inventory, InventoryEntry};
 
 /// The principal a check needs.
@@ -89,9 +95,16 @@ impl ContractReport {
 }
 
 /// Walks an inventory and checks each endpoint's contract against a running server.
+///
+/// It speaks HTTP/1.1 through its own client: no proxy, a timeout per request (10 s), and for
+/// `https` rustls with the ring provider, trusting the web PKI roots and the roots added with
+/// [`root_certificate_pem`](Self::root_certificate_pem) (a test server's CA). No HTTP client
+/// type of a dependency is part of its API, and no process-wide crypto provider is needed.
 pub struct ContractChecker<'c> {
     base: String,
     client: Client,
+    roots: RootCertStore,
+    timeout: Duration,
     credentials: &'c dyn TestCredentials,
     existing: HashMap<String, String>,
 }
@@ -100,25 +113,55 @@ impl std::fmt::Debug for ContractChecker<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ContractChecker")
             .field("base", &self.base)
+            .field("extra_roots", &self.roots.len())
+            .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
 }
 
 const UNKNOWN_FIELD: &str = "contract_check_unknown_field";
 
+/// Default for [`ContractChecker::timeout`].
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl<'c> ContractChecker<'c> {
-    /// Checks the server at `base` (`https://127.0.0.1:8443`) with `client`.
-    pub fn new(
-        base: impl Into<String>,
-        client: Client,
-        credentials: &'c dyn TestCredentials,
-    ) -> Self {
+    /// Checks the server at `base` (`https://127.0.0.1:8443`, or `http://` for a plain one).
+    pub fn new(base: impl Into<String>, credentials: &'c dyn TestCredentials) -> Self {
+        let roots = RootCertStore::empty();
         ContractChecker {
             base: base.into(),
-            client,
+            client: client(&roots, DEFAULT_TIMEOUT),
+            roots,
+            timeout: DEFAULT_TIMEOUT,
             credentials,
             existing: HashMap::new(),
         }
+    }
+
+    /// Also trusts the CA certificates in `pem` (one or more `CERTIFICATE` sections), besides
+    /// the web PKI roots: the CA of a test server's certificate. An error unless it holds at
+    /// least one certificate and every one parses.
+    pub fn root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
+        let invalid = || ConfigError::new("the root certificate is not a PEM certificate");
+        let mut found = false;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            self.roots
+                .add(cert.map_err(|_| invalid())?)
+                .map_err(|_| invalid())?;
+            found = true;
+        }
+        if !found {
+            return Err(invalid());
+        }
+        self.client = client(&self.roots, self.timeout);
+        Ok(self)
+    }
+
+    /// Time allowed for each request, the answer included (default 10 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self.client = client(&self.roots, timeout);
+        self
     }
 
     /// An existing resource id for path parameter `param` (for `owner` endpoints with a loader:
@@ -526,6 +569,66 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The checker's HTTP client: the same TLS as the outbound client's (ring, the web PKI roots
+/// and `extra`, HTTP/1.1), no proxy, `timeout` per request.
+fn client(extra: &RootCertStore, timeout: Duration) -> Client {
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    roots.roots.extend(extra.roots.iter().cloned());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("a client with a preconfigured rustls configuration builds")
+}
+
 #[cfg(test)]
 #[path = "testing_tests.rs"]
 mod rate_tests;
+
+#[cfg(test)]
+mod root_tests {
+    use super::*;
+
+    struct NoCredentials;
+
+    impl TestCredentials for NoCredentials {
+        fn credential(
+            &self,
+            _: &str,
+            _: &TestPrincipal,
+            _: &PendingRequest<'_>,
+        ) -> Option<Credential> {
+            None
+        }
+    }
+
+    #[test]
+    fn added_roots_are_checked_when_added() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).unwrap();
+        let checker = ContractChecker::new("https://127.0.0.1:8443", &NoCredentials)
+            .root_certificate_pem(ca.pem().as_bytes())
+            .unwrap()
+            .timeout(Duration::from_secs(3));
+        assert_eq!(checker.roots.len(), 1);
+        for pem in [&b""[..], b"no certificate", key.serialize_pem().as_bytes()] {
+            assert!(
+                ContractChecker::new("https://127.0.0.1:8443", &NoCredentials)
+                    .root_certificate_pem(pem)
+                    .is_err()
+            );
+        }
+    }
+}

@@ -89,8 +89,7 @@ async fn form_endpoints_are_probed_with_a_form() {
         .await
         .unwrap();
     assert_eq!(json.status(), reqwest::StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let client = client_from(None);
-    let checker = ContractChecker::new(format!("http://{addr}"), client, &Tokens);
+    let checker = ContractChecker::new(format!("http://{addr}"), &Tokens);
     let report = checker.check(&inventory).await;
     report.assert_ok();
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);

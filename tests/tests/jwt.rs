@@ -637,6 +637,7 @@ mod api_keys {
     #[tokio::test]
     async fn api_key_is_checked_hashed_scoped_and_revocable() {
         let (base, keys) = start().await;
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
         let get = |path: &str, key: Option<&str>| {
             let mut req = client.get(format!("{base}{path}"));
@@ -710,6 +711,7 @@ mod api_keys {
     #[tokio::test]
     async fn several_schemes_on_one_endpoint_name_the_one_that_authenticated() {
         let (base, keys) = start().await;
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::new();
         let via_jwt = client
             .get(format!("{base}/whoami"))

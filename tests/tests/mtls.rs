@@ -212,12 +212,11 @@ impl Server {
 
     /// A client trusting the server, presenting `certificate` when given.
     fn client(&self, certificate: Option<&Client>) -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
+            .tls_backend_rustls()
             .no_proxy()
-            .add_root_certificate(
-                reqwest::Certificate::from_der(self.server_ca.cert.der()).unwrap(),
-            );
+            .tls_certs_only([reqwest::Certificate::from_der(self.server_ca.cert.der()).unwrap()]);
         if let Some(c) = certificate {
             builder = builder.identity(
                 reqwest::Identity::from_pem(format!("{}{}", c.pem, c.key_pem).as_bytes()).unwrap(),

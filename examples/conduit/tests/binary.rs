@@ -53,6 +53,7 @@ async fn port_zero_prints_the_real_address_and_creates_the_database() {
     assert!(db_file.exists(), "the database is created on first start");
 
     // The certificate comes from a CA generated inside the process: not checked here (loopback).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .danger_accept_invalid_certs(true)
         .no_proxy()

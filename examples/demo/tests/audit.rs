@@ -38,8 +38,9 @@ async fn the_audit_trail_counts_every_refused_request_once_and_holds_no_secret()
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("https://{}", listener.local_addr().unwrap());
     tokio::spawn(demo::server::serve_https(listener, tls, router, state));
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap())
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap()])
         .user_agent("attack-script/1.0")
         .no_proxy()
         .timeout(Duration::from_secs(10))

@@ -4,8 +4,6 @@
 //! at quota + 1, the security headers on every answer). A new endpoint is covered by adding it
 //! to the router; nobody writes these tests by hand.
 
-use std::time::Duration;
-
 use demo::{app, DemoConfig};
 use secure_endpoint::hmac::HmacSigner;
 use secure_endpoint::jwt::JwtIssuer;
@@ -174,12 +172,6 @@ async fn every_endpoint_keeps_its_contract() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(demo::server::serve_https(listener, tls, router, state));
-    let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap())
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
     let credentials = DemoCredentials {
         issuer: JwtIssuer::hs256(JWT_SECRET, demo::ISSUER, demo::AUDIENCE, demo::TOKEN_TTL)
             .unwrap(),
@@ -187,7 +179,9 @@ async fn every_endpoint_keeps_its_contract() {
         signed,
         sent: std::sync::atomic::AtomicU64::new(0),
     };
-    let report = ContractChecker::new(format!("https://{addr}"), client, &credentials)
+    let report = ContractChecker::new(format!("https://{addr}"), &credentials)
+        .root_certificate_pem(ca.unwrap().as_bytes())
+        .unwrap()
         .existing_resource("order_id", &order_id)
         .check(&inventory)
         .await;

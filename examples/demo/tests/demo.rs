@@ -46,8 +46,9 @@ async fn start() -> Demo {
     tokio::spawn(demo::server::serve_https(listener, tls, router, state));
     tokio::spawn(demo::server::serve_plain(plain, plain_router));
     let ca = reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder()
-        .add_root_certificate(ca)
+        .tls_certs_only([ca])
         .no_proxy()
         .build()
         .unwrap();
@@ -503,6 +504,7 @@ async fn webhooks_are_hmac_signed_and_never_replayed() {
 #[tokio::test]
 async fn plain_http_is_refused_with_403_without_redirect_or_hsts() {
     let demo = start().await;
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder().no_proxy().build().unwrap();
     for (method, path) in [
         ("GET", "/api/health"),

@@ -38,8 +38,9 @@ async fn start() -> Demo {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(demo::server::serve_https(listener, tls, router, state));
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap())
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap()])
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .build()

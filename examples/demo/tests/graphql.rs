@@ -50,8 +50,9 @@ async fn start(audit_file: Option<std::path::PathBuf>) -> Demo {
         state.clone(),
     ));
     let ca = reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder()
-        .add_root_certificate(ca)
+        .tls_certs_only([ca])
         .no_proxy()
         .timeout(Duration::from_secs(20))
         .build()
@@ -399,6 +400,7 @@ async fn start_mini() -> (String, String, Client) {
     let token = JwtIssuer::hs256(SECRET, "mini", "mini", Duration::from_secs(600))
         .unwrap()
         .issue("carol", &[], &[]);
+    let _ = rustls::crypto::ring::default_provider().install_default();
     (base, token, Client::builder().no_proxy().build().unwrap())
 }
 

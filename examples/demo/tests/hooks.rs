@@ -46,8 +46,9 @@ async fn signed_senders_are_verified_and_refusals_are_audited_without_secrets() 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("https://{}", listener.local_addr().unwrap());
     tokio::spawn(demo::server::serve_https(listener, tls, router, state));
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap())
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap()])
         .no_proxy()
         .timeout(Duration::from_secs(10))
         .build()

@@ -64,8 +64,9 @@ async fn start(senders: &SignedSenders, redis_url: Option<String>) -> Demo {
         router,
         state.clone(),
     ));
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap())
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap()])
         .no_proxy()
         .timeout(Duration::from_secs(10))
         .build()

@@ -33,9 +33,10 @@ struct Demo {
 
 impl Demo {
     fn client(&self, identity: Option<reqwest::Identity>) -> Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = Client::builder()
-            .use_rustls_tls()
-            .add_root_certificate(self.server_ca.clone())
+            .tls_backend_rustls()
+            .tls_certs_only([self.server_ca.clone()])
             .no_proxy()
             .timeout(Duration::from_secs(30));
         if let Some(identity) = identity {

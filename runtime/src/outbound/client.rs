@@ -6,10 +6,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use http::StatusCode;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use rustls::RootCertStore;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::resolve::{GuardedResolver, Lookup, SystemLookup};
+use super::resolve::{GuardedResolver, Lookup, ReqwestResolver, SystemLookup};
 use super::{find_outbound_error, IpNet, OutboundError, Policy, Refusal};
 
 /// Default for [`OutboundClientBuilder::max_redirects`].
@@ -42,7 +45,8 @@ pub struct OutboundClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     max_response: usize,
-    roots: Vec<reqwest::Certificate>,
+    /// The roots added to the web PKI roots, checked as they were added.
+    roots: RootCertStore,
 }
 
 impl std::fmt::Debug for OutboundClientBuilder {
@@ -53,6 +57,7 @@ impl std::fmt::Debug for OutboundClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("max_response", &self.max_response)
+            .field("extra_roots", &self.roots.len())
             .finish_non_exhaustive()
     }
 }
@@ -140,17 +145,29 @@ impl OutboundClientBuilder {
         self
     }
 
-    /// Also trusts this CA certificate (PEM), besides the web PKI roots.
+    /// Also trusts the CA certificates in `pem` (one or more `CERTIFICATE` sections), besides
+    /// the web PKI roots. Refused ([`OutboundError::Transport`]) unless every section parses
+    /// and there is at least one.
     pub fn root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, OutboundError> {
-        let cert = reqwest::Certificate::from_pem(pem).map_err(|_| OutboundError::Transport)?;
-        self.roots.push(cert);
+        let mut found = false;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|_| OutboundError::Transport)?;
+            self.roots.add(cert).map_err(|_| OutboundError::Transport)?;
+            found = true;
+        }
+        if !found {
+            return Err(OutboundError::Transport);
+        }
         Ok(self)
     }
 
-    /// Also trusts this CA certificate, besides the web PKI roots.
-    pub fn root_certificate(mut self, cert: reqwest::Certificate) -> Self {
-        self.roots.push(cert);
-        self
+    /// Also trusts this CA certificate (DER), besides the web PKI roots. Refused
+    /// ([`OutboundError::Transport`]) if it is not an X.509 certificate.
+    pub fn root_certificate_der(mut self, der: &[u8]) -> Result<Self, OutboundError> {
+        self.roots
+            .add(CertificateDer::from(der.to_vec()))
+            .map_err(|_| OutboundError::Transport)?;
+        Ok(self)
     }
 
     /// Resolves names with this instead of the system resolver (tests map names to addresses
@@ -178,20 +195,20 @@ impl OutboundClientBuilder {
                 Err(refusal) => attempt.error(OutboundError::Refused(refusal)),
             }
         });
-        let mut builder = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             // A proxy would resolve and connect on our behalf, past the guard.
             .no_proxy()
-            .dns_resolver(Arc::new(resolver.clone()))
+            .dns_resolver(ReqwestResolver(resolver.clone()))
             .redirect(redirects)
             .https_only(!policy.allow_http)
             .referer(false)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(concat!("secure-endpoint/", env!("CARGO_PKG_VERSION")));
-        for root in self.roots {
-            builder = builder.add_root_certificate(root);
-        }
-        let inner = builder.build().map_err(|_| OutboundError::Transport)?;
+        let inner = builder
+            .tls_backend_preconfigured(tls_config(self.roots)?)
+            .build()
+            .map_err(|_| OutboundError::Transport)?;
         Ok(OutboundClient {
             inner,
             policy,
@@ -212,14 +229,14 @@ impl OutboundClient {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             max_response: DEFAULT_MAX_RESPONSE,
-            roots: Vec::new(),
+            roots: RootCertStore::empty(),
         }
     }
 
     /// Parses `url` (WHATWG rules, so numeric host forms become the address they mean) and
     /// checks it against the rules that need no lookup. Nothing is connected.
-    pub fn check_url(&self, url: &str) -> Result<reqwest::Url, OutboundError> {
-        let url = reqwest::Url::parse(url).map_err(|_| OutboundError::Refused(Refusal::Url))?;
+    pub fn check_url(&self, url: &str) -> Result<url::Url, OutboundError> {
+        let url = url::Url::parse(url).map_err(|_| OutboundError::Refused(Refusal::Url))?;
         self.policy
             .check_url(&url)
             .map_err(OutboundError::Refused)?;
@@ -350,6 +367,24 @@ impl OutboundRequest {
     }
 }
 
+/// The TLS configuration of every outbound connection: rustls with the ring provider (the
+/// project's only one, whatever process default an application installs), trusting the web
+/// PKI roots and `extra`; HTTP/1.1 only, as the client speaks nothing else.
+fn tls_config(extra: RootCertStore) -> Result<rustls::ClientConfig, OutboundError> {
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    roots.roots.extend(extra.roots);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|_| OutboundError::Transport)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 fn transport_error(error: reqwest::Error) -> OutboundError {
@@ -422,5 +457,37 @@ mod tests {
         assert!(!is_json(Some("text/html")));
         assert!(!is_json(Some("text/json+html")));
         assert!(!is_json(None));
+    }
+
+    #[test]
+    fn added_roots_are_checked_when_added() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).unwrap();
+        let builder = OutboundClient::builder()
+            .root_certificate_pem(ca.pem().as_bytes())
+            .unwrap()
+            .root_certificate_der(ca.der())
+            .unwrap();
+        assert_eq!(builder.roots.len(), 2);
+        builder.build().unwrap();
+
+        let not_pem = b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
+        for pem in [
+            &b""[..],
+            b"no certificate here",
+            &not_pem[..],
+            key.serialize_pem().as_bytes(),
+        ] {
+            assert!(matches!(
+                OutboundClient::builder().root_certificate_pem(pem),
+                Err(OutboundError::Transport)
+            ));
+        }
+        assert!(matches!(
+            OutboundClient::builder().root_certificate_der(b"not DER"),
+            Err(OutboundError::Transport)
+        ));
     }
 }

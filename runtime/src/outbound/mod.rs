@@ -16,7 +16,7 @@
 //!   resolves to any refused address is refused as a whole. Exceptions are explicit:
 //!   [`allow_internal`](OutboundClientBuilder::allow_internal).
 //! - **One resolution, then the vetted addresses**: the client's DNS resolver is the guard (a
-//!   [`reqwest::dns::Resolve`]), and the connector connects to what it returned, so a name that
+//!   [`GuardedResolver`]), and the connector connects to what it returned, so a name that
 //!   answers differently a moment later (DNS rebinding) cannot slip through. No proxy is used
 //!   (`HTTPS_PROXY` and friends are ignored: a proxy would resolve the name itself).
 //! - **Numeric host tricks** (`0x7f000001`, `2130706433`, `127.1`, `0177.0.0.1`,
@@ -24,6 +24,11 @@
 //!   address they mean before the check.
 //! - **Every redirect is checked** by the same rules before it is followed, at most
 //!   [`max_redirects`](OutboundClientBuilder::max_redirects) of them (3 by default).
+//! - **TLS is rustls with the ring provider**, trusting the web PKI roots (the Mozilla set of
+//!   the `webpki-roots` crate, not the system store) and only the roots added with
+//!   [`root_certificate_pem`](OutboundClientBuilder::root_certificate_pem) or
+//!   [`root_certificate_der`](OutboundClientBuilder::root_certificate_der); it does not
+//!   depend on a process-wide default crypto provider.
 //! - **Connect and total timeouts** (5 s and 10 s by default) and a **response size cap**
 //!   (1 MiB by default) counted while the body streams in, whatever `Content-Length` says.
 //!

@@ -38,11 +38,11 @@ impl Lookup for SystemLookup {
     }
 }
 
-/// A [`reqwest::dns::Resolve`] that refuses names resolving to addresses the policy refuses.
+/// The outbound client's DNS resolver: refuses names resolving to addresses the policy refuses.
 ///
 /// A name is refused as a whole if any of its addresses is refused (an answer mixing a public
 /// and an internal address is an attack, not a fallback). The error is an [`OutboundError`],
-/// found in the source chain of reqwest's error.
+/// found in the source chain of the HTTP client's error.
 #[derive(Clone)]
 pub struct GuardedResolver {
     lookup: Arc<dyn Lookup>,
@@ -79,9 +79,13 @@ impl GuardedResolver {
     }
 }
 
-impl Resolve for GuardedResolver {
+/// The guard as reqwest's DNS resolver. A private adapter, so that `GuardedResolver`'s API
+/// names no reqwest type (a reqwest major would otherwise change it).
+pub(crate) struct ReqwestResolver(pub(crate) GuardedResolver);
+
+impl Resolve for ReqwestResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let this = self.clone();
+        let this = self.0.clone();
         Box::pin(async move {
             let addresses = this.vetted(name.as_str()).await?;
             // Port 0 is replaced by the URL's port (checked by the policy before sending).

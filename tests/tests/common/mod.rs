@@ -434,7 +434,7 @@ pub(crate) async fn serve_tls(app: axum::Router) -> (SocketAddr, Client) {
     });
     let client = Client::builder()
         .no_proxy()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap())
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.pem().as_bytes()).unwrap()])
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
@@ -443,6 +443,8 @@ pub(crate) async fn serve_tls(app: axum::Router) -> (SocketAddr, Client) {
 
 /// A client that ignores proxy settings, optionally bound to a local address.
 pub(crate) fn client_from(local: Option<IpAddr>) -> Client {
+    // reqwest's rustls backend (`rustls-no-provider`) takes the process's default provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
         .no_proxy()
         .local_address(local)

@@ -33,8 +33,9 @@ pub(crate) async fn start() -> Server {
         conduit::api::app(db.clone(), SECRET),
     ));
     let ca = reqwest::Certificate::from_pem(ca.unwrap().as_bytes()).unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder()
-        .add_root_certificate(ca)
+        .tls_certs_only([ca])
         .no_proxy()
         .build()
         .unwrap();

@@ -53,8 +53,9 @@ pub struct JwksSource {
     max_age: Duration,
     #[cfg(feature = "jwks-https")]
     timeout: Duration,
+    /// The PEM documents of the roots added with [`JwksSource::root_certificate_pem`].
     #[cfg(feature = "jwks-https")]
-    roots: Vec<reqwest::Certificate>,
+    roots: Vec<Vec<u8>>,
     #[cfg(feature = "jwks-https")]
     internal: Vec<IpNet>,
 }
@@ -98,7 +99,7 @@ impl JwksSource {
     #[cfg(feature = "jwks-https")]
     pub fn https(url: impl Into<String>) -> Result<Self, ConfigError> {
         let url = url.into();
-        let parsed = reqwest::Url::parse(&url)
+        let parsed = url::Url::parse(&url)
             .map_err(|_| ConfigError::new("the JWKS URL is not a valid URL"))?;
         if parsed.scheme() != "https" || parsed.host().is_none() {
             return Err(ConfigError::new(
@@ -131,13 +132,17 @@ impl JwksSource {
         self
     }
 
-    /// Also trusts this CA certificate (PEM) for the HTTPS fetch, besides the web PKI roots:
-    /// for a provider on a private PKI.
+    /// Also trusts the CA certificates in `pem` for the HTTPS fetch, besides the web PKI roots:
+    /// for a provider on a private PKI. An error unless it holds at least one certificate and
+    /// every one parses.
     #[cfg(feature = "jwks-https")]
     pub fn root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
-        let cert = reqwest::Certificate::from_pem(pem)
+        // Checked now, so that a bad certificate is an error here, not when the verifier is built.
+        let checked = OutboundClient::builder()
+            .root_certificate_pem(pem)
             .map_err(|_| ConfigError::new("the JWKS root certificate is not a PEM certificate"))?;
-        self.roots.push(cert);
+        drop(checked);
+        self.roots.push(pem.to_vec());
         Ok(self)
     }
 
@@ -228,7 +233,7 @@ impl Jwks {
             Location::File(_) => None,
             Location::Https(url) => {
                 // Only the configured host and port, no redirect: nothing else is ever fetched.
-                let parsed = reqwest::Url::parse(url)
+                let parsed = url::Url::parse(url)
                     .map_err(|_| ConfigError::new("the JWKS URL is not a valid URL"))?;
                 let mut builder = OutboundClient::builder()
                     .allow_hosts(parsed.host_str())
@@ -238,8 +243,10 @@ impl Jwks {
                     .connect_timeout(source.timeout)
                     .timeout(source.timeout)
                     .max_response_bytes(MAX_JWKS_SIZE);
-                for root in &source.roots {
-                    builder = builder.root_certificate(root.clone());
+                for pem in &source.roots {
+                    builder = builder.root_certificate_pem(pem).map_err(|_| {
+                        ConfigError::new("the JWKS root certificate is not a PEM certificate")
+                    })?;
                 }
                 let client = builder
                     .build()
@@ -384,7 +391,7 @@ impl Jwks {
                     .send()
                     .await
                     .map_err(fetch_error)?;
-                if fetched.status != reqwest::StatusCode::OK {
+                if fetched.status != http::StatusCode::OK {
                     return Err(err(format!(
                         "JWKS fetch answered HTTP {}",
                         fetched.status.as_u16()
