@@ -233,7 +233,7 @@ impl fmt::Display for RateSpec {
 ///
 /// `#[non_exhaustive]`: new keys of the attribute add fields here without a breaking change.
 /// The macro builds it; read it through [`SecureEndpoint::POLICY`](crate::SecureEndpoint::POLICY)
-/// or the [`Inventory`](crate::Inventory).
+/// or the [`Inventory`](crate::inventory::Inventory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EndpointPolicy {
