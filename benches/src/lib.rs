@@ -90,6 +90,18 @@ fn note(owner: String, n: NewNote) -> Note {
 /// The POST request body the load generator sends.
 pub const NOTE_BODY: &str = r#"{"title":"Groceries","body":"milk, eggs, bread"}"#;
 
+/// The same note in an envelope (`{"note": {...}}`), for the secured router's nested allowlist
+/// (`fields = ["note.title", "note.body"]`), measured beside the flat POST.
+#[derive(Deserialize, garde::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NoteEnvelope {
+    #[garde(dive)]
+    note: NewNote,
+}
+
+/// The enveloped POST body (`bench-profile secured nested`).
+pub const NESTED_NOTE_BODY: &str = r#"{"note":{"title":"Groceries","body":"milk, eggs, bread"}}"#;
+
 // ---- (a) bare ------------------------------------------------------------------------------
 
 /// (a) The handlers alone.
@@ -133,6 +145,14 @@ mod endpoints {
     ) -> impl IntoResponse {
         (StatusCode::CREATED, Json(note(user_id, n)))
     }
+
+    #[secure_endpoint(auth = "jwt", owner = "user_id", rate = "1000000000/1s", fields = ["note.title", "note.body"])]
+    pub(crate) async fn create_nested(
+        Path(user_id): Path<String>,
+        Json(n): Json<NoteEnvelope>,
+    ) -> impl IntoResponse {
+        (StatusCode::CREATED, Json(note(user_id, n.note)))
+    }
 }
 
 /// (b) The same handlers under `#[secure_endpoint]`. The per-IP limiter stays on (with a
@@ -164,6 +184,7 @@ fn secured_with(
     SecureRouter::new(security)
         .route("/users/{user_id}", get(endpoints::show))
         .route("/users/{user_id}/notes", post(endpoints::create))
+        .route("/users/{user_id}/envelopes", post(endpoints::create_nested))
         .into_router()
 }
 

@@ -1,5 +1,6 @@
-//! `bench-profile <bare|headers|secured|watched|tower> <get|post> [n]`: sends `n` requests in-process, for
-//! profiling one path under `valgrind --tool=callgrind` or `perf record`.
+//! `bench-profile <bare|headers|secured|watched|tower> <get|post|nested> [n]`: sends `n` requests
+//! in-process, for profiling one path under `valgrind --tool=callgrind` or `perf record`.
+//! `nested` (secured router only) posts the note in an envelope under a nested allowlist.
 
 use std::net::SocketAddr;
 
@@ -30,7 +31,12 @@ fn main() {
         .unwrap();
     rt.block_on(async move {
         for _ in 0..n {
-            let req = if method == "post" {
+            let req = if method == "nested" {
+                Request::post("/users/alice/envelopes")
+                    .header(header::AUTHORIZATION, &bearer)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(secure_endpoint_bench::NESTED_NOTE_BODY))
+            } else if method == "post" {
                 Request::post("/users/alice/notes")
                     .header(header::AUTHORIZATION, &bearer)
                     .header(header::CONTENT_TYPE, "application/json")
