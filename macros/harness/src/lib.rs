@@ -23,7 +23,7 @@ mod check;
 mod ctxt;
 #[path = "../../src/doc.rs"]
 mod doc;
-#[path = "../../src/emit.rs"]
+#[path = "../../src/emit/mod.rs"]
 mod emit;
 #[path = "../../src/expand.rs"]
 mod expand;

@@ -10,7 +10,13 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ReturnType};
 
-use crate::model::{Auth, BindKind, Date, Endpoint, Lifecycle, Scheme};
+use crate::model::{Auth, BindKind, Endpoint, Scheme};
+
+mod handler;
+mod policy;
+
+use handler::names_a_lifetime;
+use policy::{body_spec, lifecycle};
 
 /// The item emitted when the attribute is wrong: the errors, plus a unit struct of the same
 /// name that implements nothing, so the handler can never be routed unenforced and uses of
@@ -475,139 +481,4 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
             }
         };
     }
-}
-
-/// The policy's `BodySpec`, and the function giving the body and response types' schemas
-/// (emitted only when the handler has such a type).
-fn body_spec(
-    ep: &Endpoint,
-    typed: &[&syn::PatType],
-    private: &TokenStream,
-) -> (TokenStream, TokenStream) {
-    let crate::model::BodyDecl {
-        form,
-        nested,
-        ignored,
-    } = ep.body;
-    let request = ep
-        .fields
-        .as_ref()
-        .and(ep.body_arg)
-        .and_then(|i| crate::fields::body_payload(&typed[i].ty));
-    let response = ep.responses.first();
-    if request.is_none() && response.is_none() {
-        if !form && !nested && !ignored {
-            return (quote!(#private::BodySpec::NONE), TokenStream::new());
-        }
-        return (
-            quote!(#private::BodySpec { form: #form, nested: #nested, ignored: #ignored, schemas: ::core::option::Option::None }),
-            TokenStream::new(),
-        );
-    }
-    let schema = |ty: Option<&syn::Type>| match ty {
-        None => quote!(::core::option::Option::None),
-        Some(ty) => quote!(#private::schema_of!(#ty)),
-    };
-    let (request, response) = (schema(request), schema(response));
-    let chosen = crate::fields::status_chosen(&ep.func.sig.output);
-    let name = Ident::new("__secure_endpoint_schemas", Span::mixed_site());
-    let func = quote! {
-        #[allow(dead_code, clippy::all)]
-        fn #name() -> #private::TypeSchemas {
-            #private::TypeSchemas {
-                request: #request,
-                response: #response,
-                any_success_status: #chosen,
-            }
-        }
-    };
-    (
-        quote!(#private::BodySpec {
-            form: #form,
-            nested: #nested,
-            ignored: #ignored,
-            schemas: ::core::option::Option::Some(#private::Schemas(#name)),
-        }),
-        func,
-    )
-}
-
-/// `Lifecycle::NONE`, or the literal with each date spelled out (its `unix` computed here).
-fn lifecycle(lifecycle: &Lifecycle, private: &TokenStream) -> TokenStream {
-    let Lifecycle {
-        deprecated,
-        sunset,
-        successor,
-    } = lifecycle;
-    if deprecated.is_none() && sunset.is_none() {
-        return quote!(#private::Lifecycle::NONE);
-    }
-    let date = |date: &Option<Date>| match date {
-        None => quote!(::core::option::Option::None),
-        Some(Date {
-            year,
-            month,
-            day,
-            unix,
-        }) => quote! {
-            ::core::option::Option::Some(#private::LifecycleDate {
-                year: #year, month: #month, day: #day, unix: #unix,
-            })
-        },
-    };
-    let (deprecated, sunset) = (date(deprecated), date(sunset));
-    let successor = match successor {
-        None => quote!(::core::option::Option::None),
-        Some(url) => quote!(::core::option::Option::Some(#url)),
-    };
-    quote! {
-        #private::Lifecycle {
-            deprecated: #deprecated,
-            sunset: #sunset,
-            successor: #successor,
-        }
-    }
-}
-
-/// Whether the signature has generics, a lifetime, a reference or an `impl Trait`: what an
-/// `impl Future` returned in its place would capture.
-fn names_a_lifetime(sig: &syn::Signature) -> bool {
-    use proc_macro2::TokenTree;
-    fn scan(tokens: TokenStream) -> bool {
-        tokens.into_iter().any(|t| match t {
-            TokenTree::Punct(p) => p.as_char() == '\'' || p.as_char() == '&',
-            TokenTree::Ident(i) => i == "impl" || i == "dyn",
-            TokenTree::Group(g) => scan(g.stream()),
-            TokenTree::Literal(_) => false,
-        })
-    }
-    !sig.generics.params.is_empty()
-        || sig.generics.where_clause.is_some()
-        || sig.inputs.iter().any(|arg| match arg {
-            FnArg::Typed(t) => scan(quote!(#t)),
-            FnArg::Receiver(_) => true,
-        })
-        || match &sig.output {
-            ReturnType::Default => false,
-            ReturnType::Type(_, ty) => {
-                // `impl Trait` alone as the return type is fine (`Output = impl Trait`);
-                // a lifetime or a reference in it is not.
-                let tokens = quote!(#ty);
-                tokens.into_iter().any(|t| match t {
-                    TokenTree::Punct(p) => p.as_char() == '\'' || p.as_char() == '&',
-                    TokenTree::Group(g) => scan_refs(g.stream()),
-                    _ => false,
-                })
-            }
-        }
-}
-
-/// Whether the tokens hold a lifetime or a reference.
-fn scan_refs(tokens: TokenStream) -> bool {
-    use proc_macro2::TokenTree;
-    tokens.into_iter().any(|t| match t {
-        TokenTree::Punct(p) => p.as_char() == '\'' || p.as_char() == '&',
-        TokenTree::Group(g) => scan_refs(g.stream()),
-        _ => false,
-    })
 }
