@@ -230,3 +230,14 @@ async fn the_body_must_be_an_uncompressed_multipart_form_within_the_total() {
     .await;
     assert_eq!(problem["code"], "malformed_multipart");
 }
+
+/// The macro accepts in `parts` exactly the file types the runtime checks by their bytes: a
+/// type only the macro knew would compile and then refuse every upload; one only the runtime
+/// knew could not be declared.
+#[test]
+fn the_macro_accepts_the_file_types_the_runtime_sniffs() {
+    assert_eq!(
+        secure_endpoint_macros_harness::SNIFFABLE_TYPES,
+        secure_endpoint::multipart::SNIFFABLE_TYPES,
+    );
+}

@@ -60,6 +60,11 @@ use crate::contract::contract;
 use crate::policy_file::{Lookup, PolicyFile};
 pub use crate::values::values;
 
+/// The file media types the macro accepts in `parts`, which must equal the ones the runtime
+/// recognises from their bytes (`secure_endpoint::multipart::SNIFFABLE_TYPES`); the two crates
+/// cannot share the constant (a proc-macro crate exports only macros), so a test compares them.
+pub const SNIFFABLE_TYPES: &[&str] = crate::syntax::parts::SNIFFABLE_TYPES;
+
 /// The fixed policy file every input is also expanded under: every rule on, as in ui-tests'
 /// `tests/{fail,pass}/policy/secure-endpoint.toml`.
 pub const EVERY_RULE: &str = r#"

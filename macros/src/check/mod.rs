@@ -13,6 +13,8 @@ mod organisation;
 mod rate;
 mod response;
 mod signature;
+
+pub(crate) use signature::typed_inputs;
 #[cfg(test)]
 mod tests;
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, ReturnType};
+use syn::{Ident, ReturnType};
 
 use crate::model::{Auth, BindKind, Endpoint, Scheme};
 
@@ -209,18 +209,7 @@ pub(crate) fn emit(ep: Endpoint, policy: Option<&Path>) -> TokenStream {
     let life = syn::Lifetime::new("'__secure_endpoint_a", Span::mixed_site());
     let g = format_ident!("__G", span = Span::mixed_site());
 
-    let typed: Vec<&syn::PatType> = func
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|a| {
-            if let FnArg::Typed(t) = a {
-                Some(t)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let typed = crate::check::typed_inputs(&func.sig);
     let mut bounds = Vec::new();
     let mut extract = Vec::new();
     let mut arg_names = Vec::new();

@@ -7,7 +7,7 @@ mod auth;
 mod lists;
 mod literal;
 mod nesting;
-mod parts;
+pub(crate) mod parts;
 
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};

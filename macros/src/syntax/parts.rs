@@ -9,7 +9,7 @@ use crate::model::{value_tokens, Part, RawValue};
 use crate::notation::{parse_body_limit, unknown, BodyLimitError};
 
 /// The media types a file part may declare: those the runtime recognises from their bytes
-/// (`secure_endpoint::multipart::SNIFFABLE_TYPES`, kept equal).
+/// (`secure_endpoint::multipart::SNIFFABLE_TYPES`; `tests/tests/uploads.rs` checks they are equal).
 pub(crate) const SNIFFABLE_TYPES: &[&str] = &[
     "image/png",
     "image/jpeg",
